@@ -1,0 +1,115 @@
+/**
+ * Builds the Fastify application (no listen): plugins, error handling, OpenAPI and every module's routes.
+ * Tests build it with `app.inject`; src/server.ts builds it and listens.
+ */
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Database } from './db/database.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { usersRoutes } from './modules/users/users.routes.js';
+import { authPlugin, createAccessTokens } from './platform/auth.js';
+import type { Config } from './platform/config.js';
+import type { ServiceContext } from './platform/context.js';
+import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
+import type { RoostApp } from './platform/http.js';
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  /** Override the logger (tests pass `false`). */
+  logger?: FastifyServerOptions['logger'];
+  /** Override the clock (tests of time-dependent rules). */
+  now?: () => Date;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: ServiceContext }> {
+  const { config, database } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? {
+      level: config.LOG_LEVEL,
+      redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken', '*.token'],
+    },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const tokens = createAccessTokens({
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const ctx: ServiceContext = {
+    db: database.db,
+    dbKind: database.kind,
+    config,
+    tokens,
+    now: opts.now ?? (() => new Date()),
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerErrorHandling(app);
+  app.addSchema(ProblemSchema);
+
+  await app.register(helmet, {
+    // Swagger UI needs inline scripts and styles; the API itself serves only JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  if (config.CORS_ORIGINS) {
+    const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim());
+    await app.register(cors, {
+      origin: origins.includes('*') ? true : origins,
+      credentials: !origins.includes('*'),
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+  await app.register(rateLimit, { global: false });
+  await app.register(authPlugin, { tokens });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Roost API',
+        version: '1.0.0',
+        description: 'Short-term-rental marketplace. Errors are RFC 9457 problem details (`application/problem+json`).',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { prefix: '/health', ctx });
+  await app.register(authRoutes, { prefix: '/api/v1/auth', ctx });
+  await app.register(usersRoutes, { prefix: '/api/v1/users', ctx });
+
+  app.addHook('onClose', async () => {
+    await database.close();
+  });
+  return { app, ctx };
+}

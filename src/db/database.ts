@@ -1,0 +1,53 @@
+/**
+ * Database connection: PostgreSQL through `pg` when a URL is given, embedded PGlite otherwise.
+ * Services receive the Kysely handle and never learn which engine is behind it.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { DB } from './schema/index.js';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: DatabaseKind;
+  /** The pg pool, when running on PostgreSQL (exposed for health checks and metrics). */
+  pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url?: string | undefined;
+  /** PGlite data directory, or `memory` for an in-memory database. */
+  pgliteDataDir?: string;
+  poolMax?: number;
+}
+
+// DATE columns stay 'YYYY-MM-DD' strings (dates of stay are calendar dates, not instants);
+// BIGINT (int8) columns come back as numbers: money in minor units stays far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+  }
+  const dir = options.pgliteDataDir ?? 'memory';
+  if (dir !== 'memory') mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir === 'memory' ? undefined : dir, {
+    extensions: { btree_gist, pg_trgm },
+    parsers: {
+      1082: (v: string) => v, // date
+      20: (v: string) => Number(v), // int8
+    },
+  });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}

@@ -1,0 +1,94 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, UserTokenPurpose } from '../../db/schema/index.js';
+import type { RefreshTokensTable, UserTokensTable } from '../../db/schema/users.js';
+
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+export type UserTokenRow = Selectable<UserTokensTable>;
+
+export async function insertRefreshToken(
+  db: Kysely<DB>,
+  row: Pick<RefreshTokenRow, 'id' | 'user_id' | 'family_id' | 'token_hash' | 'expires_at' | 'user_agent' | 'ip'>,
+): Promise<void> {
+  await db.insertInto('refresh_tokens').values(row).execute();
+}
+
+export function findRefreshToken(db: Kysely<DB>, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+/** Marks a token as used for rotation; false if another request rotated (or revoked) it first. */
+export async function markRotated(db: Kysely<DB>, id: string, at: Date): Promise<boolean> {
+  const res = await db
+    .updateTable('refresh_tokens')
+    .set({ rotated_at: at })
+    .where('id', '=', id)
+    .where('rotated_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return res.numUpdatedRows === 1n;
+}
+
+export async function revokeFamily(db: Kysely<DB>, familyId: string, reason: string, at: Date): Promise<void> {
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: at, revoked_reason: reason })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/** Revoke every session of a user, except `keepFamilyId` when given. */
+export async function revokeUserSessions(
+  db: Kysely<DB>,
+  userId: string,
+  reason: string,
+  at: Date,
+  keepFamilyId?: string,
+): Promise<void> {
+  let q = db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: at, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
+  if (keepFamilyId) q = q.where('family_id', '<>', keepFamilyId);
+  await q.execute();
+}
+
+export async function insertUserToken(
+  db: Kysely<DB>,
+  row: Pick<UserTokenRow, 'id' | 'user_id' | 'purpose' | 'token_hash' | 'expires_at'>,
+): Promise<void> {
+  await db.insertInto('user_tokens').values(row).execute();
+}
+
+/**
+ * Consume a single-use token atomically: returns its row if it was unused and unexpired,
+ * and marks it used in the same statement so two concurrent uses cannot both succeed.
+ */
+export function consumeUserToken(
+  db: Kysely<DB>,
+  tokenHash: string,
+  purpose: UserTokenPurpose,
+  at: Date,
+): Promise<UserTokenRow | undefined> {
+  return db
+    .updateTable('user_tokens')
+    .set({ used_at: at })
+    .where('token_hash', '=', tokenHash)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', at)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Invalidate outstanding tokens of one purpose (a new reset link voids the older ones). */
+export async function voidUserTokens(db: Kysely<DB>, userId: string, purpose: UserTokenPurpose, at: Date) {
+  await db
+    .updateTable('user_tokens')
+    .set({ used_at: at })
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .execute();
+}

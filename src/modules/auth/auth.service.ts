@@ -1,0 +1,243 @@
+/**
+ * Registration, login and sessions.
+ * A session is a family of refresh tokens: each refresh rotates the token; presenting an
+ * already-rotated token means it was stolen or replayed, so the whole family is revoked.
+ */
+import type { Actor } from '../../platform/auth.js';
+import type { ServiceContext } from '../../platform/context.js';
+import { newId, randomToken, sha256Hex } from '../../platform/crypto.js';
+import { enqueueEmail } from '../../platform/email.js';
+import type { ClientInfo } from '../../platform/http.js';
+import { AppError, conflict, invalidField, notFound, unauthorized } from '../../platform/errors.js';
+import { findUserByEmail, findUserById, insertUser, updateUser, type UserRow } from '../users/users.repository.js';
+import type { UserView } from '../users/users.schemas.js';
+import { toUserView } from '../users/users.service.js';
+import * as repo from './auth.repository.js';
+import { assertPasswordPolicy, burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+
+export interface SessionTokens {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+  user: UserView;
+}
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+const DAY_MS = 86_400_000;
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+  phone?: string | undefined;
+}
+
+export async function register(ctx: ServiceContext, input: RegisterInput): Promise<UserView> {
+  const email = normalizeEmail(input.email);
+  assertPasswordPolicy(input.password, email);
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      const user = await insertUser(trx, {
+        id: newId(),
+        email,
+        password_hash: passwordHash,
+        first_name: input.firstName.trim(),
+        last_name: input.lastName.trim(),
+        phone: input.phone ?? null,
+      });
+      await issueVerification(ctx, trx, user);
+      return toUserView(user);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new AppError(409, 'email_taken', 'An account with this email already exists', [
+        { field: 'email', message: 'is already registered', in: 'body' },
+      ]);
+    }
+    throw err;
+  }
+}
+
+/** Unique-key violation, as reported by PostgreSQL/PGlite (23505) or MySQL (ER_DUP_ENTRY). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown } | null;
+  return e?.code === '23505' || e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062;
+}
+
+async function issueVerification(ctx: ServiceContext, db: ServiceContext['db'], user: UserRow): Promise<void> {
+  const token = randomToken();
+  const now = ctx.now();
+  await repo.voidUserTokens(db, user.id, 'verify_email', now);
+  await repo.insertUserToken(db, {
+    id: newId(),
+    user_id: user.id,
+    purpose: 'verify_email',
+    token_hash: sha256Hex(token),
+    expires_at: new Date(now.getTime() + ctx.config.EMAIL_TOKEN_TTL_HOURS * 3_600_000),
+  });
+  await enqueueEmail(db, {
+    to: user.email,
+    template: 'verify_email',
+    data: {
+      firstName: user.first_name,
+      token,
+      link: `${ctx.config.APP_BASE_URL}/verify-email?token=${encodeURIComponent(token)}`,
+    },
+  });
+}
+
+export async function resendVerification(ctx: ServiceContext, actor: Actor): Promise<void> {
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  if (user.email_verified_at) throw conflict('already_verified', 'This email address is already verified');
+  await ctx.db.transaction().execute((trx) => issueVerification(ctx, trx, user));
+}
+
+export async function verifyEmail(ctx: ServiceContext, token: string): Promise<UserView> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
+    const row = await repo.consumeUserToken(trx, sha256Hex(token), 'verify_email', now);
+    if (!row) throw invalidField('token', 'is invalid, expired or already used', 'invalid_token');
+    const user = await updateUser(trx, row.user_id, { email_verified_at: now });
+    if (!user) throw notFound('User');
+    return toUserView(user);
+  });
+}
+
+async function startSession(ctx: ServiceContext, user: UserRow, client: ClientInfo, familyId = newId()) {
+  const refreshToken = randomToken();
+  const expiresAt = new Date(ctx.now().getTime() + ctx.config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
+  await repo.insertRefreshToken(ctx.db, {
+    id: newId(),
+    user_id: user.id,
+    family_id: familyId,
+    token_hash: sha256Hex(refreshToken),
+    expires_at: expiresAt,
+    user_agent: client.userAgent?.slice(0, 512) ?? null,
+    ip: client.ip ?? null,
+  });
+  const access = await ctx.tokens.sign({ userId: user.id, role: user.role, sessionId: familyId });
+  return {
+    accessToken: access.token,
+    tokenType: 'Bearer' as const,
+    expiresIn: access.expiresIn,
+    refreshToken,
+    refreshTokenExpiresAt: expiresAt.toISOString(),
+    user: toUserView(user),
+  };
+}
+
+const invalidCredentials = () => unauthorized('Email or password is incorrect', 'invalid_credentials');
+
+/** Wrong password and unknown email are indistinguishable: same status, body and (near) timing. */
+export async function login(
+  ctx: ServiceContext,
+  input: { email: string; password: string },
+  client: ClientInfo,
+): Promise<SessionTokens> {
+  const user = await findUserByEmail(ctx.db, normalizeEmail(input.email));
+  if (!user) {
+    await burnPasswordCheck(input.password);
+    throw invalidCredentials();
+  }
+  if (!(await verifyPassword(user.password_hash, input.password))) throw invalidCredentials();
+  return startSession(ctx, user, client);
+}
+
+export async function refresh(ctx: ServiceContext, refreshToken: string, client: ClientInfo): Promise<SessionTokens> {
+  const now = ctx.now();
+  const row = await repo.findRefreshToken(ctx.db, sha256Hex(refreshToken));
+  if (!row) throw unauthorized('The refresh token is invalid', 'invalid_refresh_token');
+  if (row.revoked_at) throw unauthorized('This session has been revoked', 'session_revoked');
+  if (row.rotated_at || !(await repo.markRotated(ctx.db, row.id, now))) {
+    // Someone presents a token that was already exchanged: treat the session as compromised.
+    await repo.revokeFamily(ctx.db, row.family_id, 'reuse_detected', now);
+    throw unauthorized('This refresh token was already used; the session has been revoked', 'refresh_token_reused');
+  }
+  if (row.expires_at.getTime() <= now.getTime()) {
+    throw unauthorized('The refresh token has expired', 'refresh_token_expired');
+  }
+  const user = await findUserById(ctx.db, row.user_id);
+  if (!user) throw unauthorized('The refresh token is invalid', 'invalid_refresh_token');
+  return startSession(ctx, user, client, row.family_id);
+}
+
+/** Ends the session the refresh token belongs to. Unknown tokens are ignored (logout is idempotent). */
+export async function logout(ctx: ServiceContext, refreshToken: string): Promise<void> {
+  const row = await repo.findRefreshToken(ctx.db, sha256Hex(refreshToken));
+  if (row) await repo.revokeFamily(ctx.db, row.family_id, 'logout', ctx.now());
+}
+
+/** Always succeeds from the caller's view, so it cannot be used to probe which emails exist. */
+export async function requestPasswordReset(ctx: ServiceContext, email: string): Promise<void> {
+  const user = await findUserByEmail(ctx.db, normalizeEmail(email));
+  if (!user) return;
+  const token = randomToken();
+  const now = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.voidUserTokens(trx, user.id, 'reset_password', now);
+    await repo.insertUserToken(trx, {
+      id: newId(),
+      user_id: user.id,
+      purpose: 'reset_password',
+      token_hash: sha256Hex(token),
+      expires_at: new Date(now.getTime() + ctx.config.PASSWORD_RESET_TTL_MINUTES * 60_000),
+    });
+    await enqueueEmail(trx, {
+      to: user.email,
+      template: 'password_reset',
+      data: {
+        firstName: user.first_name,
+        token,
+        link: `${ctx.config.APP_BASE_URL}/reset-password?token=${encodeURIComponent(token)}`,
+        expiresInMinutes: ctx.config.PASSWORD_RESET_TTL_MINUTES,
+      },
+    });
+  });
+}
+
+/** Sets a new password from a reset link and signs the user out everywhere. */
+export async function resetPassword(ctx: ServiceContext, token: string, password: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
+    const row = await repo.consumeUserToken(trx, sha256Hex(token), 'reset_password', now);
+    if (!row) throw invalidField('token', 'is invalid, expired or already used', 'invalid_token');
+    const user = await findUserById(trx, row.user_id);
+    if (!user) throw notFound('User');
+    // A policy failure throws here and rolls back, so the reset link stays usable.
+    assertPasswordPolicy(password, user.email);
+    // Proving control of the mailbox also verifies it.
+    await updateUser(trx, user.id, {
+      password_hash: await hashPassword(password),
+      email_verified_at: user.email_verified_at ?? now,
+    });
+    await repo.revokeUserSessions(trx, user.id, 'password_reset', now);
+    await enqueueEmail(trx, { to: user.email, template: 'password_changed', data: { firstName: user.first_name } });
+  });
+}
+
+/** Changes the password and revokes every other session; the current one stays signed in. */
+export async function changePassword(
+  ctx: ServiceContext,
+  actor: Actor,
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
+    throw invalidField('currentPassword', 'is incorrect', 'invalid_credentials');
+  }
+  assertPasswordPolicy(input.newPassword, user.email, 'newPassword');
+  const passwordHash = await hashPassword(input.newPassword);
+  await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
+    await updateUser(trx, user.id, { password_hash: passwordHash });
+    await repo.revokeUserSessions(trx, user.id, 'password_changed', now, actor.sessionId);
+    await enqueueEmail(trx, { to: user.email, template: 'password_changed', data: { firstName: user.first_name } });
+  });
+}

@@ -1,0 +1,54 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, Role } from '../../db/schema/index.js';
+import type { UsersTable } from '../../db/schema/users.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export function findUserById(db: Kysely<DB>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findUserByEmail(db: Kysely<DB>, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+export async function insertUser(
+  db: Kysely<DB>,
+  user: Pick<UserRow, 'id' | 'email' | 'password_hash' | 'first_name' | 'last_name' | 'phone'> & { role?: Role | undefined },
+): Promise<UserRow> {
+  return db.insertInto('users').values({ ...user, role: user.role ?? 'guest' }).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateUser(
+  db: Kysely<DB>,
+  id: string,
+  patch: Partial<Pick<UserRow, 'first_name' | 'last_name' | 'phone' | 'role' | 'password_hash' | 'email_verified_at'>>,
+): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface ListUsersQuery {
+  role?: Role | undefined;
+  emailContains?: string | undefined;
+  /** Keyset cursor: the id of the last user on the previous page (ids are time-ordered UUIDv7). */
+  after?: string | undefined;
+  limit: number;
+}
+
+export function listUsers(db: Kysely<DB>, q: ListUsersQuery): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll().orderBy('id').limit(q.limit);
+  if (q.role) query = query.where('role', '=', q.role);
+  if (q.emailContains) query = query.where('email', 'like', `%${escapeLike(q.emailContains.toLowerCase())}%`);
+  if (q.after) query = query.where('id', '>', q.after);
+  return query.execute();
+}
+
+/** Escape LIKE wildcards so user input matches literally. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

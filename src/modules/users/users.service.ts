@@ -1,0 +1,77 @@
+import type { Role } from '../../db/schema/index.js';
+import { type Actor, assertRole } from '../../platform/auth.js';
+import type { ServiceContext } from '../../platform/context.js';
+import { conflict, notFound } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { type UserRow, findUserById, listUsers as listUserRows, updateUser } from './users.repository.js';
+import { UserCursor, type UserView } from './users.schemas.js';
+
+export function toUserView(u: UserRow): UserView {
+  return {
+    id: u.id,
+    email: u.email,
+    firstName: u.first_name,
+    lastName: u.last_name,
+    phone: u.phone,
+    role: u.role,
+    emailVerified: u.email_verified_at !== null,
+    createdAt: new Date(u.created_at).toISOString(),
+  };
+}
+
+export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  return toUserView(user);
+}
+
+export interface UpdateMeInput {
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  phone?: string | null | undefined;
+}
+
+export async function updateMe(ctx: ServiceContext, actor: Actor, input: UpdateMeInput): Promise<UserView> {
+  const patch: Parameters<typeof updateUser>[2] = {};
+  if (input.firstName !== undefined) patch.first_name = input.firstName.trim();
+  if (input.lastName !== undefined) patch.last_name = input.lastName.trim();
+  if (input.phone !== undefined) patch.phone = input.phone;
+  const user = await updateUser(ctx.db, actor.userId, patch);
+  if (!user) throw notFound('User');
+  return toUserView(user);
+}
+
+/** A guest becomes a host. Hosts and admins already can host: 409. */
+export async function becomeHost(ctx: ServiceContext, actor: Actor): Promise<UserView> {
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  if (user.role !== 'guest') throw conflict('already_host', `A ${user.role} can already list properties`);
+  const updated = await updateUser(ctx.db, actor.userId, { role: 'host' });
+  return toUserView(updated!);
+}
+
+export async function listUsers(
+  ctx: ServiceContext,
+  actor: Actor,
+  q: { role?: Role | undefined; email?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ items: UserView[]; nextCursor: string | null }> {
+  assertRole(actor, 'admin');
+  const after = q.cursor ? decodeCursor<{ id: string }>(q.cursor, UserCursor).id : undefined;
+  const rows = await listUserRows(ctx.db, { role: q.role, emailContains: q.email, after, limit: q.limit + 1 });
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toUserView),
+    nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.id }) : null,
+  };
+}
+
+export async function changeRole(ctx: ServiceContext, actor: Actor, userId: string, role: Role): Promise<UserView> {
+  assertRole(actor, 'admin');
+  if (userId === actor.userId && role !== 'admin') {
+    throw conflict('cannot_demote_self', 'An admin cannot remove their own admin role');
+  }
+  const user = await updateUser(ctx.db, userId, { role });
+  if (!user) throw notFound('User');
+  return toUserView(user);
+}

@@ -1,0 +1,99 @@
+/**
+ * Bearer-token authentication shared by REST and GraphQL: who is calling, never what they may do
+ * (authorization is decided in services, per object).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Role } from '../db/schema/index.js';
+import { AppError, forbidden, unauthorized } from './errors.js';
+
+/** The authenticated caller, as services see it. */
+export interface Actor {
+  userId: string;
+  role: Role;
+  /** The login session (refresh-token family) the access token belongs to. */
+  sessionId: string;
+}
+
+export interface AccessTokens {
+  sign(actor: Actor): Promise<{ token: string; expiresIn: number }>;
+  verify(token: string): Promise<Actor>;
+}
+
+export function createAccessTokens(opts: { secret: string; issuer: string; ttlSeconds: number }): AccessTokens {
+  const key = new TextEncoder().encode(opts.secret);
+  return {
+    async sign(actor) {
+      const token = await new SignJWT({ role: actor.role, sid: actor.sessionId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(actor.userId)
+        .setIssuer(opts.issuer)
+        .setIssuedAt()
+        .setExpirationTime(`${opts.ttlSeconds}s`)
+        .sign(key);
+      return { token, expiresIn: opts.ttlSeconds };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: opts.issuer, algorithms: ['HS256'] });
+        const role = payload['role'];
+        const sid = payload['sid'];
+        if (!payload.sub || typeof sid !== 'string' || (role !== 'guest' && role !== 'host' && role !== 'admin')) {
+          throw unauthorized('The access token is malformed', 'invalid_token');
+        }
+        return { userId: payload.sub, role, sessionId: sid };
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        if (err instanceof joseErrors.JWTExpired) throw unauthorized('The access token has expired', 'token_expired');
+        throw unauthorized('The access token is invalid', 'invalid_token');
+      }
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, when a valid bearer token was sent. */
+    actor: Actor | null;
+    /** Why the bearer token was rejected, if one was sent and rejected. */
+    authError: AppError | null;
+  }
+}
+
+/** Parses `Authorization: Bearer …` on every request; routes decide whether a caller is required. */
+export const authPlugin = fp<{ tokens: AccessTokens }>(
+  async (app: FastifyInstance, { tokens }) => {
+    app.decorateRequest('actor', null);
+    app.decorateRequest('authError', null);
+    app.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      if (!header) return;
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match?.[1]) {
+        request.authError = unauthorized('Authorization header must be "Bearer <token>"', 'invalid_token');
+        return;
+      }
+      try {
+        request.actor = await tokens.verify(match[1]);
+      } catch (err) {
+        request.authError = err instanceof AppError ? err : unauthorized();
+      }
+    });
+  },
+  { name: 'roost-auth' },
+);
+
+/** The caller, or 401. */
+export function requireActor(request: FastifyRequest): Actor {
+  if (request.actor) return request.actor;
+  throw request.authError ?? unauthorized();
+}
+
+/** Service-side role check: 403 unless the actor has one of the roles. */
+export function assertRole(actor: Actor, ...roles: Role[]): void {
+  if (!roles.includes(actor.role)) throw forbidden(`This action requires the ${roles.join(' or ')} role`);
+}
+
+/** OpenAPI security requirement for routes that need a bearer token. */
+export const bearerSecurity = [{ bearerAuth: [] as string[] }];

@@ -1,0 +1,81 @@
+/**
+ * Configuration from environment variables, validated once at start-up.
+ * Every variable is documented in the README's configuration table.
+ */
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' });
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  LOG_LEVEL: LogLevel,
+  /** postgres://… selects PostgreSQL; unset selects embedded PGlite. */
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql)://' })),
+  DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+  /** Directory for embedded PGlite data; the literal `memory` keeps it in memory. */
+  PGLITE_DATA_DIR: Type.String({ default: './data/pglite', minLength: 1 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_ISSUER: Type.String({ default: 'roost' }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
+  REFRESH_TOKEN_TTL_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
+  EMAIL_TOKEN_TTL_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+  PASSWORD_RESET_TTL_MINUTES: Type.Integer({ default: 60, minimum: 5, maximum: 1440 }),
+  /** Public base URL of the web app, used in links inside emails. */
+  APP_BASE_URL: Type.String({ default: 'http://localhost:3000', pattern: '^https?://' }),
+  /** Comma-separated allowed origins, or `*`. Empty disables CORS. */
+  CORS_ORIGINS: Type.String({ default: '' }),
+  BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+  RATE_LIMIT_AUTH_MAX: Type.Integer({ default: 10, minimum: 1 }),
+  RATE_LIMIT_AUTH_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  /** Run pending migrations at start-up (always on in embedded mode). */
+  MIGRATE_ON_START: Type.Boolean({ default: false }),
+});
+
+export type Config = Static<typeof ConfigSchema> & { JWT_SECRET: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DEV_JWT_SECRET = 'roost-development-secret-do-not-use-in-production';
+
+/**
+ * Parse and validate configuration. Unknown variables are ignored; a bad value
+ * throws a ConfigError naming the variable and what was expected.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw);
+  const converted = Value.Convert(ConfigSchema, withDefaults);
+  if (!Value.Check(ConfigSchema, converted)) {
+    const problems = Value.Errors(ConfigSchema, converted).map((e) => {
+      const name = e.instancePath.replace(/^\//, '') || String((e.params as { requiredProperties?: string[] }).requiredProperties ?? '');
+      return `${name}: ${e.message} (got ${shown(name, raw[name])})`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const config = converted as Static<typeof ConfigSchema>;
+  let secret = config.JWT_SECRET;
+  if (!secret) {
+    if (config.NODE_ENV === 'production') {
+      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)');
+    }
+    secret = DEV_JWT_SECRET;
+  }
+  return { ...config, JWT_SECRET: secret };
+}
+
+/** Values of secrets and connection strings (which may embed passwords) are never echoed. */
+function shown(name: string, value: unknown): string {
+  if (/SECRET|URL|PASSWORD|KEY/.test(name)) return '(hidden)';
+  return JSON.stringify(value ?? null);
+}

@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseKind } from '../db/database.js';
+import type { DB } from '../db/schema/index.js';
+import type { AccessTokens } from './auth.js';
+import type { Config } from './config.js';
+
+/**
+ * What a service needs from the outside world, passed explicitly (no globals):
+ * the database handle, configuration and token signer. REST routes and GraphQL resolvers
+ * hand the same context to the same service functions.
+ */
+export interface ServiceContext {
+  db: Kysely<DB>;
+  dbKind: DatabaseKind;
+  config: Config;
+  tokens: AccessTokens;
+  /** The current time; injectable so time-dependent rules can be tested at their boundaries. */
+  now: () => Date;
+}
