@@ -95,9 +95,12 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
       info: {
         title: 'Roost API',
         version: '1.0.0',
-        description: 'Short-term-rental marketplace. Errors are RFC 9457 problem details (`application/problem+json`).',
+        description:
+          'Short-term-rental marketplace. Errors are RFC 9457 problem details (`application/problem+json`).',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });

@@ -21,7 +21,11 @@ export interface AccessTokens {
   verify(token: string): Promise<Actor>;
 }
 
-export function createAccessTokens(opts: { secret: string; issuer: string; ttlSeconds: number }): AccessTokens {
+export function createAccessTokens(opts: {
+  secret: string;
+  issuer: string;
+  ttlSeconds: number;
+}): AccessTokens {
   const key = new TextEncoder().encode(opts.secret);
   return {
     async sign(actor) {
@@ -39,13 +43,18 @@ export function createAccessTokens(opts: { secret: string; issuer: string; ttlSe
         const { payload } = await jwtVerify(token, key, { issuer: opts.issuer, algorithms: ['HS256'] });
         const role = payload['role'];
         const sid = payload['sid'];
-        if (!payload.sub || typeof sid !== 'string' || (role !== 'guest' && role !== 'host' && role !== 'admin')) {
+        if (
+          !payload.sub ||
+          typeof sid !== 'string' ||
+          (role !== 'guest' && role !== 'host' && role !== 'admin')
+        ) {
           throw unauthorized('The access token is malformed', 'invalid_token');
         }
         return { userId: payload.sub, role, sessionId: sid };
       } catch (err) {
         if (err instanceof AppError) throw err;
-        if (err instanceof joseErrors.JWTExpired) throw unauthorized('The access token has expired', 'token_expired');
+        if (err instanceof joseErrors.JWTExpired)
+          throw unauthorized('The access token has expired', 'token_expired');
         throw unauthorized('The access token is invalid', 'invalid_token');
       }
     },

@@ -2,10 +2,12 @@
  * Configuration from environment variables, validated once at start-up.
  * Every variable is documented in the README's configuration table.
  */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
-const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' });
+const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  default: 'info',
+});
 
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
@@ -58,7 +60,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const converted = Value.Convert(ConfigSchema, withDefaults);
   if (!Value.Check(ConfigSchema, converted)) {
     const problems = Value.Errors(ConfigSchema, converted).map((e) => {
-      const name = e.instancePath.replace(/^\//, '') || String((e.params as { requiredProperties?: string[] }).requiredProperties ?? '');
+      const name =
+        e.instancePath.replace(/^\//, '') ||
+        String((e.params as { requiredProperties?: string[] }).requiredProperties ?? '');
       return `${name}: ${e.message} (got ${shown(name, raw[name])})`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -67,7 +71,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let secret = config.JWT_SECRET;
   if (!secret) {
     if (config.NODE_ENV === 'production') {
-      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)');
+      throw new ConfigError(
+        'Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)',
+      );
     }
     secret = DEV_JWT_SECRET;
   }

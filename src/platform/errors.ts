@@ -34,7 +34,8 @@ export const unauthorized = (message = 'Authentication is required', code = 'una
   new AppError(401, code, message);
 export const forbidden = (message = 'You are not allowed to do this', code = 'forbidden') =>
   new AppError(403, code, message);
-export const notFound = (what = 'Resource', code = 'not_found') => new AppError(404, code, `${what} not found`);
+export const notFound = (what = 'Resource', code = 'not_found') =>
+  new AppError(404, code, `${what} not found`);
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 export const unprocessable = (code: string, message: string) => new AppError(422, code, message);
 
@@ -135,7 +136,11 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, problem(404, 'route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      request,
+      reply,
+      problem(404, 'route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -45,7 +45,11 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addCheckConstraint('user_tokens_purpose_check', sql`purpose in ('verify_email', 'reset_password')`)
     .execute();
-  await db.schema.createIndex('user_tokens_user_idx').on('user_tokens').columns(['user_id', 'purpose']).execute();
+  await db.schema
+    .createIndex('user_tokens_user_idx')
+    .on('user_tokens')
+    .columns(['user_id', 'purpose'])
+    .execute();
 
   await db.schema
     .createTable('email_outbox')
@@ -60,7 +64,11 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('sent_at', 'timestamptz')
     .addCheckConstraint('email_outbox_status_check', sql`status in ('pending', 'sent', 'failed')`)
     .execute();
-  await db.schema.createIndex('email_outbox_status_idx').on('email_outbox').columns(['status', 'created_at']).execute();
+  await db.schema
+    .createIndex('email_outbox_status_idx')
+    .on('email_outbox')
+    .columns(['status', 'created_at'])
+    .execute();
 }
 
 export async function down(db: MigrationDb): Promise<void> {

@@ -7,7 +7,10 @@ export type UserTokenRow = Selectable<UserTokensTable>;
 
 export async function insertRefreshToken(
   db: Kysely<DB>,
-  row: Pick<RefreshTokenRow, 'id' | 'user_id' | 'family_id' | 'token_hash' | 'expires_at' | 'user_agent' | 'ip'>,
+  row: Pick<
+    RefreshTokenRow,
+    'id' | 'user_id' | 'family_id' | 'token_hash' | 'expires_at' | 'user_agent' | 'ip'
+  >,
 ): Promise<void> {
   await db.insertInto('refresh_tokens').values(row).execute();
 }
@@ -28,7 +31,12 @@ export async function markRotated(db: Kysely<DB>, id: string, at: Date): Promise
   return res.numUpdatedRows === 1n;
 }
 
-export async function revokeFamily(db: Kysely<DB>, familyId: string, reason: string, at: Date): Promise<void> {
+export async function revokeFamily(
+  db: Kysely<DB>,
+  familyId: string,
+  reason: string,
+  at: Date,
+): Promise<void> {
   await db
     .updateTable('refresh_tokens')
     .set({ revoked_at: at, revoked_reason: reason })

@@ -1,7 +1,7 @@
-import type { FastifyRequest } from 'fastify';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { clientInfo, problemResponses, type RoostApp } from '../../platform/http.js';
+import { rateLimitGuard } from '../../platform/rate-limit.js';
 import { UserSchema } from '../users/users.schemas.js';
 import {
   Accepted,
@@ -20,11 +20,12 @@ export async function authRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }
   const max = ctx.config.RATE_LIMIT_AUTH_MAX;
   // Two independent limits on credential endpoints: per client IP, and per target email
   // (so a botnet spreading over many IPs still cannot hammer one account).
-  const perIp = app.rateLimit({ max, timeWindow: window, keyGenerator: (r) => `ip:${r.ip}` });
-  const perEmail = app.rateLimit({
+  const perIp = rateLimitGuard(app, { name: 'auth-ip', max, windowMs: window, key: (r) => r.ip });
+  const perEmail = rateLimitGuard(app, {
+    name: 'auth-email',
     max,
-    timeWindow: window,
-    keyGenerator: (r: FastifyRequest) => `email:${auth.normalizeEmail(String((r.body as { email?: unknown })?.email ?? ''))}`,
+    windowMs: window,
+    key: (r) => auth.normalizeEmail(String((r.body as { email?: unknown } | undefined)?.email ?? '')),
   });
   const limited = { onRequest: perIp, preHandler: perEmail };
   const tags = ['auth'];

@@ -7,9 +7,15 @@ import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId, randomToken, sha256Hex } from '../../platform/crypto.js';
 import { enqueueEmail } from '../../platform/email.js';
-import type { ClientInfo } from '../../platform/http.js';
 import { AppError, conflict, invalidField, notFound, unauthorized } from '../../platform/errors.js';
-import { findUserByEmail, findUserById, insertUser, updateUser, type UserRow } from '../users/users.repository.js';
+import type { ClientInfo } from '../../platform/http.js';
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  type UserRow,
+  updateUser,
+} from '../users/users.repository.js';
 import type { UserView } from '../users/users.schemas.js';
 import { toUserView } from '../users/users.service.js';
 import * as repo from './auth.repository.js';
@@ -69,7 +75,11 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === '23505' || e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062;
 }
 
-async function issueVerification(ctx: ServiceContext, db: ServiceContext['db'], user: UserRow): Promise<void> {
+async function issueVerification(
+  ctx: ServiceContext,
+  db: ServiceContext['db'],
+  user: UserRow,
+): Promise<void> {
   const token = randomToken();
   const now = ctx.now();
   await repo.voidUserTokens(db, user.id, 'verify_email', now);
@@ -149,7 +159,11 @@ export async function login(
   return startSession(ctx, user, client);
 }
 
-export async function refresh(ctx: ServiceContext, refreshToken: string, client: ClientInfo): Promise<SessionTokens> {
+export async function refresh(
+  ctx: ServiceContext,
+  refreshToken: string,
+  client: ClientInfo,
+): Promise<SessionTokens> {
   const now = ctx.now();
   const row = await repo.findRefreshToken(ctx.db, sha256Hex(refreshToken));
   if (!row) throw unauthorized('The refresh token is invalid', 'invalid_refresh_token');
@@ -157,7 +171,10 @@ export async function refresh(ctx: ServiceContext, refreshToken: string, client:
   if (row.rotated_at || !(await repo.markRotated(ctx.db, row.id, now))) {
     // Someone presents a token that was already exchanged: treat the session as compromised.
     await repo.revokeFamily(ctx.db, row.family_id, 'reuse_detected', now);
-    throw unauthorized('This refresh token was already used; the session has been revoked', 'refresh_token_reused');
+    throw unauthorized(
+      'This refresh token was already used; the session has been revoked',
+      'refresh_token_reused',
+    );
   }
   if (row.expires_at.getTime() <= now.getTime()) {
     throw unauthorized('The refresh token has expired', 'refresh_token_expired');
@@ -217,7 +234,11 @@ export async function resetPassword(ctx: ServiceContext, token: string, password
       email_verified_at: user.email_verified_at ?? now,
     });
     await repo.revokeUserSessions(trx, user.id, 'password_reset', now);
-    await enqueueEmail(trx, { to: user.email, template: 'password_changed', data: { firstName: user.first_name } });
+    await enqueueEmail(trx, {
+      to: user.email,
+      template: 'password_changed',
+      data: { firstName: user.first_name },
+    });
   });
 }
 
@@ -238,6 +259,10 @@ export async function changePassword(
     const now = ctx.now();
     await updateUser(trx, user.id, { password_hash: passwordHash });
     await repo.revokeUserSessions(trx, user.id, 'password_changed', now, actor.sessionId);
-    await enqueueEmail(trx, { to: user.email, template: 'password_changed', data: { firstName: user.first_name } });
+    await enqueueEmail(trx, {
+      to: user.email,
+      template: 'password_changed',
+      data: { firstName: user.first_name },
+    });
   });
 }

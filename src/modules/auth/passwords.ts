@@ -2,7 +2,12 @@ import { hash, verify } from '@node-rs/argon2';
 import { invalidField } from '../../platform/errors.js';
 
 /** argon2id with OWASP's recommended minimum: 19 MiB memory, 2 iterations, 1 lane. */
-const ARGON2_OPTIONS = { algorithm: 2 /* Algorithm.Argon2id (a const enum) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+const ARGON2_OPTIONS = {
+  algorithm: 2 /* Algorithm.Argon2id (a const enum) */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+};
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 128;
@@ -28,8 +33,18 @@ export function burnPasswordCheck(password: string): Promise<boolean> {
 }
 
 const COMMON = new Set([
-  'password123', 'password1234', '1234567890', '12345678910', 'qwertyuiop', 'qwerty12345', 'iloveyou123',
-  'letmein1234', 'welcome123', 'admin12345', 'passw0rd123', 'abc1234567',
+  'password123',
+  'password1234',
+  '1234567890',
+  '12345678910',
+  'qwertyuiop',
+  'qwerty12345',
+  'iloveyou123',
+  'letmein1234',
+  'welcome123',
+  'admin12345',
+  'passw0rd123',
+  'abc1234567',
 ]);
 
 /** Password policy: 10–128 characters, at least one letter and one digit, not common, not the email. */
@@ -37,7 +52,8 @@ export function assertPasswordPolicy(password: string, email: string, field = 'p
   const fail = (msg: string) => invalidField(field, msg, 'weak_password');
   if (password.length < PASSWORD_MIN) throw fail(`must be at least ${PASSWORD_MIN} characters long`);
   if (password.length > PASSWORD_MAX) throw fail(`must be at most ${PASSWORD_MAX} characters long`);
-  if (!/\p{L}/u.test(password) || !/\p{N}/u.test(password)) throw fail('must contain at least one letter and one digit');
+  if (!/\p{L}/u.test(password) || !/\p{N}/u.test(password))
+    throw fail('must contain at least one letter and one digit');
   if (COMMON.has(password.toLowerCase())) throw fail('is too common; choose another');
   const local = email.split('@')[0] ?? '';
   if (local.length >= 4 && password.toLowerCase().includes(local.toLowerCase())) {

@@ -3,8 +3,15 @@ import { Type } from 'typebox';
 import type { ServiceContext } from '../../platform/context.js';
 import type { RoostApp } from '../../platform/http.js';
 
-const Check = Type.Object({ status: Type.Enum(['ok', 'fail']), latencyMs: Type.Number(), error: Type.Optional(Type.String()) });
-const Health = Type.Object({ status: Type.Enum(['ok', 'fail']), checks: Type.Optional(Type.Record(Type.String(), Check)) });
+const Check = Type.Object({
+  status: Type.Enum(['ok', 'fail']),
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+const Health = Type.Object({
+  status: Type.Enum(['ok', 'fail']),
+  checks: Type.Optional(Type.Record(Type.String(), Check)),
+});
 
 /** Extra readiness checks (Redis, queues) register here as they are added. */
 export type ReadinessCheck = () => Promise<void>;
@@ -44,12 +51,17 @@ export async function healthRoutes(
             return [name, { status: 'ok' as const, latencyMs: round(performance.now() - started) }] as const;
           } catch (err) {
             const error = err instanceof Error ? err.message : String(err);
-            return [name, { status: 'fail' as const, latencyMs: round(performance.now() - started), error }] as const;
+            return [
+              name,
+              { status: 'fail' as const, latencyMs: round(performance.now() - started), error },
+            ] as const;
           }
         }),
       );
       const ok = results.every(([, r]) => r.status === 'ok');
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'fail', checks: Object.fromEntries(results) });
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'fail', checks: Object.fromEntries(results) });
     },
   );
 }

@@ -14,15 +14,23 @@ export function findUserByEmail(db: Kysely<DB>, email: string): Promise<UserRow 
 
 export async function insertUser(
   db: Kysely<DB>,
-  user: Pick<UserRow, 'id' | 'email' | 'password_hash' | 'first_name' | 'last_name' | 'phone'> & { role?: Role | undefined },
+  user: Pick<UserRow, 'id' | 'email' | 'password_hash' | 'first_name' | 'last_name' | 'phone'> & {
+    role?: Role | undefined;
+  },
 ): Promise<UserRow> {
-  return db.insertInto('users').values({ ...user, role: user.role ?? 'guest' }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('users')
+    .values({ ...user, role: user.role ?? 'guest' })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function updateUser(
   db: Kysely<DB>,
   id: string,
-  patch: Partial<Pick<UserRow, 'first_name' | 'last_name' | 'phone' | 'role' | 'password_hash' | 'email_verified_at'>>,
+  patch: Partial<
+    Pick<UserRow, 'first_name' | 'last_name' | 'phone' | 'role' | 'password_hash' | 'email_verified_at'>
+  >,
 ): Promise<UserRow | undefined> {
   return db
     .updateTable('users')

@@ -4,7 +4,13 @@ import type { ServiceContext } from '../../platform/context.js';
 import { problemResponses, type RoostApp } from '../../platform/http.js';
 import { pageOf } from '../../platform/pagination.js';
 import { changePassword } from '../auth/auth.service.js';
-import { ChangePasswordBody, ChangeRoleBody, ListUsersQuery, UpdateMeBody, UserSchema } from './users.schemas.js';
+import {
+  ChangePasswordBody,
+  ChangeRoleBody,
+  ListUsersQuery,
+  UpdateMeBody,
+  UserSchema,
+} from './users.schemas.js';
 import * as users from './users.service.js';
 
 export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
@@ -13,7 +19,14 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
 
   app.get(
     '/me',
-    { schema: { tags, security, summary: 'The signed-in user', response: { 200: UserSchema, ...problemResponses(401) } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The signed-in user',
+        response: { 200: UserSchema, ...problemResponses(401) },
+      },
+    },
     async (req) => users.getMe(ctx, requireActor(req)),
   );
 

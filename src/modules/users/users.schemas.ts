@@ -18,7 +18,10 @@ export const UserSchema = Type.Object(
 export type UserView = Static<typeof UserSchema>;
 
 export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
-export const Phone = Type.String({ pattern: '^\\+?[0-9 ()-]{6,32}$', description: 'E.164 or national format' });
+export const Phone = Type.String({
+  pattern: '^\\+?[0-9 ()-]{6,32}$',
+  description: 'E.164 or national format',
+});
 
 export const UpdateMeBody = Type.Object(
   {
@@ -30,7 +33,10 @@ export const UpdateMeBody = Type.Object(
 );
 
 export const ChangePasswordBody = Type.Object(
-  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ maxLength: 256 }) },
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 256 }),
+    newPassword: Type.String({ maxLength: 256 }),
+  },
   { additionalProperties: false },
 );
 

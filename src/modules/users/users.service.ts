@@ -3,7 +3,7 @@ import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
-import { type UserRow, findUserById, listUsers as listUserRows, updateUser } from './users.repository.js';
+import { findUserById, listUsers as listUserRows, type UserRow, updateUser } from './users.repository.js';
 import { UserCursor, type UserView } from './users.schemas.js';
 
 export function toUserView(u: UserRow): UserView {
@@ -57,7 +57,12 @@ export async function listUsers(
 ): Promise<{ items: UserView[]; nextCursor: string | null }> {
   assertRole(actor, 'admin');
   const after = q.cursor ? decodeCursor<{ id: string }>(q.cursor, UserCursor).id : undefined;
-  const rows = await listUserRows(ctx.db, { role: q.role, emailContains: q.email, after, limit: q.limit + 1 });
+  const rows = await listUserRows(ctx.db, {
+    role: q.role,
+    emailContains: q.email,
+    after,
+    limit: q.limit + 1,
+  });
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   return {
@@ -66,7 +71,12 @@ export async function listUsers(
   };
 }
 
-export async function changeRole(ctx: ServiceContext, actor: Actor, userId: string, role: Role): Promise<UserView> {
+export async function changeRole(
+  ctx: ServiceContext,
+  actor: Actor,
+  userId: string,
+  role: Role,
+): Promise<UserView> {
   assertRole(actor, 'admin');
   if (userId === actor.userId && role !== 'admin') {
     throw conflict('cannot_demote_self', 'An admin cannot remove their own admin role');

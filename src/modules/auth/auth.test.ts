@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestApp,
+  createUser,
+  expectProblem,
+  lastEmail,
+  TEST_JWT_SECRET,
+  type TestApp,
+} from '../../../test/support/test-app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'POST', url: `/api/v1/auth${url}`, payload: payload as object, headers });
+
+describe('auth flow', () => {
+  it('register → verify → login → refresh → reuse detected → logout', async () => {
+    const email = `Flow.${Date.now()}@Example.com`;
+    const password = 'sunny-meadow-77';
+    const reg = await post('/register', {
+      email,
+      password,
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      phone: '+44 20 7946 0958',
+    });
+    expect(reg.statusCode).toBe(201);
+    const user = reg.json();
+    expect(user).toMatchObject({ email: email.toLowerCase(), role: 'guest', emailVerified: false });
+    expect(user).not.toHaveProperty('passwordHash');
+
+    // Verify with the token from the email (the outbox row was written in the registration transaction).
+    const mail = await lastEmail(t, email.toLowerCase(), 'verify_email');
+    const verified = await post('/verify-email', { token: mail.payload.token });
+    expect(verified.statusCode).toBe(200);
+    expect(verified.json().emailVerified).toBe(true);
+    // Single use.
+    expectProblem(await post('/verify-email', { token: mail.payload.token }), 400, 'invalid_token');
+
+    const login = await post('/login', { email, password });
+    expect(login.statusCode).toBe(200);
+    const s1 = login.json();
+    expect(s1.tokenType).toBe('Bearer');
+    expect(s1.expiresIn).toBe(900);
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: `Bearer ${s1.accessToken}` },
+    });
+    expect(me.statusCode).toBe(200);
+    expect(me.json().emailVerified).toBe(true);
+
+    const r1 = await post('/refresh', { refreshToken: s1.refreshToken });
+    expect(r1.statusCode).toBe(200);
+    const s2 = r1.json();
+    expect(s2.refreshToken).not.toBe(s1.refreshToken);
+
+    // Replaying the rotated token revokes the whole family, including the fresh token.
+    expectProblem(await post('/refresh', { refreshToken: s1.refreshToken }), 401, 'refresh_token_reused');
+    expectProblem(await post('/refresh', { refreshToken: s2.refreshToken }), 401, 'session_revoked');
+    const family = await t.ctx.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(family).toHaveLength(2);
+    expect(family.every((r) => r.revoked_at !== null && r.revoked_reason === 'reuse_detected')).toBe(true);
+
+    // A new login is a new session; logout ends it.
+    const s3 = (await post('/login', { email, password })).json();
+    expect((await post('/logout', { refreshToken: s3.refreshToken })).statusCode).toBe(204);
+    expectProblem(await post('/refresh', { refreshToken: s3.refreshToken }), 401, 'session_revoked');
+  });
+
+  it('answers wrong password and unknown email identically', async () => {
+    const u = await createUser(t);
+    const wrong = await post('/login', { email: u.email, password: 'wrong-password-1' });
+    const unknown = await post('/login', {
+      email: `nobody.${Date.now()}@example.com`,
+      password: 'wrong-password-1',
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(401);
+    const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
+    expect(strip(wrong.json())).toEqual(strip(unknown.json()));
+    expect(wrong.json().code).toBe('invalid_credentials');
+  });
+
+  it('only two concurrent refreshes of one token: one wins, the family is revoked', async () => {
+    const u = await createUser(t);
+    const [a, b] = await Promise.all([
+      post('/refresh', { refreshToken: u.refreshToken }),
+      post('/refresh', { refreshToken: u.refreshToken }),
+    ]);
+    const codes = [a.statusCode, b.statusCode].sort();
+    expect(codes).toEqual([200, 401]);
+    const winner = a.statusCode === 200 ? a : b;
+    // The reuse revoked the family, so even the winner's new token is dead.
+    expectProblem(
+      await post('/refresh', { refreshToken: winner.json().refreshToken }),
+      401,
+      'session_revoked',
+    );
+  });
+
+  it('rejects registering the same email twice, case-insensitively', async () => {
+    const u = await createUser(t);
+    const res = await post('/register', {
+      email: u.email.toUpperCase(),
+      password: 'another-pass-99',
+      firstName: 'A',
+      lastName: 'B',
+    });
+    const body = expectProblem(res, 409, 'email_taken');
+    expect(body.errors?.[0]?.field).toBe('email');
+  });
+
+  it('enforces the password policy with a clear message', async () => {
+    const base = { email: `weak.${Date.now()}@example.com`, firstName: 'W', lastName: 'P' };
+    for (const [password, msg] of [
+      ['short1', 'at least 10 characters'],
+      ['onlyletterslong', 'one letter and one digit'],
+      ['password123', 'too common'],
+    ] as const) {
+      const body = expectProblem(await post('/register', { ...base, password }), 400, 'weak_password');
+      expect(body.errors).toEqual([{ field: 'password', message: expect.stringContaining(msg), in: 'body' }]);
+    }
+    expect(
+      await t.ctx.db.selectFrom('users').where('email', '=', base.email).select('id').execute(),
+    ).toHaveLength(0);
+  });
+
+  it('stores passwords only as argon2id and tokens only as SHA-256 hashes', async () => {
+    const u = await createUser(t);
+    const row = await t.ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', u.id)
+      .executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(row.password_hash).not.toContain(u.password);
+
+    const refresh = await t.ctx.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('user_id', '=', u.id)
+      .execute();
+    expect(refresh).toHaveLength(1);
+    expect(refresh[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(refresh[0]!.token_hash).not.toBe(u.refreshToken);
+    expect(refresh[0]!.token_hash).toBe(createHash('sha256').update(u.refreshToken).digest('hex'));
+
+    await post('/password-reset/request', { email: u.email });
+    const mail = await lastEmail(t, u.email, 'password_reset');
+    const tokens = await t.ctx.db.selectFrom('user_tokens').selectAll().where('user_id', '=', u.id).execute();
+    const allHashes = tokens.map((r) => r.token_hash);
+    expect(allHashes.every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true);
+    expect(allHashes).not.toContain(mail.payload.token);
+    expect(allHashes).toContain(createHash('sha256').update(String(mail.payload.token)).digest('hex'));
+  });
+});
+
+describe('password reset and change', () => {
+  it('resets with a single-use token, revokes all sessions, and accepts the new password only', async () => {
+    const u = await createUser(t);
+    const unknown = await post('/password-reset/request', { email: `ghost.${Date.now()}@example.com` });
+    const known = await post('/password-reset/request', { email: u.email });
+    expect(unknown.statusCode).toBe(202);
+    expect(known.statusCode).toBe(202);
+    expect(unknown.body).toBe(known.body);
+
+    const { payload } = await lastEmail(t, u.email, 'password_reset');
+    // A weak password is refused and the token stays usable.
+    expectProblem(
+      await post('/password-reset/confirm', { token: payload.token, password: 'weak' }),
+      400,
+      'weak_password',
+    );
+    const ok = await post('/password-reset/confirm', { token: payload.token, password: 'brand-new-pass-5' });
+    expect(ok.statusCode).toBe(204);
+    expectProblem(
+      await post('/password-reset/confirm', { token: payload.token, password: 'another-pass-6' }),
+      400,
+      'invalid_token',
+    );
+
+    expectProblem(await post('/refresh', { refreshToken: u.refreshToken }), 401, 'session_revoked');
+    expectProblem(await post('/login', { email: u.email, password: u.password }), 401, 'invalid_credentials');
+    expect((await post('/login', { email: u.email, password: 'brand-new-pass-5' })).statusCode).toBe(200);
+  });
+
+  it('rejects an expired reset token', async () => {
+    const u = await createUser(t);
+    await post('/password-reset/request', { email: u.email });
+    const { payload } = await lastEmail(t, u.email, 'password_reset');
+    await t.ctx.db
+      .updateTable('user_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', u.id)
+      .execute();
+    expectProblem(
+      await post('/password-reset/confirm', { token: payload.token, password: 'brand-new-pass-5' }),
+      400,
+      'invalid_token',
+    );
+  });
+
+  it('changing the password keeps the current session and revokes the others', async () => {
+    const u = await createUser(t);
+    const other = (await post('/login', { email: u.email, password: u.password })).json();
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/password',
+      headers: u.auth,
+      payload: { currentPassword: 'not-my-password-1', newPassword: 'changed-pass-88' },
+    });
+    expectProblem(wrong, 400, 'invalid_credentials');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/password',
+      headers: u.auth,
+      payload: { currentPassword: u.password, newPassword: 'changed-pass-88' },
+    });
+    expect(res.statusCode).toBe(204);
+    expect((await post('/refresh', { refreshToken: u.refreshToken })).statusCode).toBe(200);
+    expectProblem(await post('/refresh', { refreshToken: other.refreshToken }), 401, 'session_revoked');
+  });
+});
+
+describe('access tokens', () => {
+  it('rejects anonymous, malformed and forged tokens with 401', async () => {
+    expectProblem(await t.app.inject({ method: 'GET', url: '/api/v1/users/me' }), 401, 'unauthorized');
+    expectProblem(
+      await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { authorization: 'Basic abc' } }),
+      401,
+      'invalid_token',
+    );
+    const u = await createUser(t);
+    const [h, p] = u.accessToken.split('.');
+    const forged = `${h}.${p}.${'A'.repeat(43)}`;
+    expectProblem(
+      await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/me',
+        headers: { authorization: `Bearer ${forged}` },
+      }),
+      401,
+      'invalid_token',
+    );
+  });
+
+  it('issues tokens with the configured lifetime and rejects them once expired', async () => {
+    const u = await createUser(t);
+    const claims = JSON.parse(Buffer.from(u.accessToken.split('.')[1]!, 'base64url').toString());
+    expect(claims.exp - claims.iat).toBe(900);
+    expect(claims).toMatchObject({ sub: u.id, role: 'guest', iss: 'roost' });
+
+    const nowS = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ role: 'guest', sid: claims.sid })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(u.id)
+      .setIssuer('roost')
+      .setIssuedAt(nowS - 120)
+      .setExpirationTime(nowS - 60)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expectProblem(
+      await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/me',
+        headers: { authorization: `Bearer ${expired}` },
+      }),
+      401,
+      'token_expired',
+    );
+  });
+});
+
+describe('rate limits', () => {
+  it('answers the 11th rapid login attempt from one client with 429', async () => {
+    const limited = await createTestApp({ env: { RATE_LIMIT_AUTH_MAX: '10' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const res = await limited.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email: `rl${i}@example.com`, password: 'whatever-123' },
+        });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+      expect(statuses[10]).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('limits attempts against one email even from many addresses', async () => {
+    const limited = await createTestApp({ env: { RATE_LIMIT_AUTH_MAX: '10' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const res = await limited.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          remoteAddress: `10.0.0.${i + 1}`,
+          payload: { email: 'victim@example.com', password: 'whatever-123' },
+        });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+      expectProblem(
+        await limited.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          remoteAddress: '10.0.1.1',
+          payload: { email: 'VICTIM@example.com', password: 'whatever-123' },
+        }),
+        429,
+        'rate_limited',
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+});

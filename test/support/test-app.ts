@@ -1,0 +1,110 @@
+/** Builds the real application on a fresh test database, plus helpers to act as users. */
+import type { LightMyRequestResponse } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { Role } from '../../src/db/schema/index.js';
+import { loadConfig } from '../../src/platform/config.js';
+import type { ServiceContext } from '../../src/platform/context.js';
+import type { RoostApp } from '../../src/platform/http.js';
+import { createTestDatabase, type TestDatabase } from './test-db.js';
+
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+export interface TestApp {
+  app: RoostApp;
+  ctx: ServiceContext;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  now?: () => Date;
+}
+
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase(inject('templateDatabase'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    // Most tests sign in many times from one address; the rate-limit test sets its own limit.
+    RATE_LIMIT_AUTH_MAX: '100000',
+    ...opts.env,
+  });
+  const { app, ctx } = await buildApp({ config, database, logger: false, now: opts.now });
+  await app.ready();
+  return { app, ctx, database, close: () => app.close() };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  auth: { authorization: string };
+}
+
+let seq = 0;
+
+/** Registers a user through the API, sets its role directly, then logs in (so the token carries the role). */
+export async function createUser(
+  t: TestApp,
+  role: Role = 'guest',
+  overrides: { email?: string } = {},
+): Promise<TestUser> {
+  const email = overrides.email ?? `user${process.pid}.${Date.now()}.${seq++}@example.com`;
+  const password = 'correct-horse-42';
+  const reg = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email, password, firstName: 'Test', lastName: role },
+  });
+  if (reg.statusCode !== 201) throw new Error(`register failed: ${reg.statusCode} ${reg.body}`);
+  const id = reg.json().id as string;
+  if (role !== 'guest') await t.ctx.db.updateTable('users').set({ role }).where('id', '=', id).execute();
+  const login = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email, password },
+  });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
+  const body = login.json();
+  return {
+    id,
+    email,
+    password,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    auth: { authorization: `Bearer ${body.accessToken}` },
+  };
+}
+
+/** The newest outbox email to a recipient (tests read tokens from it, as a user reads their inbox). */
+export async function lastEmail(t: TestApp, to: string, template: string) {
+  const row = await t.ctx.db
+    .selectFrom('email_outbox')
+    .selectAll()
+    .where('recipient', '=', to)
+    .where('template', '=', template)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  if (!row) throw new Error(`no ${template} email to ${to}`);
+  return { ...row, payload: row.payload as Record<string, unknown> & { token?: string } };
+}
+
+export function expectProblem(res: LightMyRequestResponse, status: number, code?: string) {
+  const body = res.json();
+  if (res.statusCode !== status || (code && body.code !== code)) {
+    throw new Error(`expected ${status}${code ? ` ${code}` : ''}, got ${res.statusCode} ${res.body}`);
+  }
+  if (!String(res.headers['content-type']).startsWith('application/problem+json')) {
+    throw new Error(`expected application/problem+json, got ${res.headers['content-type']}`);
+  }
+  return body as {
+    status: number;
+    code: string;
+    detail: string;
+    errors?: { field: string; message: string }[];
+  };
+}

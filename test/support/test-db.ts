@@ -1,0 +1,65 @@
+/**
+ * Test databases. TEST_DB selects the engine the suite runs on:
+ *  - `postgres` (default): a real PostgreSQL server at TEST_DATABASE_URL (default
+ *    postgres://postgres@127.0.0.1:5432/postgres). Global setup migrates one template database;
+ *    each test file gets its own copy (CREATE DATABASE … TEMPLATE), so files run in parallel.
+ *  - `pglite`: an in-memory PGlite per test file, migrated from scratch.
+ */
+import pg from 'pg';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+
+export type TestDbKind = 'postgres' | 'pglite';
+
+export const testDbKind = (): TestDbKind => (process.env['TEST_DB'] === 'pglite' ? 'pglite' : 'postgres');
+
+export const adminUrl = () =>
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function urlFor(database: string): string {
+  const url = new URL(adminUrl());
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase extends Database {
+  /** Connection string of this test's PostgreSQL database (undefined on PGlite). */
+  url?: string;
+}
+
+let counter = 0;
+
+export async function createTestDatabase(template?: string): Promise<TestDatabase> {
+  if (testDbKind() === 'pglite') {
+    const database = await createDatabase({ pgliteDataDir: 'memory' });
+    await migrateToLatest(database.db);
+    return database;
+  }
+  const name = `roost_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  if (template) {
+    await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } else {
+    await adminQuery(`CREATE DATABASE ${name}`);
+  }
+  const url = urlFor(name);
+  const database = await createDatabase({ url, poolMax: 20 });
+  if (!template) await migrateToLatest(database.db);
+  return {
+    ...database,
+    url,
+    close: async () => {
+      await database.close();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
