@@ -118,9 +118,9 @@ function toFieldErrors(issues: ValidationIssue[], where: string | undefined): Fi
     if (issue.keyword === 'enum' && Array.isArray(issue.params['allowedValues'])) {
       message = `must be one of: ${(issue.params['allowedValues'] as unknown[]).join(', ')}`;
     }
-    const key = `${field}\u0000${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    // One message per field: a union (e.g. string-or-null) fails once per branch, which only confuses.
+    if (seen.has(field)) continue;
+    seen.add(field);
     out.push({ field, message, ...(where ? { in: where } : {}) });
   }
   return out;

@@ -1,0 +1,18 @@
+/** `npm run migrate`: apply pending migrations to the configured database (DATABASE_URL, or embedded PGlite). */
+import { createDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { loadConfig } from '../platform/config.js';
+
+const config = loadConfig();
+const database = await createDatabase({ url: config.DATABASE_URL, pgliteDataDir: config.PGLITE_DATA_DIR });
+try {
+  const result = await migrateToLatest(database.db);
+  const applied = result.results ?? [];
+  console.log(
+    applied.length === 0
+      ? `database (${database.kind}) is up to date`
+      : `applied ${applied.length} migration(s) on ${database.kind}: ${applied.map((r) => r.migrationName).join(', ')}`,
+  );
+} finally {
+  await database.close();
+}
