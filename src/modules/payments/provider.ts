@@ -1,0 +1,70 @@
+/**
+ * The seam between Roost and a payment service provider. Bookings and the payments service speak only
+ * this interface; `sandbox` (built in, deterministic) and `stripe` implement it.
+ * Amounts are integer minor units; currencies are ISO 4217 codes in upper case.
+ */
+
+export type ProviderName = 'sandbox' | 'stripe';
+
+/** Outcome of asking the provider to charge: settled now, settled later by webhook, or refused. */
+export type ChargeStatus = 'succeeded' | 'processing' | 'failed';
+
+export interface ChargeRequest {
+  amount: number;
+  currency: string;
+  /** Provider-specific payment method token (sandbox test cards, Stripe `pm_…`). */
+  paymentMethod: string;
+  /** Forwarded to the provider so a retried call cannot charge twice. */
+  idempotencyKey: string;
+  /** Our payment id and booking id, echoed back by the provider in webhooks. */
+  metadata: { paymentId: string; bookingId: string };
+}
+
+export interface ChargeResult {
+  /** The provider's id for the payment intent (e.g. `pi_…`). */
+  providerRef: string;
+  status: ChargeStatus;
+  failureReason?: string;
+}
+
+export interface RefundRequest {
+  providerRef: string;
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+  metadata: { refundId: string; paymentId: string };
+}
+
+export interface RefundResult {
+  providerRef: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  failureReason?: string;
+}
+
+/** A webhook event, verified and normalized. */
+export interface ProviderEvent {
+  /** The provider's event id: the replay-protection key. */
+  id: string;
+  type: 'payment.succeeded' | 'payment.failed' | 'refund.succeeded' | 'refund.failed' | 'other';
+  /** providerRef of the payment intent or refund the event is about. */
+  objectRef: string;
+  failureReason?: string;
+}
+
+export interface PaymentProvider {
+  readonly name: ProviderName;
+  /** Create and confirm a payment intent (automatic capture). */
+  charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** Current status of a payment intent (used by follow-up jobs for `processing` payments). */
+  retrieve(providerRef: string): Promise<ChargeResult>;
+  refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * Verify a webhook's signature over the raw body and parse it.
+   * Throws `WebhookSignatureError` on a missing, bad or too-old signature.
+   */
+  verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): ProviderEvent;
+}
+
+export class WebhookSignatureError extends Error {
+  override name = 'WebhookSignatureError';
+}
