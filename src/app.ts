@@ -12,7 +12,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Database } from './db/database.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { paymentsRoutes } from './modules/payments/payments.routes.js';
+import { createPaymentProviders } from './modules/payments/providers.js';
+import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { authPlugin, createAccessTokens } from './platform/auth.js';
 import type { Config } from './platform/config.js';
@@ -58,6 +62,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     dbKind: database.kind,
     config,
     tokens,
+    payments: createPaymentProviders(config),
     now: opts.now ?? (() => new Date()),
   };
 
@@ -110,6 +115,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(healthRoutes, { prefix: '/health', ctx });
   await app.register(authRoutes, { prefix: '/api/v1/auth', ctx });
   await app.register(usersRoutes, { prefix: '/api/v1/users', ctx });
+  await app.register(propertiesRoutes, { prefix: '/api/v1/properties', ctx });
+  await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
+  await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
 
   app.addHook('onClose', async () => {
     await database.close();

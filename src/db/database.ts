@@ -32,6 +32,8 @@ export interface DatabaseOptions {
 // BIGINT (int8) columns come back as numbers: money in minor units stays far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// NUMERIC holds ratings and bathrooms (never money): numbers, not strings.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
@@ -46,6 +48,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     parsers: {
       1082: (v: string) => v, // date
       20: (v: string) => Number(v), // int8
+      1700: (v: string) => Number(v), // numeric
     },
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });

@@ -34,6 +34,16 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_AUTH_MAX: Type.Integer({ default: 10, minimum: 1 }),
   RATE_LIMIT_AUTH_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  /** Guest service fee, in basis points of nights + cleaning (1200 = 12%). */
+  SERVICE_FEE_BPS: Type.Integer({ default: 1200, minimum: 0, maximum: 5000 }),
+  /** Taxes, in basis points of nights + cleaning. */
+  TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
+  /** How long an unpaid booking holds its nights. */
+  BOOKING_HOLD_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+  /** Provider used for new payments: `sandbox` (built in) or `stripe`. */
+  PAYMENT_PROVIDER: Type.Enum(['sandbox', 'stripe'], { default: 'sandbox' }),
+  /** HMAC secret of sandbox webhooks. */
+  SANDBOX_WEBHOOK_SECRET: Type.String({ default: 'roost-sandbox-webhook-secret', minLength: 16 }),
   /** Run pending migrations at start-up (always on in embedded mode). */
   MIGRATE_ON_START: Type.Boolean({ default: false }),
 });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../db/database.js';
 import type { DB } from '../db/schema/index.js';
+import type { PaymentProvider } from '../modules/payments/provider.js';
 import type { AccessTokens } from './auth.js';
 import type { Config } from './config.js';
 
@@ -14,6 +15,8 @@ export interface ServiceContext {
   dbKind: DatabaseKind;
   config: Config;
   tokens: AccessTokens;
+  /** Payment providers by name (`sandbox` always; `stripe` when configured). */
+  payments: Record<string, PaymentProvider>;
   /** The current time; injectable so time-dependent rules can be tested at their boundaries. */
   now: () => Date;
 }

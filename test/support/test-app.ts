@@ -6,7 +6,7 @@ import type { Role } from '../../src/db/schema/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { ServiceContext } from '../../src/platform/context.js';
 import type { RoostApp } from '../../src/platform/http.js';
-import { createTestDatabase, type TestDatabase } from './test-db.js';
+import { createTestDatabase, shareTestDatabase, type TestDatabase } from './test-db.js';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -20,10 +20,14 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   now?: () => Date;
+  /** Run on another test app's database (with a pool of its own, like a second API process). */
+  database?: TestDatabase;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase(inject('templateDatabase'));
+  const database = opts.database
+    ? await shareTestDatabase(opts.database)
+    : await createTestDatabase(inject('templateDatabase'));
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,

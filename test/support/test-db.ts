@@ -63,3 +63,10 @@ export async function createTestDatabase(template?: string): Promise<TestDatabas
     },
   };
 }
+
+/** A second handle on an existing test database: its own pool on PostgreSQL; closing it drops nothing. */
+export async function shareTestDatabase(of: TestDatabase): Promise<TestDatabase> {
+  if (!of.url) return { ...of, close: async () => {} };
+  const database = await createDatabase({ url: of.url, poolMax: 20 });
+  return { ...database, url: of.url };
+}

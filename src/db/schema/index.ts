@@ -1,6 +1,23 @@
 /** The Kysely database type: one interface per table, grouped by domain. */
+import type {
+  BookingEventsTable,
+  BookingsTable,
+  IdempotencyKeysTable,
+  PaymentsTable,
+  RefundsTable,
+  WebhookEventsTable,
+} from './bookings.js';
+import type { LedgerEntriesTable, LedgerTransactionsTable } from './ledger.js';
+import type {
+  AmenitiesTable,
+  PropertiesTable,
+  PropertyAmenitiesTable,
+  PropertyCalendarTable,
+  PropertyPhotosTable,
+} from './properties.js';
 import type { EmailOutboxTable, RefreshTokensTable, UsersTable, UserTokensTable } from './users.js';
 
+export type { PropertyStatus, PropertyType } from './properties.js';
 export type { Role, UserTokenPurpose } from './users.js';
 
 export interface DB {
@@ -8,4 +25,17 @@ export interface DB {
   refresh_tokens: RefreshTokensTable;
   user_tokens: UserTokensTable;
   email_outbox: EmailOutboxTable;
+  properties: PropertiesTable;
+  amenities: AmenitiesTable;
+  property_amenities: PropertyAmenitiesTable;
+  property_calendar: PropertyCalendarTable;
+  property_photos: PropertyPhotosTable;
+  bookings: BookingsTable;
+  booking_events: BookingEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  payments: PaymentsTable;
+  refunds: RefundsTable;
+  webhook_events: WebhookEventsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
 }

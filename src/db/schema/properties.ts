@@ -1,0 +1,75 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type PropertyType = 'entire_place' | 'private_room' | 'shared_room';
+export type PropertyStatus = 'draft' | 'listed' | 'unlisted';
+export type CancellationPolicyColumn = 'flexible' | 'moderate' | 'strict';
+
+export interface PropertiesTable {
+  id: string;
+  host_id: string;
+  title: string;
+  description: string;
+  property_type: PropertyType;
+  street: string;
+  city: string;
+  /** lower(city), maintained by the database, for case-insensitive city filters. */
+  city_key: Generated<string>;
+  region: string | null;
+  country_code: string;
+  postal_code: string | null;
+  latitude: number;
+  longitude: number;
+  max_guests: number;
+  bedrooms: number;
+  beds: number;
+  bathrooms: number;
+  nightly_price: number;
+  currency: string;
+  cleaning_fee: number;
+  min_nights: number;
+  max_nights: number | null;
+  check_in_time: string;
+  check_out_time: string;
+  cancellation_policy: CancellationPolicyColumn;
+  instant_book: boolean;
+  status: PropertyStatus;
+  house_rules: string | null;
+  rating_avg: Generated<number>;
+  rating_count: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  published_at: Date | null;
+  deleted_at: Date | null;
+}
+
+export interface AmenitiesTable {
+  code: string;
+  name: string;
+  category: string;
+}
+
+export interface PropertyAmenitiesTable {
+  property_id: string;
+  amenity_code: string;
+}
+
+export interface PropertyCalendarTable {
+  property_id: string;
+  night: string;
+  blocked: boolean;
+  price_override: number | null;
+}
+
+export interface PropertyPhotosTable {
+  id: string;
+  property_id: string;
+  storage_key: string;
+  content_type: string;
+  bytes: number;
+  position: number;
+  is_cover: boolean;
+  caption: string | null;
+  created_at: Timestamp;
+}

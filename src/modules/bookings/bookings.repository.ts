@@ -1,0 +1,161 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { BookingEventsTable, BookingsTable } from '../../db/schema/bookings.js';
+import type { DB } from '../../db/schema/index.js';
+import { newId } from '../../platform/crypto.js';
+import type { BookingStatus } from './state.js';
+
+export type BookingRow = Selectable<BookingsTable>;
+export type BookingEventRow = Selectable<BookingEventsTable>;
+
+/** Is this error the database refusing an overlapping active booking? */
+export function isOverlapViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  // PostgreSQL/PGlite: exclusion_violation.
+  return e?.code === '23P01';
+}
+
+export function insertBooking(
+  db: Kysely<DB>,
+  row: Omit<BookingRow, 'created_at' | 'updated_at' | 'refunded_amount' | 'nightly'> & { nightly: string },
+) {
+  return db.insertInto('bookings').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findBooking(db: Kysely<DB>, id: string): Promise<BookingRow | undefined> {
+  return db.selectFrom('bookings').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The booking, locked for update until the surrounding transaction ends. */
+export function lockBooking(db: Kysely<DB>, id: string): Promise<BookingRow | undefined> {
+  return db.selectFrom('bookings').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function setStatus(
+  db: Kysely<DB>,
+  booking: BookingRow,
+  to: BookingStatus,
+  event: { actorId: string | null; reason?: string | null; at: Date },
+): Promise<BookingRow> {
+  const updated = await db
+    .updateTable('bookings')
+    .set({ status: to, updated_at: event.at })
+    .where('id', '=', booking.id)
+    .where('status', '=', booking.status)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) throw new Error(`booking ${booking.id} changed status concurrently`);
+  await insertEvent(db, booking.id, booking.status, to, event);
+  return updated;
+}
+
+export async function insertEvent(
+  db: Kysely<DB>,
+  bookingId: string,
+  from: BookingStatus | null,
+  to: BookingStatus,
+  event: { actorId: string | null; reason?: string | null; at: Date },
+) {
+  await db
+    .insertInto('booking_events')
+    .values({
+      id: newId(),
+      booking_id: bookingId,
+      from_status: from,
+      to_status: to,
+      actor_id: event.actorId,
+      reason: event.reason ?? null,
+      created_at: event.at,
+    })
+    .execute();
+}
+
+export function listEvents(db: Kysely<DB>, bookingId: string): Promise<BookingEventRow[]> {
+  return db
+    .selectFrom('booking_events')
+    .selectAll()
+    .where('booking_id', '=', bookingId)
+    .orderBy('id')
+    .execute();
+}
+
+export interface BookingListQuery {
+  guestId?: string;
+  hostId?: string;
+  propertyId?: string | undefined;
+  /** upcoming: check-out after today; past: check-out on or before today. */
+  when?: 'upcoming' | 'past' | undefined;
+  today: string;
+  after?: { checkIn: string; id: string } | undefined;
+  limit: number;
+}
+
+/** Keyset-paged bookings, upcoming ones soonest first, past ones most recent first. */
+export function listBookings(db: Kysely<DB>, q: BookingListQuery): Promise<BookingRow[]> {
+  const desc = q.when === 'past';
+  let query = db.selectFrom('bookings').selectAll();
+  if (q.guestId) query = query.where('guest_id', '=', q.guestId);
+  if (q.hostId) query = query.where('host_id', '=', q.hostId);
+  if (q.propertyId) query = query.where('property_id', '=', q.propertyId);
+  if (q.when === 'upcoming') query = query.where('check_out', '>', q.today);
+  if (q.when === 'past') query = query.where('check_out', '<=', q.today);
+  if (q.after) {
+    const { checkIn, id } = q.after;
+    query = query.where((eb) =>
+      desc
+        ? eb.or([eb('check_in', '<', checkIn), eb.and([eb('check_in', '=', checkIn), eb('id', '<', id)])])
+        : eb.or([eb('check_in', '>', checkIn), eb.and([eb('check_in', '=', checkIn), eb('id', '>', id)])]),
+    );
+  }
+  return query
+    .orderBy('check_in', desc ? 'desc' : 'asc')
+    .orderBy('id', desc ? 'desc' : 'asc')
+    .limit(q.limit)
+    .execute();
+}
+
+/** Unpaid holds past their expiry, with no payment under way (locked, skipping rows others hold). */
+export function lockExpiredHolds(db: Kysely<DB>, now: Date, limit: number): Promise<BookingRow[]> {
+  return db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('status', '=', 'pending_payment')
+    .where('hold_expires_at', '<', now)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('payments')
+            .select(sql`1`.as('one'))
+            .whereRef('payments.booking_id', '=', 'bookings.id')
+            .where('payments.status', 'in', ['processing', 'succeeded']),
+        ),
+      ),
+    )
+    .orderBy('hold_expires_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Confirmed stays whose check-out day has come. */
+export function lockFinishedStays(db: Kysely<DB>, today: string, limit: number): Promise<BookingRow[]> {
+  return db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('status', '=', 'confirmed')
+    .where('check_out', '<=', today)
+    .orderBy('check_out')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export async function addRefunded(db: Kysely<DB>, bookingId: string, amount: number, at: Date) {
+  await db
+    .updateTable('bookings')
+    .set((eb) => ({ refunded_amount: eb('refunded_amount', '+', amount), updated_at: at }))
+    .where('id', '=', bookingId)
+    .execute();
+}

@@ -1,0 +1,374 @@
+/**
+ * SQL for listings, their calendar and search. Availability ("is this night free?") is answered in one
+ * place, `nightlyCalendar` / `availableFor`, from the calendar blocks and the active bookings.
+ */
+import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
+import type { DB } from '../../db/schema/index.js';
+import type { PropertiesTable, PropertyPhotosTable } from '../../db/schema/properties.js';
+
+export type PropertyRow = Selectable<PropertiesTable>;
+export type PhotoRow = Selectable<PropertyPhotosTable>;
+
+/** Statuses of bookings that occupy nights (must match ACTIVE_STATUSES in the bookings module). */
+const OCCUPYING = ['pending_payment', 'awaiting_host', 'confirmed', 'completed'] as const;
+
+export function findProperty(db: Kysely<DB>, id: string): Promise<PropertyRow | undefined> {
+  return db
+    .selectFrom('properties')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export function lockProperty(db: Kysely<DB>, id: string): Promise<PropertyRow | undefined> {
+  return db
+    .selectFrom('properties')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export function insertProperty(
+  db: Kysely<DB>,
+  row: Omit<PropertyRow, 'city_key' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at'>,
+) {
+  return db.insertInto('properties').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updateProperty(
+  db: Kysely<DB>,
+  id: string,
+  patch: Partial<Omit<PropertyRow, 'id' | 'city_key' | 'host_id'>>,
+) {
+  return db
+    .updateTable('properties')
+    .set(patch)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function knownAmenities(db: Kysely<DB>, codes: string[]): Promise<Set<string>> {
+  if (codes.length === 0) return new Set();
+  const rows = await db.selectFrom('amenities').select('code').where('code', 'in', codes).execute();
+  return new Set(rows.map((r) => r.code));
+}
+
+export function listAmenities(db: Kysely<DB>) {
+  return db.selectFrom('amenities').selectAll().orderBy('category').orderBy('code').execute();
+}
+
+export async function replaceAmenities(db: Kysely<DB>, propertyId: string, codes: string[]) {
+  await db.deleteFrom('property_amenities').where('property_id', '=', propertyId).execute();
+  if (codes.length > 0) {
+    await db
+      .insertInto('property_amenities')
+      .values(codes.map((amenity_code) => ({ property_id: propertyId, amenity_code })))
+      .execute();
+  }
+}
+
+/** Amenity codes of many properties in one query. */
+export async function amenitiesOf(db: Kysely<DB>, ids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('property_amenities')
+    .select(['property_id', 'amenity_code'])
+    .where('property_id', 'in', ids)
+    .orderBy('amenity_code')
+    .execute();
+  for (const r of rows) out.get(r.property_id)?.push(r.amenity_code);
+  return out;
+}
+
+/** Photos of many properties in one query, in display order. */
+export async function photosOf(db: Kysely<DB>, ids: string[]): Promise<Map<string, PhotoRow[]>> {
+  const out = new Map<string, PhotoRow[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('property_photos')
+    .selectAll()
+    .where('property_id', 'in', ids)
+    .orderBy('position')
+    .execute();
+  for (const r of rows) out.get(r.property_id)?.push(r);
+  return out;
+}
+
+export function listHostProperties(
+  db: Kysely<DB>,
+  q: { hostId: string; status?: string | undefined; afterId?: string | undefined; limit: number },
+) {
+  let query = db
+    .selectFrom('properties')
+    .selectAll()
+    .where('host_id', '=', q.hostId)
+    .where('deleted_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(q.limit);
+  if (q.status) query = query.where('status', '=', q.status as PropertyRow['status']);
+  if (q.afterId) query = query.where('id', '<', q.afterId);
+  return query.execute();
+}
+
+/** Does the property have an active booking whose stay has not ended? (Deleting it is refused then.) */
+export async function hasFutureBookings(db: Kysely<DB>, propertyId: string, today: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('bookings')
+    .select('id')
+    .where('property_id', '=', propertyId)
+    .where('status', 'in', OCCUPYING)
+    .where('check_out', '>', today)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Set `blocked` and/or the price override for every night in [from, to] (inclusive). */
+export async function upsertCalendar(
+  db: Kysely<DB>,
+  propertyId: string,
+  nights: string[],
+  patch: { blocked?: boolean | undefined; price?: number | null | undefined },
+) {
+  if (nights.length === 0) return;
+  const rows = nights.map((night) => ({
+    property_id: propertyId,
+    night,
+    blocked: patch.blocked ?? false,
+    price_override: patch.price ?? null,
+  }));
+  await db
+    .insertInto('property_calendar')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['property_id', 'night']).doUpdateSet((eb) => ({
+        ...(patch.blocked !== undefined ? { blocked: eb.ref('excluded.blocked') } : {}),
+        ...(patch.price !== undefined ? { price_override: eb.ref('excluded.price_override') } : {}),
+      })),
+    )
+    .execute();
+  // Rows that no longer say anything are removed, keeping the table small.
+  await db
+    .deleteFrom('property_calendar')
+    .where('property_id', '=', propertyId)
+    .where('night', 'in', nights)
+    .where('blocked', '=', false)
+    .where('price_override', 'is', null)
+    .execute();
+}
+
+export type NightState = 'available' | 'booked' | 'blocked';
+
+/**
+ * Every night in [from, to) with its state and price: the single source of truth for availability.
+ * Booked wins over blocked; the price is the override if set, else the nightly price.
+ */
+export async function nightlyCalendar(
+  db: Kysely<DB>,
+  propertyId: string,
+  from: string,
+  to: string,
+): Promise<{ date: string; state: NightState; price: number }[]> {
+  const result = await sql<{ date: string; state: NightState; price: number }>`
+    select to_char(d.night, 'YYYY-MM-DD') as date,
+      case
+        when exists (
+          select 1 from bookings b
+          where b.property_id = p.id and b.status in (${sql.join(OCCUPYING)})
+            and b.check_in <= d.night and b.check_out > d.night
+        ) then 'booked'
+        when coalesce(c.blocked, false) then 'blocked'
+        else 'available'
+      end as state,
+      coalesce(c.price_override, p.nightly_price) as price
+    from properties p
+    cross join generate_series(${from}::date, ${to}::date - 1, interval '1 day') as d(night)
+    left join property_calendar c on c.property_id = p.id and c.night = d.night::date
+    where p.id = ${propertyId}
+    order by d.night`.execute(db);
+  return result.rows.map((r) => ({ ...r, price: Number(r.price) }));
+}
+
+/** SQL condition: property `p` is free for every night of [checkIn, checkOut). */
+function availableFor(checkIn: string, checkOut: string): Expression<SqlBool> {
+  return sql<SqlBool>`not exists (
+      select 1 from property_calendar c
+      where c.property_id = p.id and c.blocked and c.night >= ${checkIn}::date and c.night < ${checkOut}::date
+    ) and not exists (
+      select 1 from bookings b
+      where b.property_id = p.id and b.status in (${sql.join(OCCUPYING)})
+        and daterange(b.check_in, b.check_out, '[)') && daterange(${checkIn}::date, ${checkOut}::date, '[)')
+    )`;
+}
+
+export interface SearchFilters {
+  cityKey?: string | undefined;
+  country?: string | undefined;
+  bbox?: { minLat: number; maxLat: number; minLng: number; maxLng: number } | undefined;
+  centre?: { lat: number; lng: number; radiusKm?: number | undefined } | undefined;
+  stay?: { checkIn: string; checkOut: string; nights: number } | undefined;
+  guests?: number | undefined;
+  minPrice?: number | undefined;
+  maxPrice?: number | undefined;
+  type?: string | undefined;
+  amenities?: string[] | undefined;
+  instantBook?: boolean | undefined;
+  text?: string | undefined;
+}
+
+export type SortKey = 'relevance' | 'price_asc' | 'price_desc' | 'rating' | 'distance' | 'newest';
+
+export interface SearchRow {
+  id: string;
+  title: string;
+  property_type: PropertyRow['property_type'];
+  city: string;
+  country_code: string;
+  latitude: number;
+  longitude: number;
+  max_guests: number;
+  bedrooms: number;
+  nightly_price: number;
+  currency: string;
+  cleaning_fee: number;
+  instant_book: boolean;
+  rating_avg: number;
+  rating_count: number;
+  /** The sort key value of this row (for the next page's cursor). */
+  sort_value: number | string;
+  distance_km: number | null;
+  nights_subtotal: number | null;
+}
+
+const EARTH_KM = 6371.0088;
+
+function distanceKm(lat: number, lng: number) {
+  return sql<number>`(${EARTH_KM} * 2 * asin(sqrt(
+    power(sin(radians(p.latitude - ${lat}) / 2), 2) +
+    cos(radians(${lat})) * cos(radians(p.latitude)) * power(sin(radians(p.longitude - ${lng}) / 2), 2))))`;
+}
+
+/**
+ * Keyset-paged search. The page after `after` continues strictly past (sort value, id), so rows
+ * inserted meanwhile neither repeat nor shift a page.
+ */
+export async function searchProperties(
+  db: Kysely<DB>,
+  f: SearchFilters,
+  sort: SortKey,
+  limit: number,
+  after?: { v: number | string; id: string },
+): Promise<SearchRow[]> {
+  const conds: Expression<SqlBool>[] = [
+    sql<SqlBool>`p.status = 'listed'`,
+    sql<SqlBool>`p.deleted_at is null`,
+  ];
+  if (f.cityKey) conds.push(sql<SqlBool>`p.city_key = ${f.cityKey}`);
+  if (f.country) conds.push(sql<SqlBool>`p.country_code = ${f.country}`);
+  if (f.bbox) {
+    conds.push(sql<SqlBool>`p.latitude between ${f.bbox.minLat} and ${f.bbox.maxLat}`);
+    conds.push(sql<SqlBool>`p.longitude between ${f.bbox.minLng} and ${f.bbox.maxLng}`);
+  }
+  const distance = f.centre ? distanceKm(f.centre.lat, f.centre.lng) : undefined;
+  if (f.centre?.radiusKm !== undefined && distance)
+    conds.push(sql<SqlBool>`${distance} <= ${f.centre.radiusKm}`);
+  if (f.guests !== undefined) conds.push(sql<SqlBool>`p.max_guests >= ${f.guests}`);
+  if (f.minPrice !== undefined) conds.push(sql<SqlBool>`p.nightly_price >= ${f.minPrice}`);
+  if (f.maxPrice !== undefined) conds.push(sql<SqlBool>`p.nightly_price <= ${f.maxPrice}`);
+  if (f.type) conds.push(sql<SqlBool>`p.property_type = ${f.type}`);
+  if (f.instantBook !== undefined) conds.push(sql<SqlBool>`p.instant_book = ${f.instantBook}`);
+  if (f.amenities && f.amenities.length > 0) {
+    conds.push(sql<SqlBool>`(select count(*) from property_amenities pa
+      where pa.property_id = p.id and pa.amenity_code in (${sql.join(f.amenities)})) = ${f.amenities.length}`);
+  }
+  const tsquery = f.text ? sql`websearch_to_tsquery('simple', ${f.text})` : undefined;
+  if (tsquery) conds.push(sql<SqlBool>`p.search_vector @@ ${tsquery}`);
+  if (f.stay) {
+    conds.push(availableFor(f.stay.checkIn, f.stay.checkOut));
+    conds.push(sql<SqlBool>`p.min_nights <= ${f.stay.nights}`);
+    conds.push(sql<SqlBool>`(p.max_nights is null or p.max_nights >= ${f.stay.nights})`);
+  }
+
+  // The sort key, as an expression; numeric keys are rounded so a cursor compares exactly.
+  const keys: Record<SortKey, { expr: ReturnType<typeof sql>; dir: 'asc' | 'desc' }> = {
+    relevance: {
+      expr: tsquery ? sql`round(ts_rank(p.search_vector, ${tsquery})::numeric, 6)` : sql`0`,
+      dir: 'desc',
+    },
+    price_asc: { expr: sql`p.nightly_price`, dir: 'asc' },
+    price_desc: { expr: sql`p.nightly_price`, dir: 'desc' },
+    rating: { expr: sql`p.rating_avg`, dir: 'desc' },
+    distance: { expr: distance ? sql`round((${distance})::numeric, 4)` : sql`0`, dir: 'asc' },
+    newest: { expr: sql`0`, dir: 'desc' },
+  };
+  const key = keys[sort];
+  if (after) {
+    const cmp = key.dir === 'asc' ? sql.raw('>') : sql.raw('<');
+    conds.push(
+      sql<SqlBool>`(${key.expr} ${cmp} ${after.v} or (${key.expr} = ${after.v} and p.id ${cmp} ${after.id}))`,
+    );
+  }
+  const nightsSubtotal = f.stay
+    ? sql<number>`(p.nightly_price * ${f.stay.nights} + coalesce((
+        select sum(c.price_override - p.nightly_price) from property_calendar c
+        where c.property_id = p.id and c.price_override is not null
+          and c.night >= ${f.stay.checkIn}::date and c.night < ${f.stay.checkOut}::date), 0))`
+    : sql<null>`null`;
+  const dir = sql.raw(key.dir);
+  const result = await sql<SearchRow>`
+    select p.id, p.title, p.property_type, p.city, p.country_code, p.latitude, p.longitude, p.max_guests,
+      p.bedrooms, p.nightly_price, p.currency, p.cleaning_fee, p.instant_book, p.rating_avg, p.rating_count,
+      ${key.expr} as sort_value,
+      ${distance ?? sql`null`} as distance_km,
+      ${nightsSubtotal} as nights_subtotal
+    from properties p
+    where ${sql.join(conds, sql` and `)}
+    order by ${key.expr} ${dir}, p.id ${dir}
+    limit ${limit}`.execute(db);
+  return result.rows.map((r) => ({
+    ...r,
+    sort_value: typeof r.sort_value === 'string' ? Number(r.sort_value) : r.sort_value,
+    nights_subtotal: r.nights_subtotal === null ? null : Number(r.nights_subtotal),
+    distance_km: r.distance_km === null ? null : Number(r.distance_km),
+  }));
+}
+
+/** What booking a listing needs to know about it. */
+export interface BookingTerms {
+  id: string;
+  hostId: string;
+  status: PropertyRow['status'];
+  maxGuests: number;
+  minNights: number;
+  maxNights: number | null;
+  nightlyPrice: number;
+  currency: string;
+  cleaningFee: number;
+  cancellationPolicy: PropertyRow['cancellation_policy'];
+  checkInTime: string;
+  instantBook: boolean;
+}
+
+export async function getBookingTerms(db: Kysely<DB>, id: string): Promise<BookingTerms | undefined> {
+  const p = await findProperty(db, id);
+  if (!p) return undefined;
+  return {
+    id: p.id,
+    hostId: p.host_id,
+    status: p.status,
+    maxGuests: p.max_guests,
+    minNights: p.min_nights,
+    maxNights: p.max_nights,
+    nightlyPrice: p.nightly_price,
+    currency: p.currency,
+    cleaningFee: p.cleaning_fee,
+    cancellationPolicy: p.cancellation_policy,
+    checkInTime: p.check_in_time,
+    instantBook: p.instant_book,
+  };
+}

@@ -1,0 +1,477 @@
+/** Listings: hosts create and manage them; anyone searches the listed ones. */
+import { Type } from 'typebox';
+import type { Actor } from '../../platform/auth.js';
+import type { ServiceContext } from '../../platform/context.js';
+import { newId } from '../../platform/crypto.js';
+import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { nightsOf, stayTotals } from '../bookings/pricing.js';
+import * as repo from './properties.repository.js';
+import type {
+  CreatePropertyInput,
+  PropertyView,
+  SearchQueryInput,
+  SearchResultView,
+  UpdatePropertyInput,
+} from './properties.schemas.js';
+
+const todayOf = (d: Date) => d.toISOString().slice(0, 10);
+
+export function toPropertyView(
+  p: repo.PropertyRow,
+  amenities: string[],
+  photos: repo.PhotoRow[],
+): PropertyView {
+  return {
+    id: p.id,
+    hostId: p.host_id,
+    title: p.title,
+    description: p.description,
+    propertyType: p.property_type,
+    address: {
+      street: p.street,
+      city: p.city,
+      region: p.region,
+      countryCode: p.country_code,
+      postalCode: p.postal_code,
+    },
+    latitude: p.latitude,
+    longitude: p.longitude,
+    maxGuests: p.max_guests,
+    bedrooms: p.bedrooms,
+    beds: p.beds,
+    bathrooms: p.bathrooms,
+    nightlyPrice: p.nightly_price,
+    currency: p.currency,
+    cleaningFee: p.cleaning_fee,
+    minNights: p.min_nights,
+    maxNights: p.max_nights,
+    checkInTime: p.check_in_time,
+    checkOutTime: p.check_out_time,
+    cancellationPolicy: p.cancellation_policy,
+    instantBook: p.instant_book,
+    status: p.status,
+    amenities,
+    houseRules: p.house_rules,
+    ratingAvg: p.rating_avg,
+    ratingCount: p.rating_count,
+    photos: photos.map((ph) => ({
+      id: ph.id,
+      url: `/media/${ph.storage_key}`,
+      contentType: ph.content_type,
+      position: ph.position,
+      isCover: ph.is_cover,
+      caption: ph.caption,
+    })),
+    createdAt: new Date(p.created_at).toISOString(),
+    updatedAt: new Date(p.updated_at).toISOString(),
+  };
+}
+
+async function view(ctx: ServiceContext, p: repo.PropertyRow): Promise<PropertyView> {
+  const [amenities, photos] = await Promise.all([
+    repo.amenitiesOf(ctx.db, [p.id]),
+    repo.photosOf(ctx.db, [p.id]),
+  ]);
+  return toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? []);
+}
+
+async function assertAmenities(ctx: ServiceContext, codes: string[]) {
+  const known = await repo.knownAmenities(ctx.db, codes);
+  const index = codes.findIndex((c) => !known.has(c));
+  if (index >= 0) throw invalidField(`amenities.${index}`, `"${codes[index]}" is not a known amenity`);
+}
+
+function assertNights(min: number, max: number | null) {
+  if (max !== null && max < min) throw invalidField('maxNights', 'must be at least minNights');
+}
+
+/** The listing, if the actor may change it: its host or an admin. 404 if missing, 403 if someone else's. */
+export async function ownedProperty(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  db = ctx.db,
+): Promise<repo.PropertyRow> {
+  const p = await repo.findProperty(db, id);
+  if (!p) throw notFound('Property');
+  if (p.host_id !== actor.userId && actor.role !== 'admin')
+    throw forbidden('Only the host of this listing can change it');
+  return p;
+}
+
+export async function createProperty(
+  ctx: ServiceContext,
+  actor: Actor,
+  input: CreatePropertyInput,
+): Promise<PropertyView> {
+  if (actor.role !== 'host' && actor.role !== 'admin') {
+    throw forbidden('Only hosts can create listings; become a host first', 'not_a_host');
+  }
+  const amenities = input.amenities ?? [];
+  await assertAmenities(ctx, amenities);
+  const minNights = input.minNights ?? 1;
+  const maxNights = input.maxNights ?? null;
+  assertNights(minNights, maxNights);
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await repo.insertProperty(trx, {
+      id: newId(),
+      host_id: actor.userId,
+      title: input.title.trim(),
+      description: input.description ?? '',
+      property_type: input.propertyType,
+      street: input.address.street,
+      city: input.address.city.trim(),
+      region: input.address.region ?? null,
+      country_code: input.address.countryCode,
+      postal_code: input.address.postalCode ?? null,
+      latitude: input.latitude,
+      longitude: input.longitude,
+      max_guests: input.maxGuests,
+      bedrooms: input.bedrooms,
+      beds: input.beds,
+      bathrooms: input.bathrooms,
+      nightly_price: input.nightlyPrice,
+      currency: input.currency,
+      cleaning_fee: input.cleaningFee ?? 0,
+      min_nights: minNights,
+      max_nights: maxNights,
+      check_in_time: input.checkInTime ?? '15:00',
+      check_out_time: input.checkOutTime ?? '11:00',
+      cancellation_policy: input.cancellationPolicy ?? 'moderate',
+      instant_book: input.instantBook ?? false,
+      status: 'draft',
+      house_rules: input.houseRules ?? null,
+      published_at: null,
+      deleted_at: null,
+    });
+    await repo.replaceAmenities(trx, row.id, amenities);
+    return toPropertyView(row, [...amenities].sort(), []);
+  });
+}
+
+export async function updateProperty(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  input: UpdatePropertyInput,
+): Promise<PropertyView> {
+  const current = await ownedProperty(ctx, actor, id);
+  if (input.amenities) await assertAmenities(ctx, input.amenities);
+  const minNights = input.minNights ?? current.min_nights;
+  const maxNights = input.maxNights !== undefined ? input.maxNights : current.max_nights;
+  assertNights(minNights, maxNights);
+  const patch: Parameters<typeof repo.updateProperty>[2] = { updated_at: ctx.now() };
+  const set = <K extends keyof typeof patch>(k: K, v: (typeof patch)[K] | undefined) => {
+    if (v !== undefined) patch[k] = v;
+  };
+  set('title', input.title?.trim());
+  set('description', input.description);
+  set('property_type', input.propertyType);
+  if (input.address) {
+    patch.street = input.address.street;
+    patch.city = input.address.city.trim();
+    patch.region = input.address.region ?? null;
+    patch.country_code = input.address.countryCode;
+    patch.postal_code = input.address.postalCode ?? null;
+  }
+  set('latitude', input.latitude);
+  set('longitude', input.longitude);
+  set('max_guests', input.maxGuests);
+  set('bedrooms', input.bedrooms);
+  set('beds', input.beds);
+  set('bathrooms', input.bathrooms);
+  set('nightly_price', input.nightlyPrice);
+  set('currency', input.currency);
+  set('cleaning_fee', input.cleaningFee);
+  set('min_nights', input.minNights);
+  set('max_nights', input.maxNights);
+  set('check_in_time', input.checkInTime);
+  set('check_out_time', input.checkOutTime);
+  set('cancellation_policy', input.cancellationPolicy);
+  set('instant_book', input.instantBook);
+  set('house_rules', input.houseRules);
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const updated = await repo.updateProperty(trx, id, patch);
+    if (input.amenities) await repo.replaceAmenities(trx, id, input.amenities);
+    return updated;
+  });
+  return view(ctx, row);
+}
+
+/** Listed ↔ unlisted. Publishing needs a complete listing. */
+export async function setPublished(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  published: boolean,
+): Promise<PropertyView> {
+  const p = await ownedProperty(ctx, actor, id);
+  if (published) {
+    const missing = [
+      p.title.trim().length < 3 && 'title',
+      p.description.trim().length === 0 && 'description',
+      p.street.trim().length === 0 && 'address.street',
+    ].filter(Boolean) as string[];
+    if (missing.length > 0) {
+      throw new AppError(
+        409,
+        'listing_incomplete',
+        `Complete the listing before publishing: ${missing.join(', ')}`,
+        missing.map((field) => ({ field, message: 'is required to publish', in: 'body' })),
+      );
+    }
+  }
+  const now = ctx.now();
+  const row = await repo.updateProperty(ctx.db, id, {
+    status: published ? 'listed' : 'unlisted',
+    updated_at: now,
+    ...(published && !p.published_at ? { published_at: now } : {}),
+  });
+  return view(ctx, row);
+}
+
+/** Soft delete; refused while a stay is booked or under way. */
+export async function deleteProperty(ctx: ServiceContext, actor: Actor, id: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await ownedProperty(ctx, actor, id, trx);
+    await repo.lockProperty(trx, id);
+    if (await repo.hasFutureBookings(trx, id, todayOf(ctx.now()))) {
+      throw conflict(
+        'has_future_bookings',
+        'This listing has upcoming bookings; cancel them before deleting it',
+      );
+    }
+    await repo.updateProperty(trx, id, { deleted_at: ctx.now(), status: 'unlisted', updated_at: ctx.now() });
+  });
+}
+
+/** Public detail: listed ones for everybody; drafts and unlisted ones only for their host or an admin. */
+export async function getProperty(
+  ctx: ServiceContext,
+  actor: Actor | null,
+  id: string,
+): Promise<PropertyView> {
+  const p = await repo.findProperty(ctx.db, id);
+  const mayPeek = actor && p && (p.host_id === actor.userId || actor.role === 'admin');
+  if (!p || (p.status !== 'listed' && !mayPeek)) throw notFound('Property');
+  return view(ctx, p);
+}
+
+const IdCursor = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export async function listMyProperties(
+  ctx: ServiceContext,
+  actor: Actor,
+  q: { status?: string | undefined; limit: number; cursor?: string | undefined },
+) {
+  const afterId = q.cursor ? decodeCursor<{ id: string }>(q.cursor, IdCursor).id : undefined;
+  const rows = await repo.listHostProperties(ctx.db, {
+    hostId: actor.userId,
+    status: q.status,
+    afterId,
+    limit: q.limit + 1,
+  });
+  const page = rows.slice(0, q.limit);
+  const ids = page.map((p) => p.id);
+  const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, ids), repo.photosOf(ctx.db, ids)]);
+  const last = page.at(-1);
+  return {
+    items: page.map((p) => toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? [])),
+    nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.id }) : null,
+  };
+}
+
+const MAX_CALENDAR_DAYS = 366;
+
+/** Validates a half-open range [from, end) of nights. */
+function checkRange(from: string, end: string) {
+  if (end <= from) throw invalidField('to', 'must be after from');
+  if (nightsOf(from, end).length > MAX_CALENDAR_DAYS) {
+    throw invalidField('to', `a range may span at most ${MAX_CALENDAR_DAYS} days`);
+  }
+}
+
+const addDay = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** Each night in [from, to) with its state and price. Listed listings are public; others only for their host. */
+export async function getCalendar(
+  ctx: ServiceContext,
+  actor: Actor | null,
+  id: string,
+  from: string,
+  to: string,
+) {
+  await getProperty(ctx, actor, id);
+  checkRange(from, to);
+  return { propertyId: id, from, to, days: await repo.nightlyCalendar(ctx.db, id, from, to) };
+}
+
+/** Block/unblock nights and set/clear price overrides over [from, to] (inclusive of `to`). */
+export async function updateCalendar(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  input: { from: string; to: string; blocked?: boolean | undefined; price?: number | null | undefined },
+) {
+  await ownedProperty(ctx, actor, id);
+  const end = addDay(input.to);
+  checkRange(input.from, end);
+  if (input.blocked === undefined && input.price === undefined) {
+    throw invalidField('blocked', 'give blocked and/or price');
+  }
+  await repo.upsertCalendar(ctx.db, id, nightsOf(input.from, end), {
+    blocked: input.blocked,
+    price: input.price,
+  });
+  return {
+    propertyId: id,
+    from: input.from,
+    to: end,
+    days: await repo.nightlyCalendar(ctx.db, id, input.from, end),
+  };
+}
+
+const SearchCursor = Type.Object({
+  s: Type.String(),
+  v: Type.Union([Type.Number(), Type.String()]),
+  id: Type.String({ format: 'uuid' }),
+});
+
+export async function searchProperties(
+  ctx: ServiceContext,
+  q: SearchQueryInput,
+): Promise<{ items: SearchResultView[]; nextCursor: string | null }> {
+  const filters: repo.SearchFilters = {
+    cityKey: q.city?.trim().toLowerCase(),
+    country: q.country?.toUpperCase(),
+    guests: q.guests,
+    minPrice: q.minPrice,
+    maxPrice: q.maxPrice,
+    type: q.type,
+    instantBook: q.instantBook,
+    text: q.q?.trim() || undefined,
+  };
+  if (q.minPrice !== undefined && q.maxPrice !== undefined && q.maxPrice < q.minPrice) {
+    throw invalidField('maxPrice', 'must not be below minPrice');
+  }
+  if (q.bbox) {
+    const [minLng, minLat, maxLng, maxLat] = q.bbox.split(',').map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (
+      minLat > maxLat ||
+      minLng > maxLng ||
+      Math.abs(minLat) > 90 ||
+      Math.abs(maxLat) > 90 ||
+      Math.abs(minLng) > 180 ||
+      Math.abs(maxLng) > 180
+    ) {
+      throw invalidField('bbox', 'must be minLng,minLat,maxLng,maxLat with min ≤ max within ±90/±180');
+    }
+    filters.bbox = { minLat, maxLat, minLng, maxLng };
+  }
+  if ((q.lat === undefined) !== (q.lng === undefined))
+    throw invalidField(q.lat === undefined ? 'lat' : 'lng', 'lat and lng go together');
+  if (q.radiusKm !== undefined && q.lat === undefined)
+    throw invalidField('lat', 'a radius needs a centre (lat, lng)');
+  if (q.lat !== undefined && q.lng !== undefined) {
+    filters.centre = { lat: q.lat, lng: q.lng, radiusKm: q.radiusKm };
+    if (q.radiusKm !== undefined) {
+      // Bounding-box prefilter (served by the lat/lng index), then the exact great-circle distance.
+      const dLat = q.radiusKm / 111.045;
+      const dLng = q.radiusKm / (111.045 * Math.max(Math.cos((q.lat * Math.PI) / 180), 0.01));
+      filters.bbox ??= {
+        minLat: q.lat - dLat,
+        maxLat: q.lat + dLat,
+        minLng: q.lng - dLng,
+        maxLng: q.lng + dLng,
+      };
+    }
+  }
+  if (q.sort === 'distance' && !filters.centre)
+    throw invalidField('sort', 'sorting by distance needs lat and lng');
+  if (q.sort === 'relevance' && !filters.text) throw invalidField('sort', 'sorting by relevance needs q');
+  if ((q.checkIn === undefined) !== (q.checkOut === undefined)) {
+    throw invalidField(q.checkIn === undefined ? 'checkIn' : 'checkOut', 'checkIn and checkOut go together');
+  }
+  if (q.checkIn && q.checkOut) {
+    if (q.checkOut <= q.checkIn) throw invalidField('checkOut', 'must be after checkIn');
+    const nights = nightsOf(q.checkIn, q.checkOut).length;
+    if (nights > 365) throw invalidField('checkOut', 'a stay may last at most 365 nights');
+    filters.stay = { checkIn: q.checkIn, checkOut: q.checkOut, nights };
+  }
+  if (q.amenities) {
+    filters.amenities = [
+      ...new Set(
+        q.amenities
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      ),
+    ];
+    await assertAmenities(ctx, filters.amenities);
+  }
+  let after: { v: number | string; id: string } | undefined;
+  if (q.cursor) {
+    const c = decodeCursor<{ s: string; v: number | string; id: string }>(q.cursor, SearchCursor);
+    if (c.s !== q.sort) throw invalidField('cursor', 'belongs to a different sort order', 'invalid_cursor');
+    after = { v: c.v, id: c.id };
+  }
+  const rows = await repo.searchProperties(ctx.db, filters, q.sort, q.limit + 1, after);
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => toSearchResult(ctx, r, filters.stay)),
+    nextCursor:
+      rows.length > q.limit && last ? encodeCursor({ s: q.sort, v: last.sort_value, id: last.id }) : null,
+  };
+}
+
+function toSearchResult(
+  ctx: ServiceContext,
+  r: repo.SearchRow,
+  stay: repo.SearchFilters['stay'],
+): SearchResultView {
+  const out: SearchResultView = {
+    id: r.id,
+    title: r.title,
+    propertyType: r.property_type,
+    city: r.city,
+    countryCode: r.country_code,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    maxGuests: r.max_guests,
+    bedrooms: r.bedrooms,
+    nightlyPrice: r.nightly_price,
+    currency: r.currency,
+    cleaningFee: r.cleaning_fee,
+    instantBook: r.instant_book,
+    ratingAvg: r.rating_avg,
+    ratingCount: r.rating_count,
+  };
+  if (r.distance_km !== null) out.distanceKm = Math.round(r.distance_km * 1000) / 1000;
+  if (stay && r.nights_subtotal !== null) {
+    // The same arithmetic as a booking quote.
+    const totals = stayTotals(
+      r.nights_subtotal,
+      r.cleaning_fee,
+      ctx.config.SERVICE_FEE_BPS,
+      ctx.config.TAX_BPS,
+    );
+    out.stay = {
+      checkIn: stay.checkIn,
+      checkOut: stay.checkOut,
+      nights: stay.nights,
+      nightsSubtotal: r.nights_subtotal,
+      cleaningFee: r.cleaning_fee,
+      serviceFee: totals.serviceFee,
+      taxes: totals.taxes,
+      total: totals.total,
+    };
+  }
+  return out;
+}
