@@ -391,7 +391,12 @@ describe('who sees what', () => {
     const listing = await createListing(t, host);
     const traveller = await createUser(t);
     const b = (
-      await book(traveller, { propertyId: listing.id, checkIn: '2030-10-01', checkOut: '2030-10-03', guests: 1 })
+      await book(traveller, {
+        propertyId: listing.id,
+        checkIn: '2030-10-01',
+        checkOut: '2030-10-03',
+        guests: 1,
+      })
     ).json();
     const stranger = await createUser(t);
     const otherHost = await createUser(t, 'host');
