@@ -43,7 +43,8 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   }
   const dir = options.pgliteDataDir ?? 'memory';
   if (dir !== 'memory') mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir === 'memory' ? undefined : dir, {
+  const client = await PGlite.create({
+    ...(dir === 'memory' ? {} : { dataDir: dir }),
     extensions: { btree_gist, pg_trgm },
     parsers: {
       1082: (v: string) => v, // date

@@ -248,7 +248,7 @@ export interface SearchRow {
 const EARTH_KM = 6371.0088;
 
 function distanceKm(lat: number, lng: number) {
-  return sql<number>`(${EARTH_KM} * 2 * asin(sqrt(
+  return sql<number>`(${sql.raw(String(EARTH_KM))} * 2 * asin(sqrt(
     power(sin(radians(p.latitude - ${lat}) / 2), 2) +
     cos(radians(${lat})) * cos(radians(p.latitude)) * power(sin(radians(p.longitude - ${lng}) / 2), 2))))`;
 }
@@ -303,8 +303,11 @@ export async function searchProperties(
     price_asc: { expr: sql`p.nightly_price`, dir: 'asc' },
     price_desc: { expr: sql`p.nightly_price`, dir: 'desc' },
     rating: { expr: sql`p.rating_avg`, dir: 'desc' },
-    distance: { expr: distance ? sql`round((${distance})::numeric, 4)` : sql`0`, dir: 'asc' },
-    newest: { expr: sql`0`, dir: 'desc' },
+    distance: {
+      expr: distance ? sql`round((${distance})::numeric, 4)` : sql`cast(0 as integer)`,
+      dir: 'asc',
+    },
+    newest: { expr: sql`cast(0 as integer)`, dir: 'desc' },
   };
   const key = keys[sort];
   if (after) {
