@@ -16,12 +16,14 @@ import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { createPaymentProviders } from './modules/payments/providers.js';
+import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { authPlugin, createAccessTokens } from './platform/auth.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
+import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
 
 export interface AppOptions {
@@ -116,6 +118,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(authRoutes, { prefix: '/api/v1/auth', ctx });
   await app.register(usersRoutes, { prefix: '/api/v1/users', ctx });
   await app.register(propertiesRoutes, { prefix: '/api/v1/properties', ctx });
+  const files = new LocalFileStore(config.UPLOADS_DIR);
+  await app.register(photosRoutes, { prefix: '/api/v1/properties', ctx, files });
+  await app.register(mediaRoutes, { prefix: '/media', files });
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
 

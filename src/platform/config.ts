@@ -40,6 +40,10 @@ export const ConfigSchema = Type.Object({
   TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
   /** How long an unpaid booking holds its nights. */
   BOOKING_HOLD_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+  /** Where the local-disk file store keeps uploaded photos. */
+  UPLOADS_DIR: Type.String({ default: './data/uploads', minLength: 1 }),
+  /** Largest accepted photo upload. */
+  PHOTO_MAX_BYTES: Type.Integer({ default: 10_485_760, minimum: 1024 }),
   /** Provider used for new payments: `sandbox` (built in) or `stripe`. */
   PAYMENT_PROVIDER: Type.Enum(['sandbox', 'stripe'], { default: 'sandbox' }),
   /** HMAC secret of sandbox webhooks. */

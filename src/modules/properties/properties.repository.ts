@@ -4,10 +4,9 @@
  */
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
-import type { PropertiesTable, PropertyPhotosTable } from '../../db/schema/properties.js';
+import type { PropertiesTable } from '../../db/schema/properties.js';
 
 export type PropertyRow = Selectable<PropertiesTable>;
-export type PhotoRow = Selectable<PropertyPhotosTable>;
 
 /** Statuses of bookings that occupy nights (must match ACTIVE_STATUSES in the bookings module). */
 const OCCUPYING = ['pending_payment', 'awaiting_host', 'confirmed', 'completed'] as const;
@@ -82,20 +81,6 @@ export async function amenitiesOf(db: Kysely<DB>, ids: string[]): Promise<Map<st
     .orderBy('amenity_code')
     .execute();
   for (const r of rows) out.get(r.property_id)?.push(r.amenity_code);
-  return out;
-}
-
-/** Photos of many properties in one query, in display order. */
-export async function photosOf(db: Kysely<DB>, ids: string[]): Promise<Map<string, PhotoRow[]>> {
-  const out = new Map<string, PhotoRow[]>(ids.map((id) => [id, []]));
-  if (ids.length === 0) return out;
-  const rows = await db
-    .selectFrom('property_photos')
-    .selectAll()
-    .where('property_id', 'in', ids)
-    .orderBy('position')
-    .execute();
-  for (const r of rows) out.get(r.property_id)?.push(r);
   return out;
 }
 

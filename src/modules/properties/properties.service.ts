@@ -6,6 +6,7 @@ import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
 import { nightsOf, stayTotals } from '../bookings/pricing.js';
+import { type PhotoRow, photosOf } from './photos.repository.js';
 import * as repo from './properties.repository.js';
 import type {
   CreatePropertyInput,
@@ -17,11 +18,18 @@ import type {
 
 const todayOf = (d: Date) => d.toISOString().slice(0, 10);
 
-export function toPropertyView(
-  p: repo.PropertyRow,
-  amenities: string[],
-  photos: repo.PhotoRow[],
-): PropertyView {
+export function toPhotoView(p: PhotoRow) {
+  return {
+    id: p.id,
+    url: `/media/${p.storage_key}`,
+    contentType: p.content_type,
+    position: p.position,
+    isCover: p.is_cover,
+    caption: p.caption,
+  };
+}
+
+export function toPropertyView(p: repo.PropertyRow, amenities: string[], photos: PhotoRow[]): PropertyView {
   return {
     id: p.id,
     hostId: p.host_id,
@@ -55,24 +63,14 @@ export function toPropertyView(
     houseRules: p.house_rules,
     ratingAvg: p.rating_avg,
     ratingCount: p.rating_count,
-    photos: photos.map((ph) => ({
-      id: ph.id,
-      url: `/media/${ph.storage_key}`,
-      contentType: ph.content_type,
-      position: ph.position,
-      isCover: ph.is_cover,
-      caption: ph.caption,
-    })),
+    photos: photos.map(toPhotoView),
     createdAt: new Date(p.created_at).toISOString(),
     updatedAt: new Date(p.updated_at).toISOString(),
   };
 }
 
 async function view(ctx: ServiceContext, p: repo.PropertyRow): Promise<PropertyView> {
-  const [amenities, photos] = await Promise.all([
-    repo.amenitiesOf(ctx.db, [p.id]),
-    repo.photosOf(ctx.db, [p.id]),
-  ]);
+  const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, [p.id]), photosOf(ctx.db, [p.id])]);
   return toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? []);
 }
 
@@ -274,7 +272,7 @@ export async function listMyProperties(
   });
   const page = rows.slice(0, q.limit);
   const ids = page.map((p) => p.id);
-  const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, ids), repo.photosOf(ctx.db, ids)]);
+  const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, ids), photosOf(ctx.db, ids)]);
   const last = page.at(-1);
   return {
     items: page.map((p) => toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? [])),
