@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: seeds a fresh PostgreSQL database with 10 000 listings, starts the API on loopback
+ * and measures, each for BENCH_SECONDS (default 8):
+ *   - search: several realistic query mixes through HTTP (autocannon), beside the same SQL run raw
+ *     through `pg` at the same concurrency;
+ *   - bookings: many guests booking different nights concurrently (bookings/s).
+ * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is the admin connection used
+ * to create the `roost_bench` database. Only loopback traffic; every loop is bounded in time.
+ */
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { buildApp } from '../src/app.js';
+import { createDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import type { DB } from '../src/db/schema/index.js';
+import { generateListings } from '../src/modules/properties/generate.js';
+import { seedDemoUsers } from '../src/modules/users/demo-users.js';
+import { loadConfig } from '../src/platform/config.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
+const LISTINGS = Number(process.env['BENCH_LISTINGS'] ?? 10_000);
+const only = process.argv[2]; // 'search' | 'bookings' | undefined (both)
+
+const admin = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const benchUrl = (() => {
+  const u = new URL(admin);
+  u.pathname = '/roost_bench';
+  return u.toString();
+})();
+
+async function adminSql(text: string) {
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+const fmt = (n: number) => n.toFixed(n < 10 ? 2 : 0);
+
+async function main() {
+  console.log(`roost bench: ${LISTINGS} listings, ${CONNECTIONS} connections, ${SECONDS} s per scenario`);
+  await adminSql('DROP DATABASE IF EXISTS roost_bench WITH (FORCE)');
+  await adminSql('CREATE DATABASE roost_bench');
+  const database = await createDatabase({ url: benchUrl, poolMax: CONNECTIONS + 5 });
+  await migrateToLatest(database.db);
+  const users = await seedDemoUsers(database.db);
+  let t0 = performance.now();
+  await generateListings(database.db, { listings: LISTINGS, seed: 42, extraHostIds: [users[1]!.id] });
+  await sql`analyze`.execute(database.db);
+  console.log(`seeded in ${Math.round(performance.now() - t0)} ms`);
+
+  // Capture the SQL the search endpoint runs, to replay it raw through pg.
+  const captured: { sql: string; parameters: readonly unknown[] }[] = [];
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_AUTH_MAX: '1000000',
+  });
+  const { app } = await buildApp({ config, database, logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const pool = new pg.Pool({ connectionString: benchUrl, max: CONNECTIONS });
+  const rows: string[][] = [];
+
+  if (!only || only === 'search') {
+    const spy = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool }),
+      log: (e) => {
+        if (e.level === 'query') captured.push({ sql: e.query.sql, parameters: e.query.parameters });
+      },
+    });
+    const { searchProperties } = await import('../src/modules/properties/properties.service.js');
+    type Query = Parameters<typeof searchProperties>[1];
+    const scenarios: [string, Query][] = [
+      [
+        'city + dates + guests',
+        {
+          city: 'Lisbon',
+          checkIn: '2031-05-10',
+          checkOut: '2031-05-14',
+          guests: 2,
+          sort: 'newest',
+          limit: 20,
+        },
+      ],
+      [
+        'bbox + price, by price',
+        { bbox: '2.0,41.3,2.3,41.5', minPrice: 5000, maxPrice: 20000, sort: 'price_asc', limit: 20 },
+      ],
+      ['text + amenities', { q: 'garden', amenities: 'wifi,kitchen', sort: 'newest', limit: 20 }],
+      [
+        'centre + radius, by distance',
+        { lat: 48.8566, lng: 2.3522, radiusKm: 5, sort: 'distance', limit: 20 },
+      ],
+    ];
+    for (const [name, query] of scenarios) {
+      const qs = new URLSearchParams(
+        Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+      ).toString();
+      const http = await autocannon({
+        url: `${base}/api/v1/properties?${qs}`,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+      });
+      if (http.non2xx > 0) throw new Error(`${name}: ${http.non2xx} non-2xx responses`);
+      // The same SQL, raw through pg, at the same concurrency.
+      captured.length = 0;
+      await searchProperties({ db: spy, config } as Parameters<typeof searchProperties>[0], query);
+      const statement = captured.at(-1)!;
+      const latencies: number[] = [];
+      const deadline = performance.now() + SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (performance.now() < deadline) {
+            const s = performance.now();
+            await pool.query(statement.sql, statement.parameters as unknown[]);
+            latencies.push(performance.now() - s);
+          }
+        }),
+      );
+      rows.push([
+        name,
+        fmt(http.requests.average),
+        fmt(http.latency.p50),
+        fmt(http.latency.p99),
+        fmt(latencies.length / SECONDS),
+        fmt(pct(latencies, 50)),
+        fmt(pct(latencies, 99)),
+      ]);
+    }
+    console.log('\nsearch over %d listings (HTTP: autocannon; SQL: same statement via pg)', LISTINGS);
+    console.table(
+      rows.map(([n, a, b, c, d, e, f]) => ({
+        scenario: n,
+        'HTTP req/s': a,
+        'HTTP p50 ms': b,
+        'HTTP p99 ms': c,
+        'SQL q/s': d,
+        'SQL p50 ms': e,
+        'SQL p99 ms': f,
+      })),
+    );
+  }
+
+  if (!only || only === 'bookings') {
+    // Guests with tokens, then random stays on random listings (few collide: those answer 409).
+    t0 = performance.now();
+    const guests: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const email = `bench.guest.${i}@example.com`;
+      await fetch(`${base}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'bench-pass-123', firstName: 'Bench', lastName: String(i) }),
+      });
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'bench-pass-123' }),
+      });
+      guests.push(((await login.json()) as { accessToken: string }).accessToken);
+    }
+    const listingIds = (
+      await database.db
+        .selectFrom('properties')
+        .select('id')
+        .where('status', '=', 'listed')
+        .where('min_nights', '=', 1)
+        .execute()
+    ).map((r) => r.id);
+    let n = 0;
+    const result = await autocannon({
+      url: `${base}/api/v1/bookings`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            n++;
+            const day = new Date(Date.UTC(2031, 0, 1) + ((n * 7919) % 700) * 86_400_000);
+            const out = new Date(day.getTime() + (1 + (n % 3)) * 86_400_000);
+            return {
+              ...req,
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${guests[n % guests.length]}`,
+              },
+              body: JSON.stringify({
+                propertyId: listingIds[(n * 104_729) % listingIds.length],
+                checkIn: day.toISOString().slice(0, 10),
+                checkOut: out.toISOString().slice(0, 10),
+                guests: 1,
+              }),
+            };
+          },
+        },
+      ],
+    });
+    const created = await database.db
+      .selectFrom('bookings')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    console.log(
+      `\nbookings: ${fmt(Number(created.n) / SECONDS)} bookings/s created (${created.n} in ${SECONDS} s), ` +
+        `${fmt(result.requests.average)} req/s, p50 ${fmt(result.latency.p50)} ms, p99 ${fmt(result.latency.p99)} ms, ` +
+        `${result.non2xx} conflicts or errors (409 expected when two random stays collide)`,
+    );
+  }
+
+  await app.close();
+  await pool.end();
+  await adminSql('DROP DATABASE IF EXISTS roost_bench WITH (FORCE)');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
