@@ -15,16 +15,16 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
-import { createPaymentProviders } from './modules/payments/providers.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
-import { authPlugin, createAccessTokens } from './platform/auth.js';
+import { authPlugin } from './platform/auth.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
+import { createServiceContext } from './services.js';
 
 export interface AppOptions {
   config: Config;
@@ -54,19 +54,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const tokens = createAccessTokens({
-    secret: config.JWT_SECRET,
-    issuer: config.JWT_ISSUER,
-    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-  });
-  const ctx: ServiceContext = {
-    db: database.db,
-    dbKind: database.kind,
-    config,
-    tokens,
-    payments: createPaymentProviders(config),
-    now: opts.now ?? (() => new Date()),
-  };
+  const ctx = createServiceContext(config, database, opts.now);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -94,7 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     });
   }
   await app.register(rateLimit, { global: false });
-  await app.register(authPlugin, { tokens });
+  await app.register(authPlugin, { tokens: ctx.tokens });
 
   await app.register(swagger, {
     openapi: {

@@ -48,6 +48,10 @@ export const ConfigSchema = Type.Object({
   PAYMENT_PROVIDER: Type.Enum(['sandbox', 'stripe'], { default: 'sandbox' }),
   /** HMAC secret of sandbox webhooks. */
   SANDBOX_WEBHOOK_SECRET: Type.String({ default: 'roost-sandbox-webhook-secret', minLength: 16 }),
+  STRIPE_SECRET_KEY: Type.Optional(Type.String({ pattern: '^(sk|rk)_' })),
+  STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_' })),
+  /** Only for tests against a local stub of the Stripe API. */
+  STRIPE_API_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Run pending migrations at start-up (always on in embedded mode). */
   MIGRATE_ON_START: Type.Boolean({ default: false }),
 });
@@ -90,6 +94,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
     secret = DEV_JWT_SECRET;
+  }
+  if (config.PAYMENT_PROVIDER === 'stripe' && (!config.STRIPE_SECRET_KEY || !config.STRIPE_WEBHOOK_SECRET)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  PAYMENT_PROVIDER: stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
+    );
   }
   return { ...config, JWT_SECRET: secret };
 }

@@ -1,0 +1,152 @@
+/**
+ * Stripe adapter over the official `stripe` package. Keys come only from the environment
+ * (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET); STRIPE_API_BASE points it at a local stub in tests.
+ */
+import Stripe from 'stripe';
+import {
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentProvider,
+  type ProviderEvent,
+  type RefundRequest,
+  type RefundResult,
+  WebhookSignatureError,
+} from './provider.js';
+
+export interface StripeOptions {
+  secretKey: string;
+  webhookSecret: string;
+  /** e.g. http://127.0.0.1:12111 — only for tests against a stub. */
+  apiBase?: string | undefined;
+}
+
+function mapIntent(pi: Stripe.PaymentIntent): ChargeResult {
+  switch (pi.status) {
+    case 'succeeded':
+      return { providerRef: pi.id, status: 'succeeded' };
+    case 'processing':
+    case 'requires_action':
+    case 'requires_capture':
+    case 'requires_confirmation':
+      return { providerRef: pi.id, status: 'processing' };
+    default:
+      return {
+        providerRef: pi.id,
+        status: 'failed',
+        failureReason: pi.last_payment_error?.code ?? pi.last_payment_error?.decline_code ?? pi.status,
+      };
+  }
+}
+
+export class StripeProvider implements PaymentProvider {
+  readonly name = 'stripe' as const;
+  private readonly stripe: Stripe;
+
+  constructor(private readonly options: StripeOptions) {
+    const base = options.apiBase ? new URL(options.apiBase) : undefined;
+    this.stripe = new Stripe(options.secretKey, {
+      maxNetworkRetries: 2,
+      timeout: 20_000,
+      telemetry: false,
+      ...(base
+        ? {
+            host: base.hostname,
+            port: Number(base.port || (base.protocol === 'http:' ? 80 : 443)),
+            protocol: base.protocol === 'http:' ? 'http' : 'https',
+          }
+        : {}),
+    });
+  }
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    try {
+      const pi = await this.stripe.paymentIntents.create(
+        {
+          amount: request.amount,
+          currency: request.currency.toLowerCase(),
+          payment_method: request.paymentMethod,
+          confirm: true,
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          metadata: request.metadata,
+        },
+        { idempotencyKey: request.idempotencyKey },
+      );
+      return mapIntent(pi);
+    } catch (err) {
+      // A declined card is an answer, not an outage.
+      if (err instanceof Stripe.errors.StripeCardError) {
+        const pi = (err.raw as { payment_intent?: { id?: string } }).payment_intent;
+        return {
+          providerRef: pi?.id ?? `declined_${request.idempotencyKey}`,
+          status: 'failed',
+          failureReason: err.code ?? 'card_declined',
+        };
+      }
+      throw err;
+    }
+  }
+
+  async retrieve(providerRef: string): Promise<ChargeResult> {
+    return mapIntent(await this.stripe.paymentIntents.retrieve(providerRef));
+  }
+
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const refund = await this.stripe.refunds.create(
+      { payment_intent: request.providerRef, amount: request.amount, metadata: request.metadata },
+      { idempotencyKey: request.idempotencyKey },
+    );
+    const status =
+      refund.status === 'succeeded'
+        ? 'succeeded'
+        : refund.status === 'failed' || refund.status === 'canceled'
+          ? 'failed'
+          : 'pending';
+    return {
+      providerRef: refund.id,
+      status,
+      ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+    };
+  }
+
+  verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): ProviderEvent {
+    const signature = headers['stripe-signature'];
+    if (typeof signature !== 'string') throw new WebhookSignatureError('Missing stripe-signature header');
+    let event: Stripe.Event;
+    try {
+      event = this.stripe.webhooks.constructEvent(rawBody, signature, this.options.webhookSecret);
+    } catch (err) {
+      throw new WebhookSignatureError((err as Error).message);
+    }
+    const object = event.data.object as {
+      id: string;
+      last_payment_error?: { code?: string } | null;
+      payment_intent?: string;
+    };
+    switch (event.type) {
+      case 'payment_intent.succeeded':
+        return { id: event.id, type: 'payment.succeeded', objectRef: object.id };
+      case 'payment_intent.payment_failed':
+        return {
+          id: event.id,
+          type: 'payment.failed',
+          objectRef: object.id,
+          failureReason: object.last_payment_error?.code ?? 'payment_failed',
+        };
+      case 'refund.updated':
+      case 'refund.created':
+        return { id: event.id, type: 'refund.succeeded', objectRef: object.id };
+      case 'refund.failed':
+        return { id: event.id, type: 'refund.failed', objectRef: object.id };
+      default:
+        return { id: event.id, type: 'other', objectRef: object.id };
+    }
+  }
+
+  /** For tests: a signature header Stripe would send for this body. */
+  signForTest(rawBody: string): string {
+    return this.stripe.webhooks.generateTestHeaderString({
+      payload: rawBody,
+      secret: this.options.webhookSecret,
+    });
+  }
+}

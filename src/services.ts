@@ -1,0 +1,25 @@
+/** Wires the ServiceContext that every service receives, for the API, the CLI commands and the worker. */
+import type { Database } from './db/database.js';
+import { createPaymentProviders } from './modules/payments/providers.js';
+import { createAccessTokens } from './platform/auth.js';
+import type { Config } from './platform/config.js';
+import type { ServiceContext } from './platform/context.js';
+
+export function createServiceContext(
+  config: Config,
+  database: Database,
+  now: () => Date = () => new Date(),
+): ServiceContext {
+  return {
+    db: database.db,
+    dbKind: database.kind,
+    config,
+    tokens: createAccessTokens({
+      secret: config.JWT_SECRET,
+      issuer: config.JWT_ISSUER,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    }),
+    payments: createPaymentProviders(config),
+    now,
+  };
+}
