@@ -8,6 +8,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/support/test-app.js';
+import { ledgerBalance } from '../payments/ledger.js';
 import { expireUnpaidHolds } from './bookings.service.js';
 
 let clock = new Date('2030-01-01T12:00:00Z');
@@ -20,7 +21,12 @@ beforeAll(async () => {
   host = await createUser(t, 'host');
   guest = await createUser(t);
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  // Every charge and refund above was posted as balanced double entries.
+  expect(Object.values(await ledgerBalance(t.ctx.db)).every((v) => v === 0)).toBe(true);
+  expect((await t.ctx.db.selectFrom('ledger_entries').select('id').execute()).length).toBeGreaterThan(0);
+  await t.close();
+});
 
 const book = (user: TestUser, payload: object, headers: Record<string, string> = {}, app = t.app) =>
   app.inject({ method: 'POST', url: '/api/v1/bookings', headers: { ...user.auth, ...headers }, payload });
