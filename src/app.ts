@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Database } from './db/database.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
@@ -19,11 +20,15 @@ import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { authPlugin } from './platform/auth.js';
+import { MemoryCache, RedisCache } from './platform/cache.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
+import { registerMetrics } from './platform/metrics.js';
+import { jobsRoutes } from './platform/queue/jobs.routes.js';
+import type { JobQueue } from './platform/queue/registry.js';
 import { createServiceContext } from './services.js';
 
 export interface AppOptions {
@@ -33,6 +38,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Override the clock (tests of time-dependent rules). */
   now?: () => Date;
+  /** Redis (when REDIS_URL is set): shared rate limits, cache, readiness. The caller owns it. */
+  redis?: Redis | undefined;
+  /** The job queue, for the admin dead-letter view and metrics. */
+  queue?: JobQueue | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -54,7 +63,10 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const ctx = createServiceContext(config, database, opts.now);
+  const ctx = createServiceContext(config, database, {
+    now: opts.now,
+    cache: opts.redis ? new RedisCache(opts.redis) : new MemoryCache(),
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -81,7 +93,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
       exposedHeaders: ['x-request-id', 'retry-after'],
     });
   }
-  await app.register(rateLimit, { global: false });
+  // With Redis, limits are counted there, so several API processes share them.
+  await app.register(rateLimit, {
+    global: false,
+    ...(opts.redis ? { redis: opts.redis, nameSpace: 'roost:rl:' } : {}),
+  });
   await app.register(authPlugin, { tokens: ctx.tokens });
 
   await app.register(swagger, {
@@ -102,7 +118,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { prefix: '/health', ctx });
+  registerMetrics(app, { pool: database.pool, queue: opts.queue });
+  const redis = opts.redis;
+  await app.register(healthRoutes, {
+    prefix: '/health',
+    ctx,
+    checks: redis ? { redis: async () => void (await redis.ping()) } : {},
+  });
   await app.register(authRoutes, { prefix: '/api/v1/auth', ctx });
   await app.register(usersRoutes, { prefix: '/api/v1/users', ctx });
   await app.register(propertiesRoutes, { prefix: '/api/v1/properties', ctx });
@@ -111,6 +133,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(mediaRoutes, { prefix: '/media', files });
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
+  if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 
   app.addHook('onClose', async () => {
     await database.close();

@@ -2,13 +2,14 @@
 import type { Database } from './db/database.js';
 import { createPaymentProviders } from './modules/payments/providers.js';
 import { createAccessTokens } from './platform/auth.js';
+import { type Cache, MemoryCache } from './platform/cache.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 
 export function createServiceContext(
   config: Config,
   database: Database,
-  now: () => Date = () => new Date(),
+  opts: { now?: (() => Date) | undefined; cache?: Cache | undefined } = {},
 ): ServiceContext {
   return {
     db: database.db,
@@ -20,6 +21,7 @@ export function createServiceContext(
       ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     }),
     payments: createPaymentProviders(config),
-    now,
+    cache: opts.cache ?? new MemoryCache(),
+    now: opts.now ?? (() => new Date()),
   };
 }

@@ -40,6 +40,16 @@ export const ConfigSchema = Type.Object({
   TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
   /** How long an unpaid booking holds its nights. */
   BOOKING_HOLD_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+  /** SMTP connection (smtp://user:pass@host:587); unset writes emails as files under MAIL_DIR. */
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ default: 'Roost <no-reply@roost.dev>' }),
+  MAIL_DIR: Type.String({ default: './data/mail', minLength: 1 }),
+  /** Redis key prefix of the job queue. */
+  QUEUE_PREFIX: Type.String({ default: 'roost', pattern: '^[A-Za-z0-9:_-]+$' }),
+  /** Run the job worker inside the API process (always on when REDIS_URL is unset). */
+  RUN_WORKER_IN_API: Type.Boolean({ default: false }),
+  /** Cache TTL of listing detail and search pages (0 disables the cache). */
+  CACHE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 86_400 }),
   /** Where the local-disk file store keeps uploaded photos. */
   UPLOADS_DIR: Type.String({ default: './data/uploads', minLength: 1 }),
   /** Largest accepted photo upload. */

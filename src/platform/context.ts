@@ -3,6 +3,7 @@ import type { DatabaseKind } from '../db/database.js';
 import type { DB } from '../db/schema/index.js';
 import type { PaymentProvider } from '../modules/payments/provider.js';
 import type { AccessTokens } from './auth.js';
+import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 
 /**
@@ -17,6 +18,8 @@ export interface ServiceContext {
   tokens: AccessTokens;
   /** Payment providers by name (`sandbox` always; `stripe` when configured). */
   payments: Record<string, PaymentProvider>;
+  /** Cache for read-heavy endpoints (Redis or memory). */
+  cache: Cache;
   /** The current time; injectable so time-dependent rules can be tested at their boundaries. */
   now: () => Date;
 }

@@ -53,4 +53,5 @@ export interface EmailOutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   sent_at: Date | null;
+  dedupe_key: Generated<string | null>;
 }

@@ -100,3 +100,17 @@ export async function voidUserTokens(db: Kysely<DB>, userId: string, purpose: Us
     .where('used_at', 'is', null)
     .execute();
 }
+
+/** Delete tokens nobody can use any more: expired or used/revoked more than `graceDays` ago. */
+export async function purgeTokens(db: Kysely<DB>, now: Date, graceDays: number): Promise<number> {
+  const cutoff = new Date(now.getTime() - graceDays * 86_400_000);
+  const a = await db
+    .deleteFrom('user_tokens')
+    .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('used_at', '<', cutoff)]))
+    .executeTakeFirst();
+  const b = await db
+    .deleteFrom('refresh_tokens')
+    .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)]))
+    .executeTakeFirst();
+  return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+}

@@ -266,3 +266,11 @@ export async function changePassword(
     });
   });
 }
+
+/**
+ * Scheduled clean-up: remove expired or spent tokens. Revoked refresh tokens are kept for a week so
+ * a replay of one is still recognized (and answered with "session revoked") meanwhile.
+ */
+export async function purgeExpiredTokens(ctx: ServiceContext): Promise<number> {
+  return repo.purgeTokens(ctx.db, ctx.now(), 7);
+}

@@ -159,3 +159,13 @@ export async function addRefunded(db: Kysely<DB>, bookingId: string, amount: num
     .where('id', '=', bookingId)
     .execute();
 }
+
+/** Confirmed stays starting on `day`. */
+export function confirmedStartingOn(db: Kysely<DB>, day: string): Promise<BookingRow[]> {
+  return db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('status', '=', 'confirmed')
+    .where('check_in', '=', day)
+    .execute();
+}

@@ -5,11 +5,14 @@
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
+import { enqueueEmail } from '../../platform/email.js';
 import { conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { withIdempotency } from '../../platform/idempotency.js';
+import { countBooking } from '../../platform/metrics.js';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
 import { refundBookingPayment } from '../payments/payments.service.js';
 import { type BookingTerms, getBookingTerms, nightlyCalendar } from '../properties/properties.repository.js';
+import { findUserById } from '../users/users.repository.js';
 import * as repo from './bookings.repository.js';
 import { BookingCursor, type BookingView, type QuoteView } from './bookings.schemas.js';
 import { checkInInstant, guestCancellationRefund } from './policy.js';
@@ -162,6 +165,8 @@ export async function createBooking(
         guest_message: input.message ?? null,
       });
       await repo.insertEvent(db, row.id, null, 'pending_payment', { actorId: actor.userId, at: now });
+      countBooking('pending_payment');
+      await ctx.cache.bump('search');
       return { status: 201, body: toBookingView(row) };
     } catch (err) {
       if (repo.isOverlapViolation(err)) {
@@ -171,7 +176,9 @@ export async function createBooking(
     }
   };
   if (!idempotencyKey) {
-    return { ...(await ctx.db.transaction().execute(run)), replayed: false };
+    const result = await ctx.db.transaction().execute(run);
+    await ctx.cache.bump('search'); // again after commit: a search between the two bumps saw the old nights
+    return { ...result, replayed: false };
   }
   return withIdempotency(
     ctx.db,
@@ -306,4 +313,27 @@ export async function completeFinishedStays(ctx: ServiceContext, batch = 500): P
     for (const b of rows) await transition(ctx, trx, b, 'completed', null, 'stay finished');
     return rows.length;
   });
+}
+
+/** Email guests whose stay starts tomorrow; at most one reminder per booking (outbox dedupe key). */
+export async function queueCheckinReminders(ctx: ServiceContext): Promise<number> {
+  const tomorrow = todayOf(new Date(ctx.now().getTime() + 86_400_000));
+  let queued = 0;
+  for (const b of await repo.confirmedStartingOn(ctx.db, tomorrow)) {
+    const guest = await findUserById(ctx.db, b.guest_id);
+    if (!guest) continue;
+    const id = await enqueueEmail(ctx.db, {
+      to: guest.email,
+      template: 'checkin_reminder',
+      data: {
+        firstName: guest.first_name,
+        bookingId: b.id,
+        checkIn: b.check_in,
+        checkInTime: b.check_in_time,
+      },
+      dedupeKey: `checkin_reminder:${b.id}`,
+    });
+    if (id) queued++;
+  }
+  return queued;
 }

@@ -1,6 +1,7 @@
 /** Every booking status change goes through here: state machine, event row, guest notification. */
 import type { ServiceContext } from '../../platform/context.js';
 import { enqueueEmail } from '../../platform/email.js';
+import { countBooking } from '../../platform/metrics.js';
 import { findUserById } from '../users/users.repository.js';
 import * as repo from './bookings.repository.js';
 import { assertTransition, type BookingStatus } from './state.js';
@@ -23,6 +24,9 @@ export async function transition(
 ): Promise<repo.BookingRow> {
   assertTransition(booking.status, to);
   const updated = await repo.setStatus(db, booking, to, { actorId, reason: reason ?? null, at: ctx.now() });
+  countBooking(to);
+  // Availability changed: cached search pages are stale.
+  await ctx.cache.bump('search');
   const template = NOTIFY[to];
   if (template) {
     const guest = await findUserById(db, booking.guest_id);

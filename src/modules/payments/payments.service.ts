@@ -6,6 +6,7 @@ import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, badRequest, conflict, notFound } from '../../platform/errors.js';
+import { countPayment } from '../../platform/metrics.js';
 import type { BookingRow } from '../bookings/bookings.repository.js';
 import * as bookingsRepo from '../bookings/bookings.repository.js';
 import { transition } from '../bookings/transitions.js';
@@ -119,6 +120,7 @@ async function applyChargeResult(ctx: ServiceContext, trx: Db, paymentId: string
   const payment = (await repo.lockPayment(trx, paymentId))!;
   const now = ctx.now();
   if (payment.status === 'succeeded' || payment.status === 'failed') return payment;
+  if (result.status !== 'processing') countPayment(payment.provider, result.status);
   if (result.status === 'processing') {
     return repo.updatePayment(trx, payment.id, { provider_ref: result.providerRef }, now);
   }
@@ -236,6 +238,7 @@ export async function refundBookingPayment(
     );
   }
   const now = ctx.now();
+  countPayment(payment.provider, 'refunded');
   const refund = await repo.insertRefund(trx, {
     id: refundId,
     payment_id: payment.id,

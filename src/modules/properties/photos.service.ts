@@ -5,7 +5,7 @@ import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, invalidField, notFound } from '../../platform/errors.js';
 import { type FileStore, sniffImage } from '../../platform/file-store.js';
 import * as repo from './photos.repository.js';
-import { ownedProperty, toPhotoView } from './properties.service.js';
+import { invalidateProperty, ownedProperty, toPhotoView } from './properties.service.js';
 
 export const MAX_PHOTOS = 50;
 
@@ -41,6 +41,7 @@ export async function addPhoto(
       caption: upload.caption ?? null,
     });
   });
+  await invalidateProperty(ctx, propertyId);
   return toPhotoView(row);
 }
 
@@ -59,14 +60,15 @@ export async function deletePhoto(ctx: ServiceContext, actor: Actor, propertyId:
       photo.is_cover ? rest[0]?.id : undefined,
     );
   });
+  await invalidateProperty(ctx, propertyId);
 }
 
 /** Put the photos in the given order (every photo exactly once). */
 export async function reorderPhotos(ctx: ServiceContext, actor: Actor, propertyId: string, order: string[]) {
   await ownedProperty(ctx, actor, propertyId);
-  return ctx.db.transaction().execute(async (trx) => {
-    const photos = await repo.lockPhotos(trx, propertyId);
-    const ids = new Set(photos.map((p) => p.id));
+  const photos = await ctx.db.transaction().execute(async (trx) => {
+    const current = await repo.lockPhotos(trx, propertyId);
+    const ids = new Set(current.map((p) => p.id));
     if (
       order.length !== ids.size ||
       new Set(order).size !== order.length ||
@@ -77,19 +79,23 @@ export async function reorderPhotos(ctx: ServiceContext, actor: Actor, propertyI
     await repo.reorder(trx, propertyId, order);
     return (await repo.lockPhotos(trx, propertyId)).map(toPhotoView);
   });
+  await invalidateProperty(ctx, propertyId);
+  return photos;
 }
 
 export async function setCover(ctx: ServiceContext, actor: Actor, propertyId: string, photoId: string) {
   await ownedProperty(ctx, actor, propertyId);
-  return ctx.db.transaction().execute(async (trx) => {
-    const photos = await repo.lockPhotos(trx, propertyId);
-    if (!photos.some((p) => p.id === photoId)) throw notFound('Photo');
+  const photos = await ctx.db.transaction().execute(async (trx) => {
+    const current = await repo.lockPhotos(trx, propertyId);
+    if (!current.some((p) => p.id === photoId)) throw notFound('Photo');
     await repo.reorder(
       trx,
       propertyId,
-      photos.map((p) => p.id),
+      current.map((p) => p.id),
       photoId,
     );
     return (await repo.lockPhotos(trx, propertyId)).map(toPhotoView);
   });
+  await invalidateProperty(ctx, propertyId);
+  return photos;
 }

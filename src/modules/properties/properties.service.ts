@@ -1,6 +1,8 @@
 /** Listings: hosts create and manage them; anyone searches the listed ones. */
+import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
 import type { Actor } from '../../platform/auth.js';
+import { cached } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
@@ -194,6 +196,7 @@ export async function updateProperty(
     if (input.amenities) await repo.replaceAmenities(trx, id, input.amenities);
     return updated;
   });
+  await invalidateProperty(ctx, id);
   return view(ctx, row);
 }
 
@@ -226,6 +229,7 @@ export async function setPublished(
     updated_at: now,
     ...(published && !p.published_at ? { published_at: now } : {}),
   });
+  await invalidateProperty(ctx, id);
   return view(ctx, row);
 }
 
@@ -242,6 +246,7 @@ export async function deleteProperty(ctx: ServiceContext, actor: Actor, id: stri
     }
     await repo.updateProperty(trx, id, { deleted_at: ctx.now(), status: 'unlisted', updated_at: ctx.now() });
   });
+  await invalidateProperty(ctx, id);
 }
 
 /** Public detail: listed ones for everybody; drafts and unlisted ones only for their host or an admin. */
@@ -250,10 +255,21 @@ export async function getProperty(
   actor: Actor | null,
   id: string,
 ): Promise<PropertyView> {
-  const p = await repo.findProperty(ctx.db, id);
-  const mayPeek = actor && p && (p.host_id === actor.userId || actor.role === 'admin');
-  if (!p || (p.status !== 'listed' && !mayPeek)) throw notFound('Property');
-  return view(ctx, p);
+  const load = async () => {
+    const p = await repo.findProperty(ctx.db, id);
+    const mayPeek = actor && p && (p.host_id === actor.userId || actor.role === 'admin');
+    if (!p || (p.status !== 'listed' && !mayPeek)) throw notFound('Property');
+    return view(ctx, p);
+  };
+  // Hosts and admins always read fresh (they may be editing); everyone else shares the cached public view.
+  if (actor && (actor.role === 'admin' || actor.role === 'host')) return load();
+  return cached(ctx.cache, `property:${id}`, ctx.config.CACHE_TTL_SECONDS, load);
+}
+
+/** After any change to a listing: its cached detail and every cached search page are stale. */
+export async function invalidateProperty(ctx: ServiceContext, id: string): Promise<void> {
+  await ctx.cache.del(`property:${id}`);
+  await ctx.cache.bump('search');
 }
 
 const IdCursor = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -322,6 +338,7 @@ export async function updateCalendar(
     blocked: input.blocked,
     price: input.price,
   });
+  await invalidateProperty(ctx, id);
   return {
     propertyId: id,
     from: input.from,
@@ -336,10 +353,16 @@ const SearchCursor = Type.Object({
   id: Type.String({ format: 'uuid' }),
 });
 
-export async function searchProperties(
-  ctx: ServiceContext,
-  q: SearchQueryInput,
-): Promise<{ items: SearchResultView[]; nextCursor: string | null }> {
+type SearchPage = { items: SearchResultView[]; nextCursor: string | null };
+
+/** Search, with pages cached under the current search version (bumped by listing and booking changes). */
+export async function searchProperties(ctx: ServiceContext, q: SearchQueryInput): Promise<SearchPage> {
+  const version = await ctx.cache.version('search');
+  const key = `search:${version}:${createHash('sha256').update(JSON.stringify(q)).digest('base64url')}`;
+  return cached(ctx.cache, key, ctx.config.CACHE_TTL_SECONDS, () => runSearch(ctx, q));
+}
+
+async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<SearchPage> {
   const filters: repo.SearchFilters = {
     cityKey: q.city?.trim().toLowerCase(),
     country: q.country?.toUpperCase(),
