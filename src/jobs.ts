@@ -33,7 +33,7 @@ export function createJobRegistry(ctx: ServiceContext, mailer: Mailer, queue: ()
       schema: Empty,
       handler: async () => {
         for (const id of await pendingEmailIds(ctx.db))
-          await queue().enqueue('send-email', { outboxId: id }, { jobId: `email:${id}` });
+          await queue().enqueue('send-email', { outboxId: id }, { jobId: `email-${id}` });
       },
     }),
     defineJob({

@@ -1,8 +1,10 @@
-/** Entry point: load configuration, open the database, migrate if embedded, listen, shut down cleanly. */
+/** API entry point: configuration, database (migrated if embedded), jobs, HTTP; clean shutdown on SIGTERM. */
 import { buildApp } from './app.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ConfigError, loadConfig } from './platform/config.js';
+import { connectRedis, startJobs } from './runtime.js';
+import { createServiceContext } from './services.js';
 
 async function main() {
   const config = loadConfig();
@@ -12,7 +14,16 @@ async function main() {
     poolMax: config.DATABASE_POOL_MAX,
   });
   if (database.kind === 'pglite' || config.MIGRATE_ON_START) await migrateToLatest(database.db);
-  const { app } = await buildApp({ config, database });
+  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined;
+  // Without Redis the jobs run in this process; with Redis, in `npm run worker` (or here if asked).
+  const jobs = await startJobs(createServiceContext(config, database), config, {
+    consume: !config.REDIS_URL || config.RUN_WORKER_IN_API,
+  });
+  const { app } = await buildApp({ config, database, redis, queue: jobs.queue });
+  app.addHook('onClose', async () => {
+    await jobs.close();
+    redis?.disconnect();
+  });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -36,14 +47,13 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ host: config.HOST, port: config.PORT });
-  app.log.info({ database: database.kind }, 'roost is ready');
+  app.log.info(
+    { database: database.kind, queue: config.REDIS_URL ? 'bullmq' : 'in-process' },
+    'roost is ready',
+  );
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-  } else {
-    console.error(err);
-  }
+  console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

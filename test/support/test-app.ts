@@ -1,11 +1,13 @@
 /** Builds the real application on a fresh test database, plus helpers to act as users. */
 import type { LightMyRequestResponse } from 'fastify';
+import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Role } from '../../src/db/schema/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { ServiceContext } from '../../src/platform/context.js';
 import type { RoostApp } from '../../src/platform/http.js';
+import type { JobQueue } from '../../src/platform/queue/registry.js';
 import { createTestDatabase, shareTestDatabase, type TestDatabase } from './test-db.js';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -22,6 +24,8 @@ export interface TestAppOptions {
   now?: () => Date;
   /** Run on another test app's database (with a pool of its own, like a second API process). */
   database?: TestDatabase;
+  redis?: Redis;
+  queue?: JobQueue;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -35,7 +39,14 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     RATE_LIMIT_AUTH_MAX: '100000',
     ...opts.env,
   });
-  const { app, ctx } = await buildApp({ config, database, logger: false, now: opts.now });
+  const { app, ctx } = await buildApp({
+    config,
+    database,
+    logger: false,
+    now: opts.now,
+    redis: opts.redis,
+    queue: opts.queue,
+  });
   await app.ready();
   return { app, ctx, database, close: () => app.close() };
 }

@@ -19,6 +19,15 @@ export function findRefreshToken(db: Kysely<DB>, tokenHash: string): Promise<Ref
   return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
+export function lockRefreshToken(db: Kysely<DB>, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+  return db
+    .selectFrom('refresh_tokens')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 /** Marks a token as used for rotation; false if another request rotated (or revoked) it first. */
 export async function markRotated(db: Kysely<DB>, id: string, at: Date): Promise<boolean> {
   const res = await db

@@ -119,10 +119,16 @@ export async function verifyEmail(ctx: ServiceContext, token: string): Promise<U
   });
 }
 
-async function startSession(ctx: ServiceContext, user: UserRow, client: ClientInfo, familyId = newId()) {
+async function startSession(
+  ctx: ServiceContext,
+  user: UserRow,
+  client: ClientInfo,
+  familyId = newId(),
+  db: ServiceContext['db'] = ctx.db,
+) {
   const refreshToken = randomToken();
   const expiresAt = new Date(ctx.now().getTime() + ctx.config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
-  await repo.insertRefreshToken(ctx.db, {
+  await repo.insertRefreshToken(db, {
     id: newId(),
     user_id: user.id,
     family_id: familyId,
@@ -164,24 +170,33 @@ export async function refresh(
   refreshToken: string,
   client: ClientInfo,
 ): Promise<SessionTokens> {
-  const now = ctx.now();
-  const row = await repo.findRefreshToken(ctx.db, sha256Hex(refreshToken));
-  if (!row) throw unauthorized('The refresh token is invalid', 'invalid_refresh_token');
-  if (row.revoked_at) throw unauthorized('This session has been revoked', 'session_revoked');
-  if (row.rotated_at || !(await repo.markRotated(ctx.db, row.id, now))) {
-    // Someone presents a token that was already exchanged: treat the session as compromised.
-    await repo.revokeFamily(ctx.db, row.family_id, 'reuse_detected', now);
-    throw unauthorized(
-      'This refresh token was already used; the session has been revoked',
-      'refresh_token_reused',
-    );
-  }
-  if (row.expires_at.getTime() <= now.getTime()) {
-    throw unauthorized('The refresh token has expired', 'refresh_token_expired');
-  }
-  const user = await findUserById(ctx.db, row.user_id);
-  if (!user) throw unauthorized('The refresh token is invalid', 'invalid_refresh_token');
-  return startSession(ctx, user, client, row.family_id);
+  // The presented token's row is locked: of two concurrent refreshes with one token, the second waits,
+  // sees the token rotated, and revokes the family including the token the first one just minted.
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
+    const row = await repo.lockRefreshToken(trx, sha256Hex(refreshToken));
+    if (!row) return { error: unauthorized('The refresh token is invalid', 'invalid_refresh_token') };
+    if (row.revoked_at) return { error: unauthorized('This session has been revoked', 'session_revoked') };
+    if (row.rotated_at) {
+      // Someone presents a token that was already exchanged: treat the session as compromised.
+      await repo.revokeFamily(trx, row.family_id, 'reuse_detected', now);
+      return {
+        error: unauthorized(
+          'This refresh token was already used; the session has been revoked',
+          'refresh_token_reused',
+        ),
+      };
+    }
+    if (row.expires_at.getTime() <= now.getTime()) {
+      return { error: unauthorized('The refresh token has expired', 'refresh_token_expired') };
+    }
+    const user = await findUserById(trx, row.user_id);
+    if (!user) return { error: unauthorized('The refresh token is invalid', 'invalid_refresh_token') };
+    await repo.markRotated(trx, row.id, now);
+    return { session: await startSession(ctx, user, client, row.family_id, trx) };
+  });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.session;
 }
 
 /** Ends the session the refresh token belongs to. Unknown tokens are ignored (logout is idempotent). */

@@ -92,7 +92,7 @@ export async function startBullWorker(registry: JobRegistry, schedules: Schedule
   for (const s of schedules) {
     const def = definitionOf(registry, s.job);
     await queue.upsertJobScheduler(
-      `schedule:${s.job}`,
+      `schedule-${s.job}`,
       s.pattern ? { pattern: s.pattern } : { every: s.everyMs ?? 60_000 },
       {
         name: s.job,

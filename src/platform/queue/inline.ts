@@ -120,7 +120,7 @@ export function createInlineQueue(
     const tick = () => {
       if (closed) return;
       void queue
-        .enqueue(s.job, s.data ?? {}, { jobId: `schedule:${s.job}` })
+        .enqueue(s.job, s.data ?? {}, { jobId: `schedule-${s.job}` })
         .catch((err) => log(`schedule ${s.job}`, err));
       later(s.everyMs!, tick);
     };
