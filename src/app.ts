@@ -18,6 +18,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
+import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { authPlugin } from './platform/auth.js';
 import { MemoryCache, RedisCache } from './platform/cache.js';
@@ -133,6 +134,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(mediaRoutes, { prefix: '/media', files });
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
+  await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 
   app.addHook('onClose', async () => {

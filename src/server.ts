@@ -12,6 +12,10 @@ async function main() {
     url: config.DATABASE_URL,
     pgliteDataDir: config.PGLITE_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
+    onIdleError: (err) =>
+      console.error(
+        JSON.stringify({ level: 'warn', msg: 'idle database connection failed', err: err.message }),
+      ),
   });
   if (database.kind === 'pglite' || config.MIGRATE_ON_START) await migrateToLatest(database.db);
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined;

@@ -28,6 +28,8 @@ async function start(port: number): Promise<ChildProcess> {
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   env.PGLITE_DATA_DIR = join(dataDir, 'pglite');
+  env.MAIL_DIR = join(dataDir, 'mail');
+  env.UPLOADS_DIR = join(dataDir, 'uploads');
   const child = spawn('npm', ['start', '--silent'], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

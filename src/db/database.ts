@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   /** PGlite data directory, or `memory` for an in-memory database. */
   pgliteDataDir?: string;
   poolMax?: number;
+  /** Called when an idle pooled connection fails (it is discarded either way). */
+  onIdleError?: (err: Error) => void;
 }
 
 // DATE columns stay 'YYYY-MM-DD' strings (dates of stay are calendar dates, not instants);
@@ -38,6 +40,9 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 });
+    // An idle connection cut by the server (restart, failover, admin) must not crash the process:
+    // the pool drops it and opens a new one on the next query.
+    pool.on('error', (err) => options.onIdleError?.(err));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }

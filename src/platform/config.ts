@@ -40,6 +40,14 @@ export const ConfigSchema = Type.Object({
   TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
   /** How long an unpaid booking holds its nights. */
   BOOKING_HOLD_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+  /** Days after check-out during which a guest may review a stay. */
+  REVIEW_WINDOW_DAYS: Type.Integer({ default: 14, minimum: 1, maximum: 365 }),
+  /** Hours after writing during which a review may be edited. */
+  REVIEW_EDIT_HOURS: Type.Integer({ default: 48, minimum: 0, maximum: 720 }),
+  /** GraphQL introspection (default: on outside production). */
+  GRAPHQL_INTROSPECTION: Type.Optional(Type.Boolean()),
+  /** Deepest GraphQL query accepted. */
+  GRAPHQL_MAX_DEPTH: Type.Integer({ default: 8, minimum: 2, maximum: 30 }),
   /** SMTP connection (smtp://user:pass@host:587); unset writes emails as files under MAIL_DIR. */
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ default: 'Roost <no-reply@roost.dev>' }),

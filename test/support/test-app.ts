@@ -8,7 +8,13 @@ import { loadConfig } from '../../src/platform/config.js';
 import type { ServiceContext } from '../../src/platform/context.js';
 import type { RoostApp } from '../../src/platform/http.js';
 import type { JobQueue } from '../../src/platform/queue/registry.js';
-import { createTestDatabase, shareTestDatabase, type TestDatabase } from './test-db.js';
+import {
+  createTestDatabase,
+  shareTestDatabase,
+  type TestDatabase,
+  type TestDbKind,
+  testDbKind,
+} from './test-db.js';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -26,12 +32,17 @@ export interface TestAppOptions {
   database?: TestDatabase;
   redis?: Redis;
   queue?: JobQueue;
+  /** Force an engine regardless of TEST_DB (for PostgreSQL-only features such as pg_dump backups). */
+  engine?: TestDbKind;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const database = opts.database
     ? await shareTestDatabase(opts.database)
-    : await createTestDatabase(inject('templateDatabase'));
+    : await createTestDatabase(
+        opts.engine && opts.engine !== testDbKind() ? undefined : inject('templateDatabase'),
+        opts.engine,
+      );
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,

@@ -39,8 +39,11 @@ export interface TestDatabase extends Database {
 
 let counter = 0;
 
-export async function createTestDatabase(template?: string): Promise<TestDatabase> {
-  if (testDbKind() === 'pglite') {
+export async function createTestDatabase(
+  template?: string,
+  engine: TestDbKind = testDbKind(),
+): Promise<TestDatabase> {
+  if (engine === 'pglite') {
     const database = await createDatabase({ pgliteDataDir: 'memory' });
     await migrateToLatest(database.db);
     return database;

@@ -8,6 +8,7 @@ import * as m0002 from './0002_properties.js';
 import * as m0003 from './0003_bookings.js';
 import * as m0004 from './0004_ledger.js';
 import * as m0005 from './0005_outbox_dedupe.js';
+import * as m0006 from './0006_reviews.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_bookings': m0003,
   '0004_ledger': m0004,
   '0005_outbox_dedupe': m0005,
+  '0006_reviews': m0006,
 };

@@ -15,6 +15,7 @@ import type {
   PropertyCalendarTable,
   PropertyPhotosTable,
 } from './properties.js';
+import type { GuestRatingsTable, ReviewsTable } from './reviews.js';
 import type { EmailOutboxTable, RefreshTokensTable, UsersTable, UserTokensTable } from './users.js';
 
 export type { PropertyStatus, PropertyType } from './properties.js';
@@ -38,4 +39,6 @@ export interface DB {
   webhook_events: WebhookEventsTable;
   ledger_transactions: LedgerTransactionsTable;
   ledger_entries: LedgerEntriesTable;
+  reviews: ReviewsTable;
+  guest_ratings: GuestRatingsTable;
 }

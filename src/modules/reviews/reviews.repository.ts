@@ -1,0 +1,116 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { DB } from '../../db/schema/index.js';
+import type { GuestRatingsTable, ReviewsTable } from '../../db/schema/reviews.js';
+
+export type ReviewRow = Selectable<ReviewsTable>;
+export type GuestRatingRow = Selectable<GuestRatingsTable>;
+
+export function insertReview(
+  db: Kysely<DB>,
+  row: Omit<ReviewRow, 'host_reply' | 'host_replied_at' | 'hidden_at' | 'hidden_reason' | 'hidden_by'>,
+) {
+  return db.insertInto('reviews').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findReview(db: Kysely<DB>, id: string): Promise<ReviewRow | undefined> {
+  return db.selectFrom('reviews').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function lockReview(db: Kysely<DB>, id: string): Promise<ReviewRow | undefined> {
+  return db.selectFrom('reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function updateReview(
+  db: Kysely<DB>,
+  id: string,
+  patch: Partial<Omit<ReviewRow, 'id' | 'booking_id'>>,
+) {
+  return db.updateTable('reviews').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Recompute a listing's rating from its visible reviews, under a lock on the listing row, so
+ * concurrent review changes serialize and the stored aggregate never drifts from the rows.
+ */
+export async function refreshPropertyRating(db: Kysely<DB>, propertyId: string): Promise<void> {
+  await db.selectFrom('properties').select('id').where('id', '=', propertyId).forUpdate().execute();
+  const agg = await db
+    .selectFrom('reviews')
+    .select([sql<string | null>`round(avg(rating)::numeric, 2)`.as('avg'), sql<string>`count(*)`.as('n')])
+    .where('property_id', '=', propertyId)
+    .where('hidden_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  await db
+    .updateTable('properties')
+    .set({ rating_avg: Number(agg.avg ?? 0), rating_count: Number(agg.n) })
+    .where('id', '=', propertyId)
+    .execute();
+}
+
+export interface ReviewPageQuery {
+  propertyId: string;
+  sort: 'newest' | 'highest';
+  after?: { v: number | string; id: string } | undefined;
+  limit: number;
+}
+
+/** Visible reviews of a listing, keyset-paged: newest first, or highest rating first. */
+export function listReviews(db: Kysely<DB>, q: ReviewPageQuery): Promise<ReviewRow[]> {
+  let query = db
+    .selectFrom('reviews')
+    .selectAll()
+    .where('property_id', '=', q.propertyId)
+    .where('hidden_at', 'is', null);
+  if (q.sort === 'newest') {
+    if (q.after) {
+      const at = new Date(String(q.after.v));
+      const id = q.after.id;
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
+      );
+    }
+    query = query.orderBy('created_at', 'desc').orderBy('id', 'desc');
+  } else {
+    if (q.after) {
+      const r = Number(q.after.v);
+      const id = q.after.id;
+      query = query.where((eb) =>
+        eb.or([eb('rating', '<', r), eb.and([eb('rating', '=', r), eb('id', '<', id)])]),
+      );
+    }
+    query = query.orderBy('rating', 'desc').orderBy('id', 'desc');
+  }
+  return query.limit(q.limit).execute();
+}
+
+/** Visible review counts for many listings in one query. */
+export async function reviewCounts(
+  db: Kysely<DB>,
+  propertyIds: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>(propertyIds.map((id) => [id, 0]));
+  if (propertyIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('reviews')
+    .select(['property_id', sql<string>`count(*)`.as('n')])
+    .where('property_id', 'in', [...propertyIds])
+    .where('hidden_at', 'is', null)
+    .groupBy('property_id')
+    .execute();
+  for (const r of rows) out.set(r.property_id, Number(r.n));
+  return out;
+}
+
+export function insertGuestRating(db: Kysely<DB>, row: Omit<GuestRatingRow, 'created_at'>) {
+  return db.insertInto('guest_ratings').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function listGuestRatings(db: Kysely<DB>, guestId: string, limit: number) {
+  return db
+    .selectFrom('guest_ratings')
+    .selectAll()
+    .where('guest_id', '=', guestId)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
