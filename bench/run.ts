@@ -64,6 +64,7 @@ async function main() {
   const config = loadConfig({
     NODE_ENV: 'production',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+    SANDBOX_WEBHOOK_SECRET: 'bench-sandbox-webhook-secret',
     LOG_LEVEL: 'silent',
     RATE_LIMIT_AUTH_MAX: '1000000',
   });

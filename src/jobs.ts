@@ -65,5 +65,6 @@ export const SCHEDULES: Schedule[] = [
   { job: 'expire-unpaid-holds', everyMs: 60_000 },
   { job: 'complete-finished-stays', everyMs: 15 * 60_000 },
   { job: 'checkin-reminders', everyMs: 60 * 60_000 },
+  { job: 'review-reminders', everyMs: 60 * 60_000 },
   { job: 'purge-expired-tokens', everyMs: 6 * 60 * 60_000 },
 ];

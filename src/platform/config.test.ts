@@ -33,10 +33,22 @@ describe('configuration', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('refuses the public sandbox webhook secret in production', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(() => loadConfig(prod)).toThrow(/SANDBOX_WEBHOOK_SECRET/);
+    expect(loadConfig({ ...prod, SANDBOX_WEBHOOK_SECRET: 'a-private-secret-123' }).PAYMENT_PROVIDER).toBe(
+      'sandbox',
+    );
+    expect(() => loadConfig({ ...prod, PAYMENT_PROVIDER: 'stripe' })).toThrow(/STRIPE_SECRET_KEY/);
+  });
+
   it('requires a real JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required in production/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toBe(
-      'x'.repeat(32),
-    );
+    const ok = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      SANDBOX_WEBHOOK_SECRET: 'a-private-secret-123',
+    };
+    expect(loadConfig(ok).JWT_SECRET).toBe('x'.repeat(32));
   });
 });

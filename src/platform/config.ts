@@ -113,6 +113,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     secret = DEV_JWT_SECRET;
   }
+  if (
+    config.NODE_ENV === 'production' &&
+    config.PAYMENT_PROVIDER === 'sandbox' &&
+    !env['SANDBOX_WEBHOOK_SECRET']
+  ) {
+    throw new ConfigError(
+      'Invalid configuration:\n  SANDBOX_WEBHOOK_SECRET: set your own secret to use the sandbox provider in production',
+    );
+  }
   if (config.PAYMENT_PROVIDER === 'stripe' && (!config.STRIPE_SECRET_KEY || !config.STRIPE_WEBHOOK_SECRET)) {
     throw new ConfigError(
       'Invalid configuration:\n  PAYMENT_PROVIDER: stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',

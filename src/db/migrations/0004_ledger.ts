@@ -16,10 +16,12 @@ export async function up(db: MigrationDb): Promise<void> {
       sql`kind in ('guest_charge', 'refund', 'payout', 'adjustment')`,
     )
     .execute();
+  // One posting of each kind per source record: a retried job or webhook cannot post a charge twice.
   await db.schema
     .createIndex('ledger_transactions_reference_idx')
     .on('ledger_transactions')
-    .columns(['reference_type', 'reference_id'])
+    .columns(['reference_type', 'reference_id', 'kind'])
+    .unique()
     .execute();
 
   await db.schema

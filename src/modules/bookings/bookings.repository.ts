@@ -169,3 +169,13 @@ export function confirmedStartingOn(db: Kysely<DB>, day: string): Promise<Bookin
     .where('check_in', '=', day)
     .execute();
 }
+
+/** Completed stays that ended on `day`. */
+export function completedEndingOn(db: Kysely<DB>, day: string): Promise<BookingRow[]> {
+  return db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('status', '=', 'completed')
+    .where('check_out', '=', day)
+    .execute();
+}

@@ -337,3 +337,21 @@ export async function queueCheckinReminders(ctx: ServiceContext): Promise<number
   }
   return queued;
 }
+
+/** Ask guests whose stay ended yesterday for a review; at most one reminder per booking. */
+export async function queueReviewReminders(ctx: ServiceContext): Promise<number> {
+  const yesterday = todayOf(new Date(ctx.now().getTime() - 86_400_000));
+  let queued = 0;
+  for (const b of await repo.completedEndingOn(ctx.db, yesterday)) {
+    const guest = await findUserById(ctx.db, b.guest_id);
+    if (!guest) continue;
+    const id = await enqueueEmail(ctx.db, {
+      to: guest.email,
+      template: 'review_reminder',
+      data: { firstName: guest.first_name, bookingId: b.id, checkOut: b.check_out },
+      dedupeKey: `review_reminder:${b.id}`,
+    });
+    if (id) queued++;
+  }
+  return queued;
+}

@@ -3,11 +3,14 @@ import type { PaymentProvider } from './provider.js';
 import { SandboxProvider } from './sandbox.provider.js';
 import { StripeProvider } from './stripe.provider.js';
 
-/** The configured providers by name: the sandbox always (offline, deterministic); Stripe when its key is set. */
+/** The configured providers by name: the sandbox (offline, deterministic; see below) and Stripe when its key is set. */
 export function createPaymentProviders(config: Config): Record<string, PaymentProvider> {
-  const providers: Record<string, PaymentProvider> = {
-    sandbox: new SandboxProvider(config.SANDBOX_WEBHOOK_SECRET),
-  };
+  const providers: Record<string, PaymentProvider> = {};
+  // In production the sandbox exists only when it is the chosen provider (a staging deployment):
+  // otherwise its webhooks could be forged to confirm bookings nobody paid for.
+  if (config.NODE_ENV !== 'production' || config.PAYMENT_PROVIDER === 'sandbox') {
+    providers['sandbox'] = new SandboxProvider(config.SANDBOX_WEBHOOK_SECRET);
+  }
   if (config.STRIPE_SECRET_KEY) {
     providers['stripe'] = new StripeProvider({
       secretKey: config.STRIPE_SECRET_KEY,

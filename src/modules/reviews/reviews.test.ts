@@ -251,3 +251,50 @@ describe('reviews', () => {
     );
   });
 });
+
+describe('reminders', () => {
+  it('emails one check-in reminder the day before and one review reminder the day after, never twice', async () => {
+    const { queueCheckinReminders, queueReviewReminders } = await import('../bookings/bookings.service.js');
+    const guest = await createUser(t);
+    const { id } = await createListing(t, host);
+    clock = new Date('2033-05-01T09:00:00Z');
+    const b = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/bookings',
+      headers: guest.auth,
+      payload: { propertyId: id, checkIn: '2033-05-10', checkOut: '2033-05-12', guests: 1 },
+    });
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/bookings/${b.json().id}/pay`,
+      headers: guest.auth,
+      payload: { paymentMethod: 'pm_card_visa' },
+    });
+    const emails = async (template: string) =>
+      (
+        await t.ctx.db
+          .selectFrom('email_outbox')
+          .select('id')
+          .where('recipient', '=', guest.email)
+          .where('template', '=', template)
+          .execute()
+      ).length;
+
+    clock = new Date('2033-05-09T09:00:00Z');
+    await queueCheckinReminders(t.ctx);
+    await queueCheckinReminders(t.ctx);
+    expect(await emails('checkin_reminder')).toBe(1);
+
+    clock = new Date('2033-05-12T12:00:00Z');
+    await completeStays();
+    clock = new Date('2033-05-13T09:00:00Z');
+    await queueReviewReminders(t.ctx);
+    await queueReviewReminders(t.ctx);
+    expect(await emails('review_reminder')).toBe(1);
+  });
+});
+
+async function completeStays() {
+  const { completeFinishedStays } = await import('../bookings/bookings.service.js');
+  await completeFinishedStays(t.ctx);
+}
