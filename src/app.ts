@@ -12,6 +12,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Database } from './db/database.js';
+import { graphqlPlugin } from './graphql/index.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -135,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
   await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });
+  await app.register(graphqlPlugin, { ctx });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 
   app.addHook('onClose', async () => {

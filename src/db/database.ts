@@ -15,6 +15,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 
 export interface Database {
   db: Kysely<DB>;
+  /** Statements executed through `db` so far (tests assert on it; no N+1). */
+  stats: { queries: number };
   kind: DatabaseKind;
   /** The pg pool, when running on PostgreSQL (exposed for health checks and metrics). */
   pool?: pg.Pool;
@@ -43,8 +45,9 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // An idle connection cut by the server (restart, failover, admin) must not crash the process:
     // the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => options.onIdleError?.(err));
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+    const stats = { queries: 0 };
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: () => void stats.queries++ });
+    return { db, kind: 'postgres', pool, stats, close: () => db.destroy() };
   }
   const dir = options.pgliteDataDir ?? 'memory';
   if (dir !== 'memory') mkdirSync(dir, { recursive: true });
@@ -57,6 +60,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       1700: (v: string) => Number(v), // numeric
     },
   });
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  const stats = { queries: 0 };
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(client), log: () => void stats.queries++ });
+  return { db, kind: 'pglite', stats, close: () => db.destroy() };
 }

@@ -36,3 +36,21 @@ export function pageOf<S extends TSchema>(item: S) {
     nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Null on the last page' }),
   });
 }
+
+/**
+ * Turns `limit + 1` fetched rows into a page: the first `limit` items, and a cursor (built from the
+ * last item's sort key) only when another page exists.
+ */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  view: (row: Row) => Item,
+  cursorKey: (row: Row) => unknown,
+): { items: Item[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(view),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorKey(last)) : null,
+  };
+}

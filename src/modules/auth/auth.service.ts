@@ -3,6 +3,8 @@
  * A session is a family of refresh tokens: each refresh rotates the token; presenting an
  * already-rotated token means it was stolen or replayed, so the whole family is revoked.
  */
+
+import type { UserTokenPurpose } from '../../db/schema/index.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId, randomToken, sha256Hex } from '../../platform/crypto.js';
@@ -75,31 +77,45 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === '23505' || e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062;
 }
 
-async function issueVerification(
+/**
+ * A fresh single-use token for `purpose` (older ones voided), stored hashed, and its email in the
+ * outbox, all inside the caller's transaction. The raw token exists only in that email.
+ */
+async function issueUserToken(
   ctx: ServiceContext,
   db: ServiceContext['db'],
   user: UserRow,
+  purpose: UserTokenPurpose,
+  opts: { ttlMs: number; template: string; path: string; data?: Record<string, unknown> },
 ): Promise<void> {
   const token = randomToken();
   const now = ctx.now();
-  await repo.voidUserTokens(db, user.id, 'verify_email', now);
+  await repo.voidUserTokens(db, user.id, purpose, now);
   await repo.insertUserToken(db, {
     id: newId(),
     user_id: user.id,
-    purpose: 'verify_email',
+    purpose,
     token_hash: sha256Hex(token),
-    expires_at: new Date(now.getTime() + ctx.config.EMAIL_TOKEN_TTL_HOURS * 3_600_000),
+    expires_at: new Date(now.getTime() + opts.ttlMs),
   });
   await enqueueEmail(db, {
     to: user.email,
-    template: 'verify_email',
+    template: opts.template,
     data: {
       firstName: user.first_name,
       token,
-      link: `${ctx.config.APP_BASE_URL}/verify-email?token=${encodeURIComponent(token)}`,
+      link: `${ctx.config.APP_BASE_URL}${opts.path}?token=${encodeURIComponent(token)}`,
+      ...opts.data,
     },
   });
 }
+
+const issueVerification = (ctx: ServiceContext, db: ServiceContext['db'], user: UserRow) =>
+  issueUserToken(ctx, db, user, 'verify_email', {
+    ttlMs: ctx.config.EMAIL_TOKEN_TTL_HOURS * 3_600_000,
+    template: 'verify_email',
+    path: '/verify-email',
+  });
 
 export async function resendVerification(ctx: ServiceContext, actor: Actor): Promise<void> {
   const user = await findUserById(ctx.db, actor.userId);
@@ -209,28 +225,14 @@ export async function logout(ctx: ServiceContext, refreshToken: string): Promise
 export async function requestPasswordReset(ctx: ServiceContext, email: string): Promise<void> {
   const user = await findUserByEmail(ctx.db, normalizeEmail(email));
   if (!user) return;
-  const token = randomToken();
-  const now = ctx.now();
-  await ctx.db.transaction().execute(async (trx) => {
-    await repo.voidUserTokens(trx, user.id, 'reset_password', now);
-    await repo.insertUserToken(trx, {
-      id: newId(),
-      user_id: user.id,
-      purpose: 'reset_password',
-      token_hash: sha256Hex(token),
-      expires_at: new Date(now.getTime() + ctx.config.PASSWORD_RESET_TTL_MINUTES * 60_000),
-    });
-    await enqueueEmail(trx, {
-      to: user.email,
+  await ctx.db.transaction().execute((trx) =>
+    issueUserToken(ctx, trx, user, 'reset_password', {
+      ttlMs: ctx.config.PASSWORD_RESET_TTL_MINUTES * 60_000,
       template: 'password_reset',
-      data: {
-        firstName: user.first_name,
-        token,
-        link: `${ctx.config.APP_BASE_URL}/reset-password?token=${encodeURIComponent(token)}`,
-        expiresInMinutes: ctx.config.PASSWORD_RESET_TTL_MINUTES,
-      },
-    });
-  });
+      path: '/reset-password',
+      data: { expiresInMinutes: ctx.config.PASSWORD_RESET_TTL_MINUTES },
+    }),
+  );
 }
 
 /** Sets a new password from a reset link and signs the user out everywhere. */

@@ -9,7 +9,7 @@ import { enqueueEmail } from '../../platform/email.js';
 import { conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { withIdempotency } from '../../platform/idempotency.js';
 import { countBooking } from '../../platform/metrics.js';
-import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { refundBookingPayment } from '../payments/payments.service.js';
 import { type BookingTerms, getBookingTerms, nightlyCalendar } from '../properties/properties.repository.js';
 import { findUserById } from '../users/users.repository.js';
@@ -235,12 +235,7 @@ export async function listBookings(
     after,
     limit: q.limit + 1,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(toBookingView),
-    nextCursor: rows.length > q.limit && last ? encodeCursor({ checkIn: last.check_in, id: last.id }) : null,
-  };
+  return toPage(rows, q.limit, toBookingView, (b) => ({ checkIn: b.check_in, id: b.id }));
 }
 
 /**

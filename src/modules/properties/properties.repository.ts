@@ -70,6 +70,32 @@ export async function replaceAmenities(db: Kysely<DB>, propertyId: string, codes
   }
 }
 
+/** Amenities (code, name, category) of many properties in one query. */
+export async function amenityDetailsOf(db: Kysely<DB>, ids: readonly string[]) {
+  const out = new Map<string, { code: string; name: string; category: string }[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('property_amenities as pa')
+    .innerJoin('amenities as a', 'a.code', 'pa.amenity_code')
+    .select(['pa.property_id', 'a.code', 'a.name', 'a.category'])
+    .where('pa.property_id', 'in', [...ids])
+    .orderBy('a.code')
+    .execute();
+  for (const r of rows) out.get(r.property_id)?.push({ code: r.code, name: r.name, category: r.category });
+  return out;
+}
+
+/** Many listings in one query (GraphQL loaders). */
+export function findPropertiesByIds(db: Kysely<DB>, ids: readonly string[]): Promise<PropertyRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('properties')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .where('deleted_at', 'is', null)
+    .execute();
+}
+
 /** Amenity codes of many properties in one query. */
 export async function amenitiesOf(db: Kysely<DB>, ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>(ids.map((id) => [id, []]));
@@ -210,6 +236,7 @@ export type SortKey = 'relevance' | 'price_asc' | 'price_desc' | 'rating' | 'dis
 
 export interface SearchRow {
   id: string;
+  host_id: string;
   title: string;
   property_type: PropertyRow['property_type'];
   city: string;
@@ -309,7 +336,7 @@ export async function searchProperties(
     : sql<null>`null`;
   const dir = sql.raw(key.dir);
   const result = await sql<SearchRow>`
-    select p.id, p.title, p.property_type, p.city, p.country_code, p.latitude, p.longitude, p.max_guests,
+    select p.id, p.host_id, p.title, p.property_type, p.city, p.country_code, p.latitude, p.longitude, p.max_guests,
       p.bedrooms, p.nightly_price, p.currency, p.cleaning_fee, p.instant_book, p.rating_avg, p.rating_count,
       ${key.expr} as sort_value,
       ${distance ?? sql`null`} as distance_km,

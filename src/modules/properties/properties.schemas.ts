@@ -163,6 +163,7 @@ export type SearchQueryInput = Static<typeof SearchQuery>;
 
 export const SearchResultSchema = Type.Object({
   id: Type.String(),
+  hostId: Type.String(),
   title: Type.String(),
   propertyType: PropertyTypeSchema,
   city: Type.String(),

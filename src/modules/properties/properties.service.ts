@@ -6,7 +6,7 @@ import { cached } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
-import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { nightsOf, stayTotals } from '../bookings/pricing.js';
 import { type PhotoRow, photosOf } from './photos.repository.js';
 import * as repo from './properties.repository.js';
@@ -286,14 +286,14 @@ export async function listMyProperties(
     afterId,
     limit: q.limit + 1,
   });
-  const page = rows.slice(0, q.limit);
-  const ids = page.map((p) => p.id);
+  const ids = rows.slice(0, q.limit).map((p) => p.id);
   const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, ids), photosOf(ctx.db, ids)]);
-  const last = page.at(-1);
-  return {
-    items: page.map((p) => toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? [])),
-    nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.id }) : null,
-  };
+  return toPage(
+    rows,
+    q.limit,
+    (p) => toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? []),
+    (p) => ({ id: p.id }),
+  );
 }
 
 const MAX_CALENDAR_DAYS = 366;
@@ -443,13 +443,12 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
     after = { v: c.v, id: c.id };
   }
   const rows = await repo.searchProperties(ctx.db, filters, q.sort, q.limit + 1, after);
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map((r) => toSearchResult(ctx, r, filters.stay)),
-    nextCursor:
-      rows.length > q.limit && last ? encodeCursor({ s: q.sort, v: last.sort_value, id: last.id }) : null,
-  };
+  return toPage(
+    rows,
+    q.limit,
+    (r) => toSearchResult(ctx, r, filters.stay),
+    (r) => ({ s: q.sort, v: r.sort_value, id: r.id }),
+  );
 }
 
 function toSearchResult(
@@ -459,6 +458,7 @@ function toSearchResult(
 ): SearchResultView {
   const out: SearchResultView = {
     id: r.id,
+    hostId: r.host_id,
     title: r.title,
     propertyType: r.property_type,
     city: r.city,

@@ -114,3 +114,25 @@ export function listGuestRatings(db: Kysely<DB>, guestId: string, limit: number)
     .limit(limit)
     .execute();
 }
+
+/** The first `limit` visible reviews of each of many listings, in one query (GraphQL loaders). */
+export async function firstReviewsOf(
+  db: Kysely<DB>,
+  propertyIds: readonly string[],
+  sort: 'newest' | 'highest',
+  limit: number,
+): Promise<Map<string, ReviewRow[]>> {
+  const out = new Map<string, ReviewRow[]>(propertyIds.map((id) => [id, []]));
+  if (propertyIds.length === 0) return out;
+  const order = sort === 'newest' ? sql`created_at desc, id desc` : sql`rating desc, id desc`;
+  const rows = await sql<ReviewRow & { rn: number }>`
+    select * from (
+      select r.*, row_number() over (partition by property_id order by ${order}) as rn
+      from reviews r
+      where property_id in (${sql.join([...propertyIds])}) and hidden_at is null
+    ) ranked
+    where rn <= ${limit}
+    order by property_id, rn`.execute(db);
+  for (const r of rows.rows) out.get(r.property_id)?.push(r);
+  return out;
+}

@@ -8,7 +8,7 @@ import { assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
-import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { findBooking } from '../bookings/bookings.repository.js';
 import { findProperty } from '../properties/properties.repository.js';
 import { invalidateProperty } from '../properties/properties.service.js';
@@ -194,14 +194,25 @@ export async function listPropertyReviews(
     ? decodeCursor<{ v: number | string; id: string }>(q.cursor, ReviewCursor)
     : undefined;
   const rows = await repo.listReviews(ctx.db, { propertyId, sort: q.sort, after, limit: q.limit + 1 });
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  const key = (r: repo.ReviewRow) => (q.sort === 'newest' ? new Date(r.created_at).toISOString() : r.rating);
-  return {
-    items: page.map(toReviewView),
-    nextCursor: rows.length > q.limit && last ? encodeCursor({ v: key(last), id: last.id }) : null,
-  };
+  return toPage(rows, q.limit, toReviewView, reviewCursor(q.sort));
 }
+
+/** First pages of reviews for many listings at once (their visibility already checked by the caller). */
+export async function firstReviewPages(
+  ctx: ServiceContext,
+  propertyIds: readonly string[],
+  sort: 'newest' | 'highest',
+  limit: number,
+) {
+  const rows = await repo.firstReviewsOf(ctx.db, propertyIds, sort, limit + 1);
+  return new Map([...rows].map(([id, list]) => [id, toPage(list, limit, toReviewView, reviewCursor(sort))]));
+}
+
+/** The keyset cursor of a review under a sort order. */
+const reviewCursor = (sort: 'newest' | 'highest') => (r: repo.ReviewRow) => ({
+  v: sort === 'newest' ? new Date(r.created_at).toISOString() : r.rating,
+  id: r.id,
+});
 
 export async function rateGuest(
   ctx: ServiceContext,

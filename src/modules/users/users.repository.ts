@@ -60,3 +60,13 @@ export function listUsers(db: Kysely<DB>, q: ListUsersQuery): Promise<UserRow[]>
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** Many users in one query (GraphQL loaders). */
+export function findUsersByIds(db: Kysely<DB>, ids: readonly string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
+}

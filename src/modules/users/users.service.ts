@@ -2,7 +2,7 @@ import type { Role } from '../../db/schema/index.js';
 import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
-import { decodeCursor, encodeCursor } from '../../platform/pagination.js';
+import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { findUserById, listUsers as listUserRows, type UserRow, updateUser } from './users.repository.js';
 import { UserCursor, type UserView } from './users.schemas.js';
 
@@ -63,12 +63,7 @@ export async function listUsers(
     after,
     limit: q.limit + 1,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(toUserView),
-    nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.id }) : null,
-  };
+  return toPage(rows, q.limit, toUserView, (u) => ({ id: u.id }));
 }
 
 export async function changeRole(
