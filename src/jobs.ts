@@ -9,6 +9,7 @@ import {
   expireUnpaidHolds,
   queueCheckinReminders,
 } from './modules/bookings/bookings.service.js';
+import { reconcileProcessingPayments } from './modules/payments/payments.service.js';
 import type { ServiceContext } from './platform/context.js';
 import { deliverEmail, pendingEmailIds } from './platform/email.js';
 import type { Mailer } from './platform/mailer.js';
@@ -66,5 +67,6 @@ export const SCHEDULES: Schedule[] = [
   { job: 'complete-finished-stays', everyMs: 15 * 60_000 },
   { job: 'checkin-reminders', everyMs: 60 * 60_000 },
   { job: 'review-reminders', everyMs: 60 * 60_000 },
+  { job: 'reconcile-payments', everyMs: 5 * 60_000 },
   { job: 'purge-expired-tokens', everyMs: 6 * 60 * 60_000 },
 ];

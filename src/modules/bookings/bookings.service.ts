@@ -284,8 +284,14 @@ export async function respondToRequest(
   }
   return ctx.db.transaction().execute(async (trx) => {
     const booking = (await repo.lockBooking(trx, id))!;
+    // Only a paid request waits for the host: an unpaid hold is confirmed by its payment, never by hand.
+    if (booking.status !== 'awaiting_host') {
+      throw conflict(
+        'illegal_transition',
+        `Only a booking awaiting the host can be ${accept ? 'accepted' : 'declined'}; this one is ${booking.status.replaceAll('_', ' ')}`,
+      );
+    }
     if (accept) return toBookingView(await transition(ctx, trx, booking, 'confirmed', actor.userId, reason));
-    assertTransition(booking.status, 'declined');
     const refund = booking.total - booking.refunded_amount;
     if (refund > 0) await refundBookingPayment(ctx, trx, booking, refund, 'declined');
     return toBookingView(await transition(ctx, trx, booking, 'declined', actor.userId, reason));

@@ -238,6 +238,36 @@ describe('life cycle', () => {
     );
   });
 
+  it('refuses to accept or decline an unpaid hold: only payment moves it on', async () => {
+    const listing = await createListing(t, host, { instantBook: false });
+    const b = (
+      await book(guest, { propertyId: listing.id, checkIn: '2030-08-01', checkOut: '2030-08-03', guests: 1 })
+    ).json();
+    expect(b.status).toBe('pending_payment');
+    for (const action of ['accept', 'decline']) {
+      expectProblem(
+        await t.app.inject({ method: 'POST', url: `/api/v1/bookings/${b.id}/${action}`, headers: host.auth }),
+        409,
+        'illegal_transition',
+      );
+    }
+    const row = await t.ctx.db
+      .selectFrom('bookings')
+      .select('status')
+      .where('id', '=', b.id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('pending_payment');
+    // Once paid it waits for the host, who may then accept it.
+    expect((await pay(guest, b.id)).json().status).toBe('succeeded');
+    const accepted = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/bookings/${b.id}/accept`,
+      headers: host.auth,
+    });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.json().status).toBe('confirmed');
+  });
+
   it('waits for the host without instant book; declining refunds in full', async () => {
     const listing = await createListing(t, host, { instantBook: false });
     const b = (

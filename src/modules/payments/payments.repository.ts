@@ -87,3 +87,35 @@ export async function recordWebhookEvent(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Settle a pending refund by its provider reference; returns the refund, or undefined if unknown. */
+export function settleRefund(
+  db: Kysely<DB>,
+  provider: string,
+  ref: string,
+  status: 'succeeded' | 'failed',
+  at: Date,
+) {
+  return db
+    .updateTable('refunds')
+    .set({ status, updated_at: at })
+    .where('provider_ref', '=', ref)
+    .where('status', '=', 'pending')
+    .where('payment_id', 'in', (eb) =>
+      eb.selectFrom('payments').select('id').where('provider', '=', provider),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Payments still processing since before `before`, oldest first. */
+export function staleProcessingPayments(db: Kysely<DB>, before: Date, limit: number): Promise<PaymentRow[]> {
+  return db
+    .selectFrom('payments')
+    .selectAll()
+    .where('status', '=', 'processing')
+    .where('updated_at', '<', before)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+}

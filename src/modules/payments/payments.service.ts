@@ -199,6 +199,18 @@ export async function handleWebhook(
         });
       }
     }
+    if (event.type === 'refund.succeeded' || event.type === 'refund.failed') {
+      // A refund the provider reported as pending has settled. (A failed one is flagged for support:
+      // the guest was promised that money, so it is retried by hand, not silently dropped.)
+      const settled = await repo.settleRefund(
+        trx,
+        provider.name,
+        event.objectRef,
+        event.type === 'refund.succeeded' ? 'succeeded' : 'failed',
+        ctx.now(),
+      );
+      if (settled?.status === 'failed') countPayment(provider.name, 'refund_failed');
+    }
     return { received: true as const, duplicate: false };
   });
 }
@@ -293,4 +305,30 @@ export async function listBookingPayments(ctx: ServiceContext, actor: Actor, boo
       createdAt: new Date(r.created_at).toISOString(),
     })),
   };
+}
+
+/**
+ * Payment follow-up (scheduled): payments still `processing` after `olderThanMs` — a webhook lost or
+ * delayed — are asked about directly and settled like a webhook would. Returns how many settled.
+ */
+export async function reconcileProcessingPayments(
+  ctx: ServiceContext,
+  olderThanMs = 10 * 60_000,
+  batch = 100,
+): Promise<number> {
+  const stale = await repo.staleProcessingPayments(
+    ctx.db,
+    new Date(ctx.now().getTime() - olderThanMs),
+    batch,
+  );
+  let settled = 0;
+  for (const p of stale) {
+    const provider = ctx.payments[p.provider];
+    if (!provider || !p.provider_ref) continue;
+    const result = await provider.retrieve(p.provider_ref);
+    if (result.status === 'processing') continue;
+    const after = await ctx.db.transaction().execute((trx) => applyChargeResult(ctx, trx, p.id, result));
+    if (after.status !== 'processing') settled++;
+  }
+  return settled;
 }

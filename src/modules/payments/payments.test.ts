@@ -15,7 +15,8 @@ import {
   refundPostings,
   UnbalancedTransactionError,
 } from './ledger.js';
-import { sandboxEvent, signSandboxWebhook } from './sandbox.provider.js';
+import { reconcileProcessingPayments } from './payments.service.js';
+import { type SandboxProvider, sandboxEvent, signSandboxWebhook } from './sandbox.provider.js';
 
 const SECRET = 'roost-sandbox-webhook-secret';
 let t: TestApp;
@@ -154,6 +155,69 @@ describe('asynchronous payments and webhooks', () => {
     });
     expect(retry.statusCode).toBe(200);
     expect(await bookingStatus(b.id)).toBe('confirmed');
+  });
+});
+
+describe('follow-ups', () => {
+  it('settles a payment whose webhook never came, by asking the provider (scheduled reconcile)', async () => {
+    const b = await pendingBooking();
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/bookings/${b.id}/pay`,
+      headers: guest.auth,
+      payload: { paymentMethod: 'pm_card_async' },
+    });
+    const payment = await t.ctx.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('booking_id', '=', b.id)
+      .executeTakeFirstOrThrow();
+    const sandbox = t.ctx.payments['sandbox'] as SandboxProvider;
+    // Too recent: nothing is asked yet.
+    expect(await reconcileProcessingPayments(t.ctx)).toBe(0);
+    sandbox.settle(payment.provider_ref!, 'succeeded');
+    const later = { ...t.ctx, now: () => new Date(Date.now() + 11 * 60_000) };
+    expect(await reconcileProcessingPayments(later)).toBe(1);
+    expect(await bookingStatus(b.id)).toBe('confirmed');
+    // Settled once: a second pass (or a late webhook) changes nothing.
+    expect(await reconcileProcessingPayments(later)).toBe(0);
+    const body = sandboxEvent(`evt_late_${b.id}`, 'payment.succeeded', payment.provider_ref!);
+    expect((await webhook(body, signSandboxWebhook(SECRET, body))).json()).toEqual({
+      received: true,
+      duplicate: false,
+    });
+    const charges = await t.ctx.db
+      .selectFrom('ledger_transactions')
+      .select('id')
+      .where('reference_id', '=', payment.id)
+      .execute();
+    expect(charges).toHaveLength(1);
+  });
+
+  it('marks a pending refund settled when its webhook arrives', async () => {
+    const b = await pendingBooking();
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/bookings/${b.id}/pay`,
+      headers: guest.auth,
+      payload: { paymentMethod: 'pm_card_visa' },
+    });
+    await t.app.inject({ method: 'POST', url: `/api/v1/bookings/${b.id}/cancel`, headers: host.auth });
+    const refund = await t.ctx.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('booking_id', '=', b.id)
+      .executeTakeFirstOrThrow();
+    // As if the provider had answered "pending".
+    await t.ctx.db.updateTable('refunds').set({ status: 'pending' }).where('id', '=', refund.id).execute();
+    const body = sandboxEvent(`evt_refund_${refund.id}`, 'refund.succeeded', refund.provider_ref!);
+    expect((await webhook(body, signSandboxWebhook(SECRET, body))).statusCode).toBe(200);
+    const after = await t.ctx.db
+      .selectFrom('refunds')
+      .select('status')
+      .where('id', '=', refund.id)
+      .executeTakeFirstOrThrow();
+    expect(after.status).toBe('succeeded');
   });
 });
 

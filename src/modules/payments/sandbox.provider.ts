@@ -70,6 +70,15 @@ export class SandboxProvider implements PaymentProvider {
     return result;
   }
 
+  /** Settle an asynchronous payment at the "bank" without sending its webhook (a lost webhook). */
+  settle(providerRef: string, status: 'succeeded' | 'failed') {
+    this.intents.set(providerRef, {
+      providerRef,
+      status,
+      ...(status === 'failed' ? { failureReason: 'card_declined' } : {}),
+    });
+  }
+
   async retrieve(providerRef: string): Promise<ChargeResult> {
     return this.intents.get(providerRef) ?? { providerRef, status: 'processing' };
   }

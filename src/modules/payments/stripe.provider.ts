@@ -132,11 +132,16 @@ export class StripeProvider implements PaymentProvider {
           objectRef: object.id,
           failureReason: object.last_payment_error?.code ?? 'payment_failed',
         };
-      case 'refund.updated':
       case 'refund.created':
-        return { id: event.id, type: 'refund.succeeded', objectRef: object.id };
-      case 'refund.failed':
-        return { id: event.id, type: 'refund.failed', objectRef: object.id };
+      case 'refund.updated':
+      case 'refund.failed': {
+        // The refund's own status decides; an update that is still pending settles nothing.
+        const status = (object as { status?: string }).status;
+        if (status === 'succeeded') return { id: event.id, type: 'refund.succeeded', objectRef: object.id };
+        if (status === 'failed' || status === 'canceled')
+          return { id: event.id, type: 'refund.failed', objectRef: object.id };
+        return { id: event.id, type: 'other', objectRef: object.id };
+      }
       default:
         return { id: event.id, type: 'other', objectRef: object.id };
     }
