@@ -17,7 +17,7 @@ describe('configuration', () => {
     try {
       loadConfig({
         PORT: 'eighty',
-        DATABASE_URL: 'mysql://root:hunter2@db/x',
+        DATABASE_URL: 'oracle://root:hunter2@db/x',
         LOG_LEVEL: 'loud',
         JWT_SECRET: 'hunter2',
       });

@@ -15,7 +15,7 @@ export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   LOG_LEVEL: LogLevel,
   /** postgres://… selects PostgreSQL; unset selects embedded PGlite. */
-  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql)://' })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|mysql|mariadb)://' })),
   DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
   /** Directory for embedded PGlite data; the literal `memory` keeps it in memory. */
   PGLITE_DATA_DIR: Type.String({ default: './data/pglite', minLength: 1 }),

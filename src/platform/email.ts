@@ -4,6 +4,7 @@
  * hands pending rows to the queue (job id = row id); the send job claims its row, sends, marks it sent.
  */
 import { type Kysely, sql } from 'kysely';
+import { insertUnlessExists } from '../db/dialect.js';
 import type { DB } from '../db/schema/index.js';
 import { newId } from './crypto.js';
 import { type Mailer, renderEmail } from './mailer.js';
@@ -21,19 +22,14 @@ export interface EmailMessage {
 /** Writes the email to the outbox; with a dedupe key already used, writes nothing and returns null. */
 export async function enqueueEmail(db: Kysely<DB>, message: EmailMessage): Promise<string | null> {
   const id = newId();
-  const row = await db
-    .insertInto('email_outbox')
-    .values({
-      id,
-      recipient: message.to,
-      template: message.template,
-      payload: JSON.stringify(message.data),
-      ...(message.dedupeKey ? { dedupe_key: message.dedupeKey } : {}),
-    })
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return row?.id ?? null;
+  const inserted = await insertUnlessExists(db, 'email_outbox', {
+    id,
+    recipient: message.to,
+    template: message.template,
+    payload: JSON.stringify(message.data),
+    ...(message.dedupeKey ? { dedupe_key: message.dedupeKey } : {}),
+  });
+  return inserted ? id : null;
 }
 
 /** Ids of rows still to send, oldest first. */

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { insertUnlessExists } from '../db/dialect.js';
 import type { DB } from '../db/schema/index.js';
 import { AppError, badRequest, unprocessable } from './errors.js';
 
@@ -61,12 +62,12 @@ export async function withIdempotency<T>(
 ): Promise<IdempotentResult<T>> {
   const fingerprint = requestFingerprint(guard.request);
   return db.transaction().execute(async (trx) => {
-    const claimed = await trx
-      .insertInto('idempotency_keys')
-      .values({ user_id: guard.userId, scope: guard.scope, key: guard.key, request_hash: fingerprint })
-      .onConflict((oc) => oc.columns(['user_id', 'scope', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
+    const claimed = await insertUnlessExists(trx, 'idempotency_keys', {
+      user_id: guard.userId,
+      scope: guard.scope,
+      key: guard.key,
+      request_hash: fingerprint,
+    });
     if (!claimed) {
       const prior = await trx
         .selectFrom('idempotency_keys')

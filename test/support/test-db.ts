@@ -4,14 +4,34 @@
  *    postgres://postgres@127.0.0.1:5432/postgres). Global setup migrates one template database;
  *    each test file gets its own copy (CREATE DATABASE … TEMPLATE), so files run in parallel.
  *  - `pglite`: an in-memory PGlite per test file, migrated from scratch.
+ *  - `mysql`: a real MySQL/MariaDB server at TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306/test);
+ *    each test file creates and migrates a database of its own.
  */
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
-export type TestDbKind = 'postgres' | 'pglite';
+export type TestDbKind = 'postgres' | 'pglite' | 'mysql';
 
-export const testDbKind = (): TestDbKind => (process.env['TEST_DB'] === 'pglite' ? 'pglite' : 'postgres');
+export function testDbKind(): TestDbKind {
+  const kind = process.env['TEST_DB'] ?? 'postgres';
+  if (kind !== 'postgres' && kind !== 'pglite' && kind !== 'mysql') {
+    throw new Error(`TEST_DB must be postgres, pglite or mysql, not ${kind}`);
+  }
+  return kind;
+}
+
+export const mysqlAdminUrl = () => process.env['TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
+
+export async function mysqlAdminQuery(statement: string): Promise<void> {
+  const conn = await mysql.createConnection(mysqlAdminUrl());
+  try {
+    await conn.query(statement);
+  } finally {
+    await conn.end();
+  }
+}
 
 export const adminUrl = () =>
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,8 +53,25 @@ export async function adminQuery(sql: string): Promise<void> {
 }
 
 export interface TestDatabase extends Database {
-  /** Connection string of this test's PostgreSQL database (undefined on PGlite). */
+  /** Connection string of this test's PostgreSQL or MySQL database (undefined on PGlite). */
   url?: string;
+}
+
+async function createMysqlTestDatabase(): Promise<TestDatabase> {
+  const name = `roost_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  await mysqlAdminQuery(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const url = new URL(mysqlAdminUrl());
+  url.pathname = `/${name}`;
+  const database = await createDatabase({ url: url.toString(), poolMax: 20 });
+  await migrateToLatest(database.db);
+  return {
+    ...database,
+    url: url.toString(),
+    close: async () => {
+      await database.close();
+      await mysqlAdminQuery(`DROP DATABASE IF EXISTS ${name}`);
+    },
+  };
 }
 
 let counter = 0;
@@ -48,6 +85,7 @@ export async function createTestDatabase(
     await migrateToLatest(database.db);
     return database;
   }
+  if (engine === 'mysql') return createMysqlTestDatabase();
   const name = `roost_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   if (template) {
     await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);

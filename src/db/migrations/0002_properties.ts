@@ -1,5 +1,5 @@
 import { type SqlBool, sql } from 'kysely';
-import { addFullTextSearch, type MigrationDb, now, withTimestamps } from './helpers.js';
+import { addFullTextSearch, columnTypes, type MigrationDb, partial, withTimestamps } from './helpers.js';
 
 export const AMENITIES: { code: string; name: string; category: string }[] = [
   { code: 'wifi', name: 'Wi-Fi', category: 'essentials' },
@@ -33,13 +33,15 @@ export const AMENITIES: { code: string; name: string; category: string }[] = [
 ];
 
 export async function up(db: MigrationDb): Promise<void> {
+  const t = columnTypes(db);
   await withTimestamps(
+    db,
     db.schema
       .createTable('properties')
-      .addColumn('id', 'uuid', (c) => c.primaryKey())
-      .addColumn('host_id', 'uuid', (c) => c.notNull().references('users.id'))
+      .addColumn('id', t.uuid, (c) => c.primaryKey())
+      .addColumn('host_id', t.uuid, (c) => c.notNull().references('users.id'))
       .addColumn('title', 'varchar(120)', (c) => c.notNull())
-      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(t.text('')))
       .addColumn('property_type', 'varchar(16)', (c) => c.notNull())
       .addColumn('street', 'varchar(200)', (c) => c.notNull())
       .addColumn('city', 'varchar(100)', (c) => c.notNull())
@@ -66,8 +68,8 @@ export async function up(db: MigrationDb): Promise<void> {
       .addColumn('house_rules', 'text')
       .addColumn('rating_avg', sql`numeric(3,2)`, (c) => c.notNull().defaultTo(0))
       .addColumn('rating_count', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('published_at', 'timestamptz')
-      .addColumn('deleted_at', 'timestamptz')
+      .addColumn('published_at', t.timestamp)
+      .addColumn('deleted_at', t.timestamp)
       .addCheckConstraint(
         'properties_type_check',
         sql`property_type in ('entire_place', 'private_room', 'shared_room')`,
@@ -96,42 +98,36 @@ export async function up(db: MigrationDb): Promise<void> {
   // Search indexes: each filter the search offers has one that serves it.
   const listed = sql<SqlBool>`status = 'listed' and deleted_at is null`;
   await db.schema.createIndex('properties_host_idx').on('properties').columns(['host_id', 'id']).execute();
-  await db.schema
-    .createIndex('properties_city_idx')
-    .on('properties')
-    .columns(['city_key', 'country_code'])
-    .where(listed)
-    .execute();
-  await db.schema
-    .createIndex('properties_country_idx')
-    .on('properties')
-    .columns(['country_code'])
-    .where(listed)
-    .execute();
-  await db.schema
-    .createIndex('properties_geo_idx')
-    .on('properties')
-    .columns(['latitude', 'longitude'])
-    .where(listed)
-    .execute();
-  await db.schema
-    .createIndex('properties_price_idx')
-    .on('properties')
-    .columns(['nightly_price', 'id'])
-    .where(listed)
-    .execute();
-  await db.schema
-    .createIndex('properties_rating_idx')
-    .on('properties')
-    .columns(['rating_avg', 'id'])
-    .where(listed)
-    .execute();
-  await db.schema
-    .createIndex('properties_newest_idx')
-    .on('properties')
-    .columns(['id'])
-    .where(listed)
-    .execute();
+  await partial(
+    db,
+    db.schema.createIndex('properties_city_idx').on('properties').columns(['city_key', 'country_code']),
+    listed,
+  ).execute();
+  await partial(
+    db,
+    db.schema.createIndex('properties_country_idx').on('properties').columns(['country_code']),
+    listed,
+  ).execute();
+  await partial(
+    db,
+    db.schema.createIndex('properties_geo_idx').on('properties').columns(['latitude', 'longitude']),
+    listed,
+  ).execute();
+  await partial(
+    db,
+    db.schema.createIndex('properties_price_idx').on('properties').columns(['nightly_price', 'id']),
+    listed,
+  ).execute();
+  await partial(
+    db,
+    db.schema.createIndex('properties_rating_idx').on('properties').columns(['rating_avg', 'id']),
+    listed,
+  ).execute();
+  await partial(
+    db,
+    db.schema.createIndex('properties_newest_idx').on('properties').columns(['id']),
+    listed,
+  ).execute();
 
   await db.schema
     .createTable('amenities')
@@ -143,7 +139,7 @@ export async function up(db: MigrationDb): Promise<void> {
 
   await db.schema
     .createTable('property_amenities')
-    .addColumn('property_id', 'uuid', (c) => c.notNull().references('properties.id').onDelete('cascade'))
+    .addColumn('property_id', t.uuid, (c) => c.notNull().references('properties.id').onDelete('cascade'))
     .addColumn('amenity_code', 'varchar(40)', (c) => c.notNull().references('amenities.code'))
     .addPrimaryKeyConstraint('property_amenities_pk', ['property_id', 'amenity_code'])
     .execute();
@@ -155,7 +151,7 @@ export async function up(db: MigrationDb): Promise<void> {
 
   await db.schema
     .createTable('property_calendar')
-    .addColumn('property_id', 'uuid', (c) => c.notNull().references('properties.id').onDelete('cascade'))
+    .addColumn('property_id', t.uuid, (c) => c.notNull().references('properties.id').onDelete('cascade'))
     .addColumn('night', 'date', (c) => c.notNull())
     .addColumn('blocked', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('price_override', 'bigint')
@@ -165,15 +161,15 @@ export async function up(db: MigrationDb): Promise<void> {
 
   await db.schema
     .createTable('property_photos')
-    .addColumn('id', 'uuid', (c) => c.primaryKey())
-    .addColumn('property_id', 'uuid', (c) => c.notNull().references('properties.id').onDelete('cascade'))
+    .addColumn('id', t.uuid, (c) => c.primaryKey())
+    .addColumn('property_id', t.uuid, (c) => c.notNull().references('properties.id').onDelete('cascade'))
     .addColumn('storage_key', 'varchar(200)', (c) => c.notNull())
     .addColumn('content_type', 'varchar(32)', (c) => c.notNull())
     .addColumn('bytes', 'integer', (c) => c.notNull())
     .addColumn('position', 'integer', (c) => c.notNull())
     .addColumn('is_cover', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('caption', 'varchar(200)')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
   await db.schema
     .createIndex('property_photos_property_idx')

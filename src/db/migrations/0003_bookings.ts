@@ -1,14 +1,16 @@
 import { sql } from 'kysely';
-import { createNoOverlapGuard, type MigrationDb, now, withTimestamps } from './helpers.js';
+import { columnTypes, createNoOverlapGuard, type MigrationDb, withTimestamps } from './helpers.js';
 
 export async function up(db: MigrationDb): Promise<void> {
+  const t = columnTypes(db);
   await withTimestamps(
+    db,
     db.schema
       .createTable('bookings')
-      .addColumn('id', 'uuid', (c) => c.primaryKey())
-      .addColumn('property_id', 'uuid', (c) => c.notNull().references('properties.id'))
-      .addColumn('guest_id', 'uuid', (c) => c.notNull().references('users.id'))
-      .addColumn('host_id', 'uuid', (c) => c.notNull().references('users.id'))
+      .addColumn('id', t.uuid, (c) => c.primaryKey())
+      .addColumn('property_id', t.uuid, (c) => c.notNull().references('properties.id'))
+      .addColumn('guest_id', t.uuid, (c) => c.notNull().references('users.id'))
+      .addColumn('host_id', t.uuid, (c) => c.notNull().references('users.id'))
       .addColumn('check_in', 'date', (c) => c.notNull())
       .addColumn('check_out', 'date', (c) => c.notNull())
       .addColumn('guests', 'integer', (c) => c.notNull())
@@ -20,11 +22,11 @@ export async function up(db: MigrationDb): Promise<void> {
       .addColumn('taxes', 'bigint', (c) => c.notNull())
       .addColumn('total', 'bigint', (c) => c.notNull())
       .addColumn('host_payout', 'bigint', (c) => c.notNull())
-      .addColumn('nightly', 'jsonb', (c) => c.notNull())
+      .addColumn('nightly', t.json, (c) => c.notNull())
       .addColumn('cancellation_policy', 'varchar(16)', (c) => c.notNull())
       .addColumn('check_in_time', 'varchar(5)', (c) => c.notNull())
       .addColumn('instant_book', 'boolean', (c) => c.notNull())
-      .addColumn('hold_expires_at', 'timestamptz')
+      .addColumn('hold_expires_at', t.timestamp)
       .addColumn('refunded_amount', 'bigint', (c) => c.notNull().defaultTo(0))
       .addColumn('guest_message', 'text')
       .addCheckConstraint('bookings_dates_check', sql`check_out > check_in`)
@@ -51,13 +53,13 @@ export async function up(db: MigrationDb): Promise<void> {
 
   await db.schema
     .createTable('booking_events')
-    .addColumn('id', 'uuid', (c) => c.primaryKey())
-    .addColumn('booking_id', 'uuid', (c) => c.notNull().references('bookings.id').onDelete('cascade'))
+    .addColumn('id', t.uuid, (c) => c.primaryKey())
+    .addColumn('booking_id', t.uuid, (c) => c.notNull().references('bookings.id').onDelete('cascade'))
     .addColumn('from_status', 'varchar(24)')
     .addColumn('to_status', 'varchar(24)', (c) => c.notNull())
-    .addColumn('actor_id', 'uuid', (c) => c.references('users.id'))
+    .addColumn('actor_id', t.uuid, (c) => c.references('users.id'))
     .addColumn('reason', 'varchar(500)')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .execute();
   await db.schema
     .createIndex('booking_events_booking_idx')
@@ -67,21 +69,22 @@ export async function up(db: MigrationDb): Promise<void> {
 
   await db.schema
     .createTable('idempotency_keys')
-    .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('user_id', t.uuid, (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('scope', 'varchar(64)', (c) => c.notNull())
     .addColumn('key', 'varchar(255)', (c) => c.notNull())
     .addColumn('request_hash', 'char(64)', (c) => c.notNull())
     .addColumn('response_status', 'integer')
-    .addColumn('response_body', 'jsonb')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('response_body', t.json)
+    .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addPrimaryKeyConstraint('idempotency_keys_pk', ['user_id', 'scope', 'key'])
     .execute();
 
   await withTimestamps(
+    db,
     db.schema
       .createTable('payments')
-      .addColumn('id', 'uuid', (c) => c.primaryKey())
-      .addColumn('booking_id', 'uuid', (c) => c.notNull().references('bookings.id'))
+      .addColumn('id', t.uuid, (c) => c.primaryKey())
+      .addColumn('booking_id', t.uuid, (c) => c.notNull().references('bookings.id'))
       .addColumn('provider', 'varchar(16)', (c) => c.notNull())
       .addColumn('provider_ref', 'varchar(255)')
       .addColumn('amount', 'bigint', (c) => c.notNull())
@@ -104,11 +107,12 @@ export async function up(db: MigrationDb): Promise<void> {
     .execute();
 
   await withTimestamps(
+    db,
     db.schema
       .createTable('refunds')
-      .addColumn('id', 'uuid', (c) => c.primaryKey())
-      .addColumn('payment_id', 'uuid', (c) => c.notNull().references('payments.id'))
-      .addColumn('booking_id', 'uuid', (c) => c.notNull().references('bookings.id'))
+      .addColumn('id', t.uuid, (c) => c.primaryKey())
+      .addColumn('payment_id', t.uuid, (c) => c.notNull().references('payments.id'))
+      .addColumn('booking_id', t.uuid, (c) => c.notNull().references('bookings.id'))
       .addColumn('amount', 'bigint', (c) => c.notNull())
       .addColumn('currency', 'char(3)', (c) => c.notNull())
       .addColumn('status', 'varchar(16)', (c) => c.notNull())
@@ -124,7 +128,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('provider', 'varchar(16)', (c) => c.notNull())
     .addColumn('event_id', 'varchar(255)', (c) => c.notNull())
     .addColumn('type', 'varchar(64)', (c) => c.notNull())
-    .addColumn('received_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('received_at', t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addPrimaryKeyConstraint('webhook_events_pk', ['provider', 'event_id'])
     .execute();
 }

@@ -1,16 +1,17 @@
 import { sql } from 'kysely';
-import { type MigrationDb, now } from './helpers.js';
+import { columnTypes, type MigrationDb } from './helpers.js';
 
 export async function up(db: MigrationDb): Promise<void> {
+  const t = columnTypes(db);
   await db.schema
     .createTable('ledger_transactions')
-    .addColumn('id', 'uuid', (c) => c.primaryKey())
+    .addColumn('id', t.uuid, (c) => c.primaryKey())
     .addColumn('kind', 'varchar(16)', (c) => c.notNull())
     .addColumn('reference_type', 'varchar(32)', (c) => c.notNull())
-    .addColumn('reference_id', 'uuid', (c) => c.notNull())
+    .addColumn('reference_id', t.uuid, (c) => c.notNull())
     .addColumn('currency', 'char(3)', (c) => c.notNull())
     .addColumn('memo', 'varchar(255)')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addCheckConstraint(
       'ledger_transactions_kind_check',
       sql`kind in ('guest_charge', 'refund', 'payout', 'adjustment')`,
@@ -26,12 +27,12 @@ export async function up(db: MigrationDb): Promise<void> {
 
   await db.schema
     .createTable('ledger_entries')
-    .addColumn('id', 'uuid', (c) => c.primaryKey())
-    .addColumn('transaction_id', 'uuid', (c) => c.notNull().references('ledger_transactions.id'))
+    .addColumn('id', t.uuid, (c) => c.primaryKey())
+    .addColumn('transaction_id', t.uuid, (c) => c.notNull().references('ledger_transactions.id'))
     .addColumn('account', 'varchar(80)', (c) => c.notNull())
     .addColumn('amount', 'bigint', (c) => c.notNull())
     .addColumn('currency', 'char(3)', (c) => c.notNull())
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+    .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(t.now))
     .addCheckConstraint('ledger_entries_nonzero_check', sql`amount <> 0`)
     .execute();
   await db.schema

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { updateReturning } from '../../db/dialect.js';
 import type { DB, UserTokenPurpose } from '../../db/schema/index.js';
 import type { RefreshTokensTable, UserTokensTable } from '../../db/schema/users.js';
 
@@ -82,21 +83,25 @@ export async function insertUserToken(
  * Consume a single-use token atomically: returns its row if it was unused and unexpired,
  * and marks it used in the same statement so two concurrent uses cannot both succeed.
  */
-export function consumeUserToken(
+export async function consumeUserToken(
   db: Kysely<DB>,
   tokenHash: string,
   purpose: UserTokenPurpose,
   at: Date,
 ): Promise<UserTokenRow | undefined> {
-  return db
-    .updateTable('user_tokens')
-    .set({ used_at: at })
-    .where('token_hash', '=', tokenHash)
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', at)
-    .returningAll()
-    .executeTakeFirst();
+  const [row] = await updateReturning(
+    db,
+    'user_tokens',
+    (eb) =>
+      eb.and([
+        eb('token_hash', '=', tokenHash),
+        eb('purpose', '=', purpose),
+        eb('used_at', 'is', null),
+        eb('expires_at', '>', at),
+      ]),
+    { used_at: at },
+  );
+  return row;
 }
 
 /** Invalidate outstanding tokens of one purpose (a new reset link voids the older ones). */

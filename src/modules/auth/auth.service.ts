@@ -4,6 +4,7 @@
  * already-rotated token means it was stolen or replayed, so the whole family is revoked.
  */
 
+import { isUniqueViolation } from '../../db/dialect.js';
 import type { UserTokenPurpose } from '../../db/schema/index.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
@@ -69,12 +70,6 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
     }
     throw err;
   }
-}
-
-/** Unique-key violation, as reported by PostgreSQL/PGlite (23505) or MySQL (ER_DUP_ENTRY). */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; errno?: unknown } | null;
-  return e?.code === '23505' || e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { insertReturning, isUniqueViolation, updateReturning } from '../../db/dialect.js';
 import type { BookingEventsTable, BookingsTable } from '../../db/schema/bookings.js';
 import type { DB } from '../../db/schema/index.js';
 import { newId } from '../../platform/crypto.js';
@@ -7,18 +8,21 @@ import type { BookingStatus } from './state.js';
 export type BookingRow = Selectable<BookingsTable>;
 export type BookingEventRow = Selectable<BookingEventsTable>;
 
-/** Is this error the database refusing an overlapping active booking? */
+/**
+ * Is this error the database refusing an overlapping active booking? PostgreSQL/PGlite: the exclusion
+ * constraint (exclusion_violation); MySQL: a duplicate night in `booking_nights` (see the migration
+ * helpers' createNoOverlapGuard).
+ */
 export function isOverlapViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; constraint?: unknown } | null;
-  // PostgreSQL/PGlite: exclusion_violation.
-  return e?.code === '23P01';
+  const e = err as { code?: unknown } | null;
+  return e?.code === '23P01' || isUniqueViolation(err, 'booking_nights_no_overlap');
 }
 
 export function insertBooking(
   db: Kysely<DB>,
   row: Omit<BookingRow, 'created_at' | 'updated_at' | 'refunded_amount' | 'nightly'> & { nightly: string },
 ) {
-  return db.insertInto('bookings').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'bookings', row);
 }
 
 export function findBooking(db: Kysely<DB>, id: string): Promise<BookingRow | undefined> {
@@ -36,13 +40,12 @@ export async function setStatus(
   to: BookingStatus,
   event: { actorId: string | null; reason?: string | null; at: Date },
 ): Promise<BookingRow> {
-  const updated = await db
-    .updateTable('bookings')
-    .set({ status: to, updated_at: event.at })
-    .where('id', '=', booking.id)
-    .where('status', '=', booking.status)
-    .returningAll()
-    .executeTakeFirst();
+  const [updated] = await updateReturning(
+    db,
+    'bookings',
+    (eb) => eb.and([eb('id', '=', booking.id), eb('status', '=', booking.status)]),
+    { status: to, updated_at: event.at },
+  );
   if (!updated) throw new Error(`booking ${booking.id} changed status concurrently`);
   await insertEvent(db, booking.id, booking.status, to, event);
   return updated;

@@ -8,7 +8,9 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/support/test-app.js';
+import { newId } from '../../platform/crypto.js';
 import { ledgerBalance } from '../payments/ledger.js';
+import { isOverlapViolation } from './bookings.repository.js';
 import { expireUnpaidHolds } from './bookings.service.js';
 
 let clock = new Date('2030-01-01T12:00:00Z');
@@ -152,6 +154,57 @@ describe('no overlapping bookings', () => {
     } finally {
       await Promise.all(apps.slice(1).map((a) => a.app.close()));
     }
+  });
+
+  it('is enforced by the database itself: writes that bypass the service cannot overlap either', async () => {
+    const listing = await createListing(t, host);
+    const first = await book(guest, {
+      propertyId: listing.id,
+      checkIn: '2030-09-01',
+      checkOut: '2030-09-05',
+      guests: 1,
+    });
+    expect(first.statusCode).toBe(201);
+    const row = await t.ctx.db
+      .selectFrom('bookings')
+      .selectAll()
+      .where('id', '=', first.json().id)
+      .executeTakeFirstOrThrow();
+    const copy = (id: string, checkIn: string, checkOut: string) =>
+      t.ctx.db
+        .insertInto('bookings')
+        .values({
+          ...row,
+          id,
+          check_in: checkIn,
+          check_out: checkOut,
+          nightly: JSON.stringify(row.nightly),
+        })
+        .execute();
+    const overlap = await copy(newId(), '2030-09-04', '2030-09-06').catch((e: unknown) => e);
+    expect(isOverlapViolation(overlap)).toBe(true);
+    // A cancelled booking frees its nights; bringing it back while they are taken is refused.
+    await t.ctx.db
+      .updateTable('bookings')
+      .set({ status: 'cancelled_by_guest' })
+      .where('id', '=', row.id)
+      .execute();
+    const second = newId();
+    await copy(second, '2030-09-04', '2030-09-06');
+    const revive = await t.ctx.db
+      .updateTable('bookings')
+      .set({ status: 'confirmed' })
+      .where('id', '=', row.id)
+      .execute()
+      .catch((e: unknown) => e);
+    expect(isOverlapViolation(revive)).toBe(true);
+    const active = await t.ctx.db
+      .selectFrom('bookings')
+      .select('id')
+      .where('property_id', '=', listing.id)
+      .where('status', '=', 'pending_payment')
+      .execute();
+    expect(active.map((r) => r.id)).toEqual([second]);
   });
 
   it('allows back-to-back stays (check-out day = next check-in day)', async () => {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { yearMonth } from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
 import type { LedgerTransactionsTable } from '../../db/schema/ledger.js';
 
@@ -31,7 +32,7 @@ export async function ledgerBalance(db: Kysely<DB>): Promise<Record<string, numb
  * (charges minus refunds), positive = owed to the host.
  */
 export async function hostPayoutReport(db: Kysely<DB>, q: { hostId?: string; month?: string } = {}) {
-  const month = sql<string>`to_char(e.created_at at time zone 'UTC', 'YYYY-MM')`;
+  const month = yearMonth(db, sql.ref('e.created_at'));
   let query = db
     .selectFrom('ledger_entries as e')
     .select([

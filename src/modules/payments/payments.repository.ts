@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { insertReturning, insertUnlessExists, updateReturning } from '../../db/dialect.js';
 import type { PaymentStatus, PaymentsTable, RefundsTable } from '../../db/schema/bookings.js';
 import type { DB } from '../../db/schema/index.js';
 
@@ -9,7 +10,7 @@ export function insertPayment(
   db: Kysely<DB>,
   row: Omit<PaymentRow, 'created_at' | 'updated_at' | 'refunded_amount'>,
 ) {
-  return db.insertInto('payments').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'payments', row);
 }
 
 /** The booking's payment that is under way or settled, if any (there is at most one). */
@@ -59,17 +60,17 @@ export async function updatePayment(
     refunded_amount?: number;
   },
   at: Date,
-) {
-  return db
-    .updateTable('payments')
-    .set({ ...patch, updated_at: at })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+): Promise<PaymentRow> {
+  const [row] = await updateReturning(db, 'payments', (eb) => eb('id', '=', id), {
+    ...patch,
+    updated_at: at,
+  });
+  if (!row) throw new Error(`payment ${id} not found`);
+  return row;
 }
 
 export function insertRefund(db: Kysely<DB>, row: Omit<RefundRow, 'created_at' | 'updated_at'>) {
-  return db.insertInto('refunds').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'refunds', row);
 }
 
 /** Records a webhook event id; false if it was seen before (replay). */
@@ -79,33 +80,29 @@ export async function recordWebhookEvent(
   eventId: string,
   type: string,
 ): Promise<boolean> {
-  const row = await db
-    .insertInto('webhook_events')
-    .values({ provider, event_id: eventId, type })
-    .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
-    .returning('event_id')
-    .executeTakeFirst();
-  return row !== undefined;
+  return insertUnlessExists(db, 'webhook_events', { provider, event_id: eventId, type });
 }
 
 /** Settle a pending refund by its provider reference; returns the refund, or undefined if unknown. */
-export function settleRefund(
+export async function settleRefund(
   db: Kysely<DB>,
   provider: string,
   ref: string,
   status: 'succeeded' | 'failed',
   at: Date,
-) {
-  return db
-    .updateTable('refunds')
-    .set({ status, updated_at: at })
-    .where('provider_ref', '=', ref)
-    .where('status', '=', 'pending')
-    .where('payment_id', 'in', (eb) =>
-      eb.selectFrom('payments').select('id').where('provider', '=', provider),
-    )
-    .returningAll()
-    .executeTakeFirst();
+): Promise<RefundRow | undefined> {
+  const [row] = await updateReturning(
+    db,
+    'refunds',
+    (eb) =>
+      eb.and([
+        eb('provider_ref', '=', ref),
+        eb('status', '=', 'pending'),
+        eb('payment_id', 'in', eb.selectFrom('payments').select('id').where('provider', '=', provider)),
+      ]),
+    { status, updated_at: at },
+  );
+  return row;
 }
 
 /** Payments still processing since before `before`, oldest first. */

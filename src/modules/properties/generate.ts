@@ -116,6 +116,8 @@ export interface GenerateOptions {
   hosts?: number;
   /** Existing host ids to include among the owners. */
   extraHostIds?: string[];
+  /** Id generator (default: UUIDv7); a deterministic one gives the same fixture in every database. */
+  newId?: () => string;
 }
 
 export async function generateListings(
@@ -123,12 +125,13 @@ export async function generateListings(
   o: GenerateOptions,
 ): Promise<{ hosts: number; listings: number }> {
   const rand = prng(o.seed);
+  const nextId = o.newId ?? newId;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const hostCount = o.hosts ?? Math.max(1, Math.ceil(o.listings / 25));
   const passwordHash = await hashPassword('roost-demo-2024');
   const hostIds: string[] = [...(o.extraHostIds ?? [])];
   const hosts = Array.from({ length: hostCount }, (_, i) => ({
-    id: newId(),
+    id: nextId(),
     email: `host${o.seed}.${i}@hosts.roost.dev`,
     password_hash: passwordHash,
     first_name: 'Host',
@@ -137,22 +140,23 @@ export async function generateListings(
     role: 'host' as const,
     email_verified_at: new Date(),
   }));
-  for (let i = 0; i < hosts.length; i += 1000) {
-    const inserted = await db
-      .insertInto('users')
-      .values(hosts.slice(i, i + 1000))
-      .onConflict((oc) => oc.column('email').doNothing())
-      .returning('id')
-      .execute();
-    hostIds.push(...inserted.map((r) => r.id));
-  }
-  if (hostIds.length === 0) {
-    const existing = await db
-      .selectFrom('users')
-      .select('id')
-      .where('email', 'like', `host${o.seed}.%`)
-      .execute();
+  // The hosts of a seed are created once; running the same seed again adds listings to them.
+  const existing = await db
+    .selectFrom('users')
+    .select('id')
+    .where('email', 'like', `host${o.seed}.%`)
+    .orderBy('email')
+    .execute();
+  if (existing.length > 0) {
     hostIds.push(...existing.map((r) => r.id));
+  } else {
+    for (let i = 0; i < hosts.length; i += 1000) {
+      await db
+        .insertInto('users')
+        .values(hosts.slice(i, i + 1000))
+        .execute();
+    }
+    hostIds.push(...hosts.map((h) => h.id));
   }
 
   const chunk = 500;
@@ -163,7 +167,7 @@ export async function generateListings(
       const [city, country, lat, lng, currency] = pick(CITIES);
       const type = pick(TYPES);
       const bedrooms = type === 'entire_place' ? 1 + Math.floor(rand() * 4) : 1;
-      const id = newId();
+      const id = nextId();
       const title = `${pick(ADJECTIVES)} ${pick(KINDS)} ${pick(FEATURES)}`;
       const base =
         type === 'shared_room' ? 2_500 : type === 'private_room' ? 5_000 : 8_000 + bedrooms * 3_000;

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { insertReturning } from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
 import type { PropertyPhotosTable } from '../../db/schema/properties.js';
 
@@ -16,7 +17,7 @@ export function lockPhotos(db: Kysely<DB>, propertyId: string): Promise<PhotoRow
 }
 
 export function insertPhoto(db: Kysely<DB>, row: Omit<PhotoRow, 'created_at'>) {
-  return db.insertInto('property_photos').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'property_photos', row);
 }
 
 export async function deletePhoto(db: Kysely<DB>, id: string) {

@@ -3,6 +3,14 @@
  * place, `nightlyCalendar` / `availableFor`, from the calendar blocks and the active bookings.
  */
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
+import {
+  insertReturning,
+  nightsTable,
+  sqlFamily,
+  textSearch,
+  updateReturning,
+  upsert,
+} from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
 import type { PropertiesTable } from '../../db/schema/properties.js';
 
@@ -34,20 +42,17 @@ export function insertProperty(
   db: Kysely<DB>,
   row: Omit<PropertyRow, 'city_key' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at'>,
 ) {
-  return db.insertInto('properties').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'properties', row);
 }
 
-export function updateProperty(
+export async function updateProperty(
   db: Kysely<DB>,
   id: string,
   patch: Partial<Omit<PropertyRow, 'id' | 'city_key' | 'host_id'>>,
-) {
-  return db
-    .updateTable('properties')
-    .set(patch)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+): Promise<PropertyRow> {
+  const [row] = await updateReturning(db, 'properties', (eb) => eb('id', '=', id), patch);
+  if (!row) throw new Error(`property ${id} not found`);
+  return row;
 }
 
 export async function knownAmenities(db: Kysely<DB>, codes: string[]): Promise<Set<string>> {
@@ -153,16 +158,11 @@ export async function upsertCalendar(
     blocked: patch.blocked ?? false,
     price_override: patch.price ?? null,
   }));
-  await db
-    .insertInto('property_calendar')
-    .values(rows)
-    .onConflict((oc) =>
-      oc.columns(['property_id', 'night']).doUpdateSet((eb) => ({
-        ...(patch.blocked !== undefined ? { blocked: eb.ref('excluded.blocked') } : {}),
-        ...(patch.price !== undefined ? { price_override: eb.ref('excluded.price_override') } : {}),
-      })),
-    )
-    .execute();
+  const overwrite = [
+    ...(patch.blocked !== undefined ? ['blocked'] : []),
+    ...(patch.price !== undefined ? ['price_override'] : []),
+  ];
+  await upsert(db, 'property_calendar', rows, ['property_id', 'night'], overwrite);
   // Rows that no longer say anything are removed, keeping the table small.
   await db
     .deleteFrom('property_calendar')
@@ -186,7 +186,7 @@ export async function nightlyCalendar(
   to: string,
 ): Promise<{ date: string; state: NightState; price: number }[]> {
   const result = await sql<{ date: string; state: NightState; price: number }>`
-    select to_char(d.night, 'YYYY-MM-DD') as date,
+    select d.night as date,
       case
         when exists (
           select 1 from bookings b
@@ -198,23 +198,33 @@ export async function nightlyCalendar(
       end as state,
       coalesce(c.price_override, p.nightly_price) as price
     from properties p
-    cross join generate_series(${from}::date, ${to}::date - 1, interval '1 day') as d(night)
-    left join property_calendar c on c.property_id = p.id and c.night = d.night::date
+    cross join ${nightsTable(db, from, to)}
+    left join property_calendar c on c.property_id = p.id and c.night = d.night
     where p.id = ${propertyId}
     order by d.night`.execute(db);
   return result.rows.map((r) => ({ ...r, price: Number(r.price) }));
 }
 
-/** SQL condition: property `p` is free for every night of [checkIn, checkOut). */
-function availableFor(checkIn: string, checkOut: string): Expression<SqlBool> {
+/**
+ * SQL condition: property `p` is free for every night of [checkIn, checkOut). Booked nights are found
+ * through the no-overlap guard's own index: the exclusion constraint's range index on PostgreSQL,
+ * the unique (property, night) index of `booking_nights` on MySQL.
+ */
+function availableFor(db: Kysely<DB>, checkIn: string, checkOut: string): Expression<SqlBool> {
+  const booked =
+    sqlFamily(db) === 'postgres'
+      ? sql<SqlBool>`exists (
+          select 1 from bookings b
+          where b.property_id = p.id and b.status in (${sql.join(OCCUPYING)})
+            and daterange(b.check_in, b.check_out, '[)') && daterange(cast(${checkIn} as date), cast(${checkOut} as date), '[)'))`
+      : sql<SqlBool>`exists (
+          select 1 from booking_nights n
+          where n.property_id = p.id and n.night >= cast(${checkIn} as date) and n.night < cast(${checkOut} as date))`;
   return sql<SqlBool>`not exists (
       select 1 from property_calendar c
-      where c.property_id = p.id and c.blocked and c.night >= ${checkIn}::date and c.night < ${checkOut}::date
-    ) and not exists (
-      select 1 from bookings b
-      where b.property_id = p.id and b.status in (${sql.join(OCCUPYING)})
-        and daterange(b.check_in, b.check_out, '[)') && daterange(${checkIn}::date, ${checkOut}::date, '[)')
-    )`;
+      where c.property_id = p.id and c.blocked
+        and c.night >= cast(${checkIn} as date) and c.night < cast(${checkOut} as date)
+    ) and not ${booked}`;
 }
 
 export interface SearchFilters {
@@ -298,10 +308,10 @@ export async function searchProperties(
     conds.push(sql<SqlBool>`(select count(*) from property_amenities pa
       where pa.property_id = p.id and pa.amenity_code in (${sql.join(f.amenities)})) = ${f.amenities.length}`);
   }
-  const tsquery = f.text ? sql`websearch_to_tsquery('simple', ${f.text})` : undefined;
-  if (tsquery) conds.push(sql<SqlBool>`p.search_vector @@ ${tsquery}`);
+  const text = f.text ? textSearch(db, 'p', ['title', 'description'], f.text) : undefined;
+  if (text) conds.push(text.matches);
   if (f.stay) {
-    conds.push(availableFor(f.stay.checkIn, f.stay.checkOut));
+    conds.push(availableFor(db, f.stay.checkIn, f.stay.checkOut));
     conds.push(sql<SqlBool>`p.min_nights <= ${f.stay.nights}`);
     conds.push(sql<SqlBool>`(p.max_nights is null or p.max_nights >= ${f.stay.nights})`);
   }
@@ -309,17 +319,17 @@ export async function searchProperties(
   // The sort key, as an expression; numeric keys are rounded so a cursor compares exactly.
   const keys: Record<SortKey, { expr: ReturnType<typeof sql>; dir: 'asc' | 'desc' }> = {
     relevance: {
-      expr: tsquery ? sql`round(ts_rank(p.search_vector, ${tsquery})::numeric, 6)` : sql`0`,
+      expr: text ? text.rank : sql`cast(0 as decimal(1,0))`,
       dir: 'desc',
     },
     price_asc: { expr: sql`p.nightly_price`, dir: 'asc' },
     price_desc: { expr: sql`p.nightly_price`, dir: 'desc' },
     rating: { expr: sql`p.rating_avg`, dir: 'desc' },
     distance: {
-      expr: distance ? sql`round((${distance})::numeric, 4)` : sql`cast(0 as integer)`,
+      expr: distance ? sql`cast(${distance} as decimal(20,4))` : sql`cast(0 as decimal(1,0))`,
       dir: 'asc',
     },
-    newest: { expr: sql`cast(0 as integer)`, dir: 'desc' },
+    newest: { expr: sql`cast(0 as decimal(1,0))`, dir: 'desc' },
   };
   const key = keys[sort];
   if (after) {
@@ -332,7 +342,7 @@ export async function searchProperties(
     ? sql<number>`(p.nightly_price * ${f.stay.nights} + coalesce((
         select sum(c.price_override - p.nightly_price) from property_calendar c
         where c.property_id = p.id and c.price_override is not null
-          and c.night >= ${f.stay.checkIn}::date and c.night < ${f.stay.checkOut}::date), 0))`
+          and c.night >= cast(${f.stay.checkIn} as date) and c.night < cast(${f.stay.checkOut} as date)), 0))`
     : sql<null>`null`;
   const dir = sql.raw(key.dir);
   const result = await sql<SearchRow>`

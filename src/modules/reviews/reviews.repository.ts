@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { insertReturning, updateReturning } from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
 import type { GuestRatingsTable, ReviewsTable } from '../../db/schema/reviews.js';
 
@@ -9,7 +10,7 @@ export function insertReview(
   db: Kysely<DB>,
   row: Omit<ReviewRow, 'host_reply' | 'host_replied_at' | 'hidden_at' | 'hidden_reason' | 'hidden_by'>,
 ) {
-  return db.insertInto('reviews').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'reviews', row);
 }
 
 export function findReview(db: Kysely<DB>, id: string): Promise<ReviewRow | undefined> {
@@ -20,12 +21,14 @@ export function lockReview(db: Kysely<DB>, id: string): Promise<ReviewRow | unde
   return db.selectFrom('reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export function updateReview(
+export async function updateReview(
   db: Kysely<DB>,
   id: string,
   patch: Partial<Omit<ReviewRow, 'id' | 'booking_id'>>,
-) {
-  return db.updateTable('reviews').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+): Promise<ReviewRow> {
+  const [row] = await updateReturning(db, 'reviews', (eb) => eb('id', '=', id), patch);
+  if (!row) throw new Error(`review ${id} not found`);
+  return row;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function refreshPropertyRating(db: Kysely<DB>, propertyId: string):
   await db.selectFrom('properties').select('id').where('id', '=', propertyId).forUpdate().execute();
   const agg = await db
     .selectFrom('reviews')
-    .select([sql<string | null>`round(avg(rating)::numeric, 2)`.as('avg'), sql<string>`count(*)`.as('n')])
+    .select([sql<string | null>`cast(avg(rating) as decimal(3,2))`.as('avg'), sql<string>`count(*)`.as('n')])
     .where('property_id', '=', propertyId)
     .where('hidden_at', 'is', null)
     .executeTakeFirstOrThrow();
@@ -102,7 +105,7 @@ export async function reviewCounts(
 }
 
 export function insertGuestRating(db: Kysely<DB>, row: Omit<GuestRatingRow, 'created_at'>) {
-  return db.insertInto('guest_ratings').values(row).returningAll().executeTakeFirstOrThrow();
+  return insertReturning(db, 'guest_ratings', row);
 }
 
 export function listGuestRatings(db: Kysely<DB>, guestId: string, limit: number) {

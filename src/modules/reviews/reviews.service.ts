@@ -3,6 +3,8 @@
  * it for REVIEW_EDIT_HOURS; the host replies once; admins hide (and unhide) with a reason. The listing's
  * rating average and count are recomputed in the same transaction as every change.
  */
+
+import { isUniqueViolation } from '../../db/dialect.js';
 import type { Actor } from '../../platform/auth.js';
 import { assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
@@ -62,8 +64,6 @@ async function ratableStay(ctx: ServiceContext, actor: Actor, bookingId: string,
   return booking;
 }
 
-const isUnique = (err: unknown) => (err as { code?: string })?.code === '23505';
-
 export async function createReview(
   ctx: ServiceContext,
   actor: Actor,
@@ -96,7 +96,7 @@ export async function createReview(
     await invalidateProperty(ctx, booking.property_id);
     return toReviewView(row);
   } catch (err) {
-    if (isUnique(err)) throw conflict('already_reviewed', 'This stay has already been reviewed');
+    if (isUniqueViolation(err)) throw conflict('already_reviewed', 'This stay has already been reviewed');
     throw err;
   }
 }
@@ -231,7 +231,8 @@ export async function rateGuest(
     });
     return toGuestRatingView(row);
   } catch (err) {
-    if (isUnique(err)) throw conflict('already_rated', 'This guest has already been rated for this stay');
+    if (isUniqueViolation(err))
+      throw conflict('already_rated', 'This guest has already been rated for this stay');
     throw err;
   }
 }

@@ -126,7 +126,10 @@ describe('reviews', () => {
       .executeTakeFirstOrThrow();
     const fresh = await t.ctx.db
       .selectFrom('reviews')
-      .select([sql<string | null>`round(avg(rating)::numeric, 2)`.as('avg'), sql<string>`count(*)`.as('n')])
+      .select([
+        sql<string | null>`cast(avg(rating) as decimal(3,2))`.as('avg'),
+        sql<string>`count(*)`.as('n'),
+      ])
       .where('property_id', '=', id)
       .where('hidden_at', 'is', null)
       .executeTakeFirstOrThrow();

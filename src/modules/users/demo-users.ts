@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { insertUnlessExists } from '../../db/dialect.js';
 import type { DB, Role } from '../../db/schema/index.js';
 import { newId } from '../../platform/crypto.js';
 import { hashPassword } from '../auth/passwords.js';
@@ -16,25 +17,21 @@ export async function seedDemoUsers(db: Kysely<DB>) {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   const out: { id: string; email: string; role: Role; created: boolean }[] = [];
   for (const u of DEMO_USERS) {
-    const inserted = await db
-      .insertInto('users')
-      .values({
-        id: newId(),
-        email: u.email,
-        password_hash: passwordHash,
-        first_name: u.firstName,
-        last_name: u.lastName,
-        phone: null,
-        role: u.role,
-        email_verified_at: new Date(),
-      })
-      .onConflict((oc) => oc.column('email').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    const id =
-      inserted?.id ??
-      (await db.selectFrom('users').select('id').where('email', '=', u.email).executeTakeFirstOrThrow()).id;
-    out.push({ id, email: u.email, role: u.role, created: inserted !== undefined });
+    const id = newId();
+    const created = await insertUnlessExists(db, 'users', {
+      id,
+      email: u.email,
+      password_hash: passwordHash,
+      first_name: u.firstName,
+      last_name: u.lastName,
+      phone: null,
+      role: u.role,
+      email_verified_at: new Date(),
+    });
+    const existing = created
+      ? id
+      : (await db.selectFrom('users').select('id').where('email', '=', u.email).executeTakeFirstOrThrow()).id;
+    out.push({ id: existing, email: u.email, role: u.role, created });
   }
   return out;
 }

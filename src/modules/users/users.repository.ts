@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { insertReturning, updateReturning } from '../../db/dialect.js';
 import type { DB, Role } from '../../db/schema/index.js';
 import type { UsersTable } from '../../db/schema/users.js';
 
@@ -18,11 +19,7 @@ export async function insertUser(
     role?: Role | undefined;
   },
 ): Promise<UserRow> {
-  return db
-    .insertInto('users')
-    .values({ ...user, role: user.role ?? 'guest' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertReturning(db, 'users', { ...user, role: user.role ?? 'guest' });
 }
 
 export async function updateUser(
@@ -32,12 +29,11 @@ export async function updateUser(
     Pick<UserRow, 'first_name' | 'last_name' | 'phone' | 'role' | 'password_hash' | 'email_verified_at'>
   >,
 ): Promise<UserRow | undefined> {
-  return db
-    .updateTable('users')
-    .set({ ...patch, updated_at: new Date() })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst();
+  const [row] = await updateReturning(db, 'users', (eb) => eb('id', '=', id), {
+    ...patch,
+    updated_at: new Date(),
+  });
+  return row;
 }
 
 export interface ListUsersQuery {
