@@ -1,18 +1,20 @@
 /**
- * `npm run bench`: seeds a fresh PostgreSQL database with 10 000 listings, starts the API on loopback
- * and measures, each for BENCH_SECONDS (default 8):
+ * `npm run bench`: seeds a fresh database with 10 000 listings, starts the API on loopback and
+ * measures, each for BENCH_SECONDS (default 8):
  *   - search: several realistic query mixes through HTTP (autocannon), beside the same SQL run raw
- *     through `pg` at the same concurrency;
+ *     through the driver (`pg` or `mysql2`) at the same concurrency;
  *   - bookings: many guests booking different nights concurrently (bookings/s).
- * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is the admin connection used
- * to create the `roost_bench` database. Only loopback traffic; every loop is bounded in time.
+ * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a mysql:// URL benchmarks
+ * MySQL/MariaDB) is the admin connection used to create the `roost_bench` database. Only loopback
+ * traffic; every loop is bounded in time.
  */
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Dialect, Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
+import { createConnection as createMysqlConnection, createPool as createMysqlPool } from 'mysql2';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
-import { createDatabase } from '../src/db/database.js';
+import { createDatabase, isMysqlUrl } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { DB } from '../src/db/schema/index.js';
 import { generateListings } from '../src/modules/properties/generate.js';
@@ -31,7 +33,18 @@ const benchUrl = (() => {
   return u.toString();
 })();
 
+const mysql = isMysqlUrl(admin);
+
 async function adminSql(text: string) {
+  if (mysql) {
+    const c = createMysqlConnection(admin).promise();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+    return;
+  }
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
   try {
@@ -47,16 +60,53 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (n: number) => n.toFixed(n < 10 ? 2 : 0);
 
+/** A second, plain connection pool for replaying captured SQL raw, and a Kysely dialect over it. */
+function rawClient(
+  url: string,
+  max: number,
+): {
+  dialect: Dialect;
+  query: (text: string, params: unknown[]) => Promise<unknown>;
+  end: () => Promise<void>;
+} {
+  if (mysql) {
+    const pool = createMysqlPool({ uri: url, connectionLimit: max, dateStrings: ['DATE'] });
+    return {
+      dialect: new MysqlDialect({ pool }),
+      query: (text, params) => pool.promise().query(text, params),
+      end: () => pool.promise().end(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined); // idle clients are cut when the bench database is dropped
+  return {
+    dialect: new PostgresDialect({ pool }),
+    query: (text, params) => pool.query(text, params),
+    end: () => pool.end(),
+  };
+}
+
 async function main() {
-  console.log(`roost bench: ${LISTINGS} listings, ${CONNECTIONS} connections, ${SECONDS} s per scenario`);
-  await adminSql('DROP DATABASE IF EXISTS roost_bench WITH (FORCE)');
-  await adminSql('CREATE DATABASE roost_bench');
+  console.log(
+    `roost bench on ${mysql ? 'MySQL/MariaDB' : 'PostgreSQL'}: ${LISTINGS} listings, ${CONNECTIONS} connections, ${SECONDS} s per scenario`,
+  );
+  await adminSql(
+    mysql ? 'DROP DATABASE IF EXISTS roost_bench' : 'DROP DATABASE IF EXISTS roost_bench WITH (FORCE)',
+  );
+  await adminSql(
+    mysql
+      ? 'CREATE DATABASE roost_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci'
+      : 'CREATE DATABASE roost_bench',
+  );
   const database = await createDatabase({ url: benchUrl, poolMax: CONNECTIONS + 5 });
   await migrateToLatest(database.db);
   const users = await seedDemoUsers(database.db);
   let t0 = performance.now();
   await generateListings(database.db, { listings: LISTINGS, seed: 42, extraHostIds: [users[1]!.id] });
-  await sql`analyze`.execute(database.db);
+  await (mysql
+    ? sql`analyze table properties, property_amenities, property_calendar, bookings, booking_nights`
+    : sql`analyze`
+  ).execute(database.db);
   console.log(`seeded in ${Math.round(performance.now() - t0)} ms`);
 
   // Capture the SQL the search endpoint runs, to replay it raw through pg.
@@ -71,13 +121,12 @@ async function main() {
   const { app } = await buildApp({ config, database, logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const pool = new pg.Pool({ connectionString: benchUrl, max: CONNECTIONS });
-  pool.on('error', () => undefined); // idle clients are cut when the bench database is dropped
+  const raw = rawClient(benchUrl, CONNECTIONS);
   const rows: string[][] = [];
 
   if (!only || only === 'search') {
     const spy = new Kysely<DB>({
-      dialect: new PostgresDialect({ pool }),
+      dialect: raw.dialect,
       log: (e) => {
         if (e.level === 'query') captured.push({ sql: e.query.sql, parameters: e.query.parameters });
       },
@@ -116,7 +165,7 @@ async function main() {
         duration: SECONDS,
       });
       if (http.non2xx > 0) throw new Error(`${name}: ${http.non2xx} non-2xx responses`);
-      // The same SQL, raw through pg, at the same concurrency.
+      // The same SQL, raw through the driver, at the same concurrency.
       captured.length = 0;
       await searchProperties({ db: spy, config } as Parameters<typeof searchProperties>[0], query);
       const statement = captured.at(-1)!;
@@ -126,7 +175,7 @@ async function main() {
         Array.from({ length: CONNECTIONS }, async () => {
           while (performance.now() < deadline) {
             const s = performance.now();
-            await pool.query(statement.sql, statement.parameters as unknown[]);
+            await raw.query(statement.sql, statement.parameters as unknown[]);
             latencies.push(performance.now() - s);
           }
         }),
@@ -141,7 +190,7 @@ async function main() {
         fmt(pct(latencies, 99)),
       ]);
     }
-    console.log('\nsearch over %d listings (HTTP: autocannon; SQL: same statement via pg)', LISTINGS);
+    console.log('\nsearch over %d listings (HTTP: autocannon; SQL: same statement via the driver)', LISTINGS);
     console.table(
       rows.map(([n, a, b, c, d, e, f]) => ({
         scenario: n,
@@ -222,8 +271,10 @@ async function main() {
   }
 
   await app.close();
-  await pool.end();
-  await adminSql('DROP DATABASE IF EXISTS roost_bench WITH (FORCE)');
+  await raw.end();
+  await adminSql(
+    mysql ? 'DROP DATABASE IF EXISTS roost_bench' : 'DROP DATABASE IF EXISTS roost_bench WITH (FORCE)',
+  );
 }
 
 main().catch((err) => {

@@ -1,4 +1,4 @@
-/** `npm run db:backup [-- --file path]`: pg_dump of DATABASE_URL (default file backups/roost-<timestamp>.dump). */
+/** `npm run db:backup [-- --file path]`: pg_dump or mysqldump of DATABASE_URL (default file backups/roost-<timestamp>.dump). */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { loadConfig } from '../platform/config.js';
 const config = loadConfig();
 if (!config.DATABASE_URL) {
   console.error(
-    'db:backup needs DATABASE_URL (PostgreSQL). For embedded PGlite, copy PGLITE_DATA_DIR while the service is stopped.',
+    'db:backup needs DATABASE_URL (PostgreSQL or MySQL). For embedded PGlite, copy PGLITE_DATA_DIR while the service is stopped.',
   );
   process.exit(2);
 }

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
 import { type MigrationResultSet, Migrator } from 'kysely/migration';
+import { migrationHandle } from './migrations/helpers.js';
 import { migrations } from './migrations/index.js';
 
 /** Apply every pending migration; throws (with the failing migration's name) if one fails. */
 // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema.
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   const migrator = new Migrator({
-    db,
+    db: migrationHandle(db),
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { insertUnlessExists } from '../db/dialect.js';
 import type { DB } from '../db/schema/index.js';
+import { inTransaction } from '../db/transaction.js';
 import { AppError, badRequest, unprocessable } from './errors.js';
 
 export interface IdempotentResult<T> {
@@ -61,7 +62,7 @@ export async function withIdempotency<T>(
   run: (trx: Transaction<DB>) => Promise<{ status: number; body: T }>,
 ): Promise<IdempotentResult<T>> {
   const fingerprint = requestFingerprint(guard.request);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const claimed = await insertUnlessExists(trx, 'idempotency_keys', {
       user_id: guard.userId,
       scope: guard.scope,

@@ -6,10 +6,18 @@
 import {
   type CreateIndexBuilder,
   type CreateTableBuilder,
+  CreateTableNode,
   type Expression,
+  ForeignKeyConstraintNode,
   type Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
   type SqlBool,
   sql,
+  type UnknownRow,
 } from 'kysely';
 import { sqlFamily } from '../dialect.js';
 
@@ -17,6 +25,44 @@ import { sqlFamily } from '../dialect.js';
 export type MigrationDb = Kysely<any>;
 
 const isMysql = (db: MigrationDb) => sqlFamily(db) === 'mysql';
+
+/**
+ * MySQL before 9.0 parses and silently ignores a foreign key written on a column
+ * (`… references users (id)`), which is how the migrations declare them. On MySQL the migrations run
+ * through this plugin, which moves every such reference into a table-level FOREIGN KEY constraint,
+ * honoured by MySQL 8 and MariaDB alike.
+ */
+class TableLevelForeignKeys implements KyselyPlugin {
+  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
+    if (!CreateTableNode.is(node)) return node;
+    const foreignKeys: ForeignKeyConstraintNode[] = [];
+    const columns = node.columns.map((column) => {
+      const ref = column.references;
+      if (!ref) return column;
+      foreignKeys.push(
+        ForeignKeyConstraintNode.cloneWith(
+          ForeignKeyConstraintNode.create([column.column], ref.table, ref.columns),
+          {
+            ...(ref.onDelete ? { onDelete: ref.onDelete } : {}),
+            ...(ref.onUpdate ? { onUpdate: ref.onUpdate } : {}),
+          },
+        ),
+      );
+      return Object.freeze({ ...column, references: undefined });
+    });
+    if (foreignKeys.length === 0) return node;
+    return Object.freeze({ ...node, columns, constraints: [...(node.constraints ?? []), ...foreignKeys] });
+  }
+
+  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return result;
+  }
+}
+
+/** The handle migrations run on: as given, or on MySQL with foreign keys moved to table level. */
+export function migrationHandle(db: MigrationDb): MigrationDb {
+  return isMysql(db) ? db.withPlugin(new TableLevelForeignKeys()) : db;
+}
 
 /**
  * Column types by family. MySQL: UUIDs as char(36) in ASCII, instants as UTC datetime(3) (sessions run

@@ -2,6 +2,7 @@
  * Bookings: quotes, reservations and their life cycle. The no-overlap rule is the database's
  * (an exclusion constraint); this service turns its refusal into a clear 409.
  */
+import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
@@ -176,7 +177,7 @@ export async function createBooking(
     }
   };
   if (!idempotencyKey) {
-    const result = await ctx.db.transaction().execute(run);
+    const result = await inTransaction(ctx.db, run);
     await ctx.cache.bump('search'); // again after commit: a search between the two bumps saw the old nights
     return { ...result, replayed: false };
   }
