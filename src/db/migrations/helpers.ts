@@ -27,12 +27,13 @@ export type MigrationDb = Kysely<any>;
 const isMysql = (db: MigrationDb) => sqlFamily(db) === 'mysql';
 
 /**
- * MySQL before 9.0 parses and silently ignores a foreign key written on a column
- * (`… references users (id)`), which is how the migrations declare them. On MySQL the migrations run
- * through this plugin, which moves every such reference into a table-level FOREIGN KEY constraint,
- * honoured by MySQL 8 and MariaDB alike.
+ * On MySQL the migrations run through this plugin, which adjusts every CREATE TABLE:
+ * - MySQL before 9.0 parses and silently ignores a foreign key written on a column
+ *   (`… references users (id)`), which is how the migrations declare them: every such reference
+ *   becomes a table-level FOREIGN KEY constraint, honoured by MySQL 8 and MariaDB alike;
+ * - tables are InnoDB in utf8mb4 whatever the server's or the database's defaults are.
  */
-class TableLevelForeignKeys implements KyselyPlugin {
+class MysqlCreateTable implements KyselyPlugin {
   transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
     if (!CreateTableNode.is(node)) return node;
     const foreignKeys: ForeignKeyConstraintNode[] = [];
@@ -50,8 +51,15 @@ class TableLevelForeignKeys implements KyselyPlugin {
       );
       return Object.freeze({ ...column, references: undefined });
     });
-    if (foreignKeys.length === 0) return node;
-    return Object.freeze({ ...node, columns, constraints: [...(node.constraints ?? []), ...foreignKeys] });
+    return Object.freeze({
+      ...node,
+      columns,
+      constraints: [...(node.constraints ?? []), ...foreignKeys],
+      endModifiers: [
+        ...(node.endModifiers ?? []),
+        sql`engine = InnoDB default charset = utf8mb4 collate = utf8mb4_unicode_ci`.toOperationNode(),
+      ],
+    });
   }
 
   async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -59,9 +67,9 @@ class TableLevelForeignKeys implements KyselyPlugin {
   }
 }
 
-/** The handle migrations run on: as given, or on MySQL with foreign keys moved to table level. */
+/** The handle migrations run on: as given, or on MySQL through the CREATE TABLE adjustments above. */
 export function migrationHandle(db: MigrationDb): MigrationDb {
-  return isMysql(db) ? db.withPlugin(new TableLevelForeignKeys()) : db;
+  return isMysql(db) ? db.withPlugin(new MysqlCreateTable()) : db;
 }
 
 /**
