@@ -56,6 +56,14 @@ const webhook = (body: string, signature: string) =>
     payload: body,
   });
 
+const pay = (bookingId: string, paymentMethod = 'pm_card_visa') =>
+  t.app.inject({
+    method: 'POST',
+    url: `/api/v1/bookings/${bookingId}/pay`,
+    headers: guest.auth,
+    payload: { paymentMethod },
+  });
+
 const bookingStatus = async (id: string) =>
   (await t.ctx.db.selectFrom('bookings').select('status').where('id', '=', id).executeTakeFirstOrThrow())
     .status;
@@ -63,12 +71,7 @@ const bookingStatus = async (id: string) =>
 describe('asynchronous payments and webhooks', () => {
   it('settles a processing payment by a signed webhook, once, and refuses bad signatures', async () => {
     const b = await pendingBooking();
-    const paid = await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_async' },
-    });
+    const paid = await pay(b.id, 'pm_card_async');
     expect(paid.statusCode).toBe(202);
     expect(paid.json().status).toBe('processing');
     const payment = await t.ctx.db
@@ -122,12 +125,7 @@ describe('asynchronous payments and webhooks', () => {
 
   it('a failed asynchronous payment leaves the booking payable', async () => {
     const b = await pendingBooking();
-    await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_async' },
-    });
+    await pay(b.id, 'pm_card_async');
     const payment = await t.ctx.db
       .selectFrom('payments')
       .selectAll()
@@ -147,12 +145,7 @@ describe('asynchronous payments and webhooks', () => {
       .executeTakeFirstOrThrow();
     expect(after).toMatchObject({ status: 'failed', failure_reason: 'insufficient_funds' });
     expect(await bookingStatus(b.id)).toBe('pending_payment');
-    const retry = await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_visa' },
-    });
+    const retry = await pay(b.id);
     expect(retry.statusCode).toBe(200);
     expect(await bookingStatus(b.id)).toBe('confirmed');
   });
@@ -161,12 +154,7 @@ describe('asynchronous payments and webhooks', () => {
 describe('follow-ups', () => {
   it('settles a payment whose webhook never came, by asking the provider (scheduled reconcile)', async () => {
     const b = await pendingBooking();
-    await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_async' },
-    });
+    await pay(b.id, 'pm_card_async');
     const payment = await t.ctx.db
       .selectFrom('payments')
       .selectAll()
@@ -196,12 +184,7 @@ describe('follow-ups', () => {
 
   it('marks a pending refund settled when its webhook arrives', async () => {
     const b = await pendingBooking();
-    await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_visa' },
-    });
+    await pay(b.id);
     await t.app.inject({ method: 'POST', url: `/api/v1/bookings/${b.id}/cancel`, headers: host.auth });
     const refund = await t.ctx.db
       .selectFrom('refunds')
@@ -224,12 +207,7 @@ describe('follow-ups', () => {
 describe('ledger', () => {
   it('posts balanced charge and refund transactions that add up per account', async () => {
     const b = await pendingBooking();
-    await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_visa' },
-    });
+    await pay(b.id);
     // Host cancels: a full refund reverses every component exactly.
     await t.app.inject({ method: 'POST', url: `/api/v1/bookings/${b.id}/cancel`, headers: host.auth });
     const payment = await t.ctx.db
@@ -329,12 +307,7 @@ describe('ledger', () => {
       payload: { propertyId: listing.id, checkIn: '2031-06-01', checkOut: '2031-06-03', guests: 1 },
     });
     const b = res.json();
-    await t.app.inject({
-      method: 'POST',
-      url: `/api/v1/bookings/${b.id}/pay`,
-      headers: guest.auth,
-      payload: { paymentMethod: 'pm_card_visa' },
-    });
+    await pay(b.id);
     const report = await hostPayoutReport(t.ctx.db, { hostId: soloHost.id });
     const month = new Date().toISOString().slice(0, 7);
     expect(report).toEqual([{ hostId: soloHost.id, month, currency: 'EUR', net: 45_000 }]);
