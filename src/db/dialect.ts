@@ -79,6 +79,18 @@ export async function updateReturning<T extends TableWithId>(
   return db.isTransaction ? run(u) : u.transaction().execute(run);
 }
 
+/** Update one row by its id and return it as updated; throws when there is no such row. */
+export async function updateByIdReturning<T extends TableWithId>(
+  db: Kysely<DB>,
+  table: T,
+  id: string,
+  patch: Updateable<DB[T]>,
+): Promise<Selectable<DB[T]>> {
+  const [row] = await updateReturning(db, table, ((eb: Loose) => eb('id', '=', id)) as Where<T>, patch);
+  if (!row) throw new Error(`${table} ${id} not found`);
+  return row;
+}
+
 /** Insert a row unless it collides with a unique key; true when it was inserted. */
 export async function insertUnlessExists<T extends keyof DB>(
   db: Kysely<DB>,

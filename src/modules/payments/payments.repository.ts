@@ -1,5 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import { insertReturning, insertUnlessExists, updateReturning } from '../../db/dialect.js';
+import {
+  insertReturning,
+  insertUnlessExists,
+  updateByIdReturning,
+  updateReturning,
+} from '../../db/dialect.js';
 import type { PaymentStatus, PaymentsTable, RefundsTable } from '../../db/schema/bookings.js';
 import type { DB } from '../../db/schema/index.js';
 
@@ -61,12 +66,10 @@ export async function updatePayment(
   },
   at: Date,
 ): Promise<PaymentRow> {
-  const [row] = await updateReturning(db, 'payments', (eb) => eb('id', '=', id), {
+  return updateByIdReturning(db, 'payments', id, {
     ...patch,
     updated_at: at,
   });
-  if (!row) throw new Error(`payment ${id} not found`);
-  return row;
 }
 
 export function insertRefund(db: Kysely<DB>, row: Omit<RefundRow, 'created_at' | 'updated_at'>) {

@@ -8,7 +8,7 @@ import {
   nightsTable,
   sqlFamily,
   textSearch,
-  updateReturning,
+  updateByIdReturning,
   upsert,
 } from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
@@ -45,14 +45,12 @@ export function insertProperty(
   return insertReturning(db, 'properties', row);
 }
 
-export async function updateProperty(
+export function updateProperty(
   db: Kysely<DB>,
   id: string,
   patch: Partial<Omit<PropertyRow, 'id' | 'city_key' | 'host_id'>>,
 ): Promise<PropertyRow> {
-  const [row] = await updateReturning(db, 'properties', (eb) => eb('id', '=', id), patch);
-  if (!row) throw new Error(`property ${id} not found`);
-  return row;
+  return updateByIdReturning(db, 'properties', id, patch);
 }
 
 export async function knownAmenities(db: Kysely<DB>, codes: string[]): Promise<Set<string>> {

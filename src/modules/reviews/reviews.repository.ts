@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { insertReturning, updateReturning } from '../../db/dialect.js';
+import { insertReturning, updateByIdReturning } from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
 import type { GuestRatingsTable, ReviewsTable } from '../../db/schema/reviews.js';
 
@@ -26,9 +26,7 @@ export async function updateReview(
   id: string,
   patch: Partial<Omit<ReviewRow, 'id' | 'booking_id'>>,
 ): Promise<ReviewRow> {
-  const [row] = await updateReturning(db, 'reviews', (eb) => eb('id', '=', id), patch);
-  if (!row) throw new Error(`review ${id} not found`);
-  return row;
+  return updateByIdReturning(db, 'reviews', id, patch);
 }
 
 /**
