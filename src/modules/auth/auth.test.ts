@@ -196,6 +196,23 @@ describe('password reset and change', () => {
     expect((await post('/login', { email: u.email, password: 'brand-new-pass-5' })).statusCode).toBe(200);
   });
 
+  it('lets exactly one of many concurrent uses of a reset token through', async () => {
+    const u = await createUser(t);
+    await post('/password-reset/request', { email: u.email });
+    const { payload } = await lastEmail(t, u.email, 'password_reset');
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        post('/password-reset/confirm', { token: payload.token, password: `racing-password-${i}` }),
+      ),
+    );
+    const winners = results.flatMap((r, i) => (r.statusCode === 204 ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const r of results) if (r.statusCode !== 204) expectProblem(r, 400, 'invalid_token');
+    // The winner's password is the one that works.
+    const login = await post('/login', { email: u.email, password: `racing-password-${winners[0]}` });
+    expect(login.statusCode).toBe(200);
+  });
+
   it('rejects an expired reset token', async () => {
     const u = await createUser(t);
     await post('/password-reset/request', { email: u.email });
