@@ -24,10 +24,13 @@ beforeAll(async () => {
   guest = await createUser(t);
 });
 afterAll(async () => {
-  // Every charge and refund above was posted as balanced double entries.
-  expect(Object.values(await ledgerBalance(t.ctx.db)).every((v) => v === 0)).toBe(true);
-  expect((await t.ctx.db.selectFrom('ledger_entries').select('id').execute()).length).toBeGreaterThan(0);
-  await t.close();
+  try {
+    // Every charge and refund above was posted as balanced double entries.
+    expect(Object.values(await ledgerBalance(t.ctx.db)).every((v) => v === 0)).toBe(true);
+    expect((await t.ctx.db.selectFrom('ledger_entries').select('id').execute()).length).toBeGreaterThan(0);
+  } finally {
+    await t.close();
+  }
 });
 
 const book = (user: TestUser, payload: object, headers: Record<string, string> = {}, app = t.app) =>
