@@ -36,8 +36,9 @@ export async function mysqlAdminQuery(statement: string): Promise<void> {
 export const adminUrl = () =>
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export function urlFor(database: string): string {
-  const url = new URL(adminUrl());
+/** The URL of `database` on the server of `base` (the PostgreSQL admin URL unless given). */
+export function urlFor(database: string, base = adminUrl()): string {
+  const url = new URL(base);
   url.pathname = `/${database}`;
   return url.toString();
 }
@@ -57,24 +58,26 @@ export interface TestDatabase extends Database {
   url?: string;
 }
 
-async function createMysqlTestDatabase(): Promise<TestDatabase> {
-  const name = `roost_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-  await mysqlAdminQuery(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  const url = new URL(mysqlAdminUrl());
-  url.pathname = `/${name}`;
-  const database = await createDatabase({ url: url.toString(), poolMax: 20 });
-  await migrateToLatest(database.db);
+let counter = 0;
+const freshName = () => `roost_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+
+/** Open a database this test owns: closing it drops it. */
+async function ownedDatabase(
+  url: string,
+  migrate: boolean,
+  drop: () => Promise<void>,
+): Promise<TestDatabase> {
+  const database = await createDatabase({ url, poolMax: 20 });
+  if (migrate) await migrateToLatest(database.db);
   return {
     ...database,
-    url: url.toString(),
+    url,
     close: async () => {
       await database.close();
-      await mysqlAdminQuery(`DROP DATABASE IF EXISTS ${name}`);
+      await drop();
     },
   };
 }
-
-let counter = 0;
 
 export async function createTestDatabase(
   template?: string,
@@ -85,27 +88,20 @@ export async function createTestDatabase(
     await migrateToLatest(database.db);
     return database;
   }
-  if (engine === 'mysql') return createMysqlTestDatabase();
-  const name = `roost_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-  if (template) {
-    await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-  } else {
-    await adminQuery(`CREATE DATABASE ${name}`);
+  const name = freshName();
+  if (engine === 'mysql') {
+    await mysqlAdminQuery(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    return ownedDatabase(urlFor(name, mysqlAdminUrl()), true, () =>
+      mysqlAdminQuery(`DROP DATABASE IF EXISTS ${name}`),
+    );
   }
-  const url = urlFor(name);
-  const database = await createDatabase({ url, poolMax: 20 });
-  if (!template) await migrateToLatest(database.db);
-  return {
-    ...database,
-    url,
-    close: async () => {
-      await database.close();
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
+  await adminQuery(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+  return ownedDatabase(urlFor(name), !template, () =>
+    adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  );
 }
 
-/** A second handle on an existing test database: its own pool on PostgreSQL; closing it drops nothing. */
+/** A second handle on an existing test database: its own pool on a server; closing it drops nothing. */
 export async function shareTestDatabase(of: TestDatabase): Promise<TestDatabase> {
   if (!of.url) return { ...of, close: async () => {} };
   const database = await createDatabase({ url: of.url, poolMax: 20 });

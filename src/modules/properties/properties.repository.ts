@@ -315,19 +315,21 @@ export async function searchProperties(
   }
 
   // The sort key, as an expression; numeric keys are rounded so a cursor compares exactly.
+  // (A sort without a key of its own orders by id alone; a typed constant, not a positional `0`.)
+  const CONSTANT_KEY = sql`cast(0 as decimal(1,0))`;
   const keys: Record<SortKey, { expr: ReturnType<typeof sql>; dir: 'asc' | 'desc' }> = {
     relevance: {
-      expr: text ? text.rank : sql`cast(0 as decimal(1,0))`,
+      expr: text ? text.rank : CONSTANT_KEY,
       dir: 'desc',
     },
     price_asc: { expr: sql`p.nightly_price`, dir: 'asc' },
     price_desc: { expr: sql`p.nightly_price`, dir: 'desc' },
     rating: { expr: sql`p.rating_avg`, dir: 'desc' },
     distance: {
-      expr: distance ? sql`cast(${distance} as decimal(20,4))` : sql`cast(0 as decimal(1,0))`,
+      expr: distance ? sql`cast(${distance} as decimal(20,4))` : CONSTANT_KEY,
       dir: 'asc',
     },
-    newest: { expr: sql`cast(0 as decimal(1,0))`, dir: 'desc' },
+    newest: { expr: CONSTANT_KEY, dir: 'desc' },
   };
   const key = keys[sort];
   if (after) {
