@@ -3,7 +3,9 @@
  * measures, each for BENCH_SECONDS (default 8):
  *   - search: several realistic query mixes through HTTP (autocannon), beside the same SQL run raw
  *     through the driver (`pg` or `mysql2`) at the same concurrency;
- *   - bookings: many guests booking different nights concurrently (bookings/s).
+ *   - bookings: many guests booking different nights concurrently (bookings/s);
+ *   - session: the per-request session check an authenticated request pays (Redis cache hit, and the
+ *     database query behind a miss), and `GET /users/me` beside `GET /health/live` over HTTP.
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a mysql:// URL benchmarks
  * MySQL/MariaDB) is the admin connection used to create the `roost_bench` database. Only loopback
  * traffic; every loop is bounded in time.
@@ -25,7 +27,8 @@ import { loadConfig } from '../src/platform/config.js';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
 const LISTINGS = Number(process.env['BENCH_LISTINGS'] ?? 10_000);
-const only = process.argv[2]; // 'search' | 'bookings' | undefined (both)
+const only = process.argv[2]; // 'search' | 'bookings' | 'session' | undefined (all)
+const REDIS = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379/14';
 
 const admin = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const benchUrl = (() => {
@@ -277,11 +280,76 @@ async function main() {
     );
   }
 
+  if (!only || only === 'session') await benchSession();
+
   await app.close();
   await raw.end();
   await adminSql(
     mysql ? 'DROP DATABASE IF EXISTS roost_bench' : 'DROP DATABASE IF EXISTS roost_bench WITH (FORCE)',
   );
+}
+
+/** The session check alone (in process, sequential) and its share of an authenticated request. */
+async function benchSession() {
+  const { Redis } = await import('ioredis');
+  // A pool of its own: closing this app closes it.
+  const database = await createDatabase({ url: benchUrl, poolMax: CONNECTIONS + 5 });
+  const { sessionState } = await import('../src/modules/auth/auth.repository.js');
+  const redis = new Redis(REDIS);
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+    SANDBOX_WEBHOOK_SECRET: 'bench-sandbox-webhook-secret',
+    RATE_LIMIT_AUTH_MAX: '1000000',
+  });
+  const { app, ctx } = await buildApp({ config, database, logger: false, redis });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const email = `bench.session.${Date.now()}@example.com`;
+  const body = JSON.stringify({ email, password: 'bench-pass-123', firstName: 'S', lastName: 'B' });
+  const headers = { 'content-type': 'application/json' };
+  await fetch(`${base}/api/v1/auth/register`, { method: 'POST', headers, body });
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ email, password: 'bench-pass-123' }),
+  });
+  const token = ((await login.json()) as { accessToken: string }).accessToken;
+  const claims = await ctx.tokens.verify(token);
+
+  const time = async (n: number, fn: () => Promise<unknown>) => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = performance.now();
+      await fn();
+      xs.push(performance.now() - s);
+    }
+    return xs;
+  };
+  await time(500, () => ctx.sessions.resolve(claims)); // warm up
+  const hit = await time(5000, () => ctx.sessions.resolve(claims));
+  const miss = await time(2000, () => sessionState(database.db, claims.userId, claims.sessionId));
+  const verify = await time(5000, () => ctx.tokens.verify(token));
+  const live = await autocannon({ url: `${base}/health/live`, connections: CONNECTIONS, duration: SECONDS });
+  const me = await autocannon({
+    url: `${base}/api/v1/users/me`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (me.non2xx > 0) throw new Error(`/users/me: ${me.non2xx} non-2xx responses`);
+  console.log('\nsession check (sequential, in process; Redis at %s)', REDIS);
+  console.table([
+    { step: 'session check, Redis cache hit', 'p50 ms': fmt(pct(hit, 50)), 'p99 ms': fmt(pct(hit, 99)) },
+    { step: 'session query behind a miss', 'p50 ms': fmt(pct(miss, 50)), 'p99 ms': fmt(pct(miss, 99)) },
+    { step: 'JWT verification (for scale)', 'p50 ms': fmt(pct(verify, 50)), 'p99 ms': fmt(pct(verify, 99)) },
+  ]);
+  console.log(
+    `HTTP: /health/live ${fmt(live.requests.average)} req/s (p50 ${fmt(live.latency.p50)} ms); ` +
+      `/users/me with a bearer token ${fmt(me.requests.average)} req/s (p50 ${fmt(me.latency.p50)} ms)`,
+  );
+  await app.close();
+  redis.disconnect();
 }
 
 main().catch((err) => {

@@ -13,24 +13,27 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Database } from './db/database.js';
 import { graphqlPlugin } from './graphql/index.js';
+import { createAuthLimits } from './modules/auth/auth.limits.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
-import { healthRoutes } from './modules/health/health.routes.js';
+import { healthRoutes, redisReadiness } from './modules/health/health.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { authPlugin } from './platform/auth.js';
-import { MemoryCache, RedisCache } from './platform/cache.js';
+import { FailSoftCache, MemoryCache, RedisCache, redisGuard } from './platform/cache.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
+import { registerInputHygiene } from './platform/input.js';
 import { registerMetrics } from './platform/metrics.js';
 import { jobsRoutes } from './platform/queue/jobs.routes.js';
 import type { JobQueue } from './platform/queue/registry.js';
+import { failSoftRateLimitStore } from './platform/rate-limit.js';
 import { createServiceContext } from './services.js';
 
 export interface AppOptions {
@@ -67,13 +70,17 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
 
   const ctx = createServiceContext(config, database, {
     now: opts.now,
-    cache: opts.redis ? new RedisCache(opts.redis) : new MemoryCache(),
+    // Redis failing or slow never fails a request: see FailSoftCache / RedisGuard (src/platform/cache.ts).
+    cache: opts.redis
+      ? new FailSoftCache(new RedisCache(opts.redis), redisGuard(opts.redis, { log: app.log }))
+      : new MemoryCache(),
   });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
   registerErrorHandling(app);
+  registerInputHygiene(app, { skip: (url) => url.startsWith('/graphql') });
   app.addSchema(ProblemSchema);
 
   await app.register(helmet, {
@@ -95,12 +102,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
       exposedHeaders: ['x-request-id', 'retry-after'],
     });
   }
-  // With Redis, limits are counted there, so several API processes share them.
+  // With Redis, limits are counted there, so several API processes share them; while Redis fails or is
+  // slow, each process counts in its own memory instead (src/platform/rate-limit.ts).
   await app.register(rateLimit, {
     global: false,
-    ...(opts.redis ? { redis: opts.redis, nameSpace: 'roost:rl:' } : {}),
+    ...(opts.redis ? { store: failSoftRateLimitStore(redisGuard(opts.redis), 'roost:rl:') } : {}),
   });
-  await app.register(authPlugin, { tokens: ctx.tokens });
+  await app.register(authPlugin, { tokens: ctx.tokens, sessions: ctx.sessions });
 
   await app.register(swagger, {
     openapi: {
@@ -115,6 +123,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
+    // GraphQL describes itself (its schema); its transport routes are not REST operations.
+    transform: ({ schema, url }) => ({
+      schema: url.startsWith('/graphql') || url.startsWith('/graphiql') ? { ...schema, hide: true } : schema,
+      url,
+    }),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -125,9 +138,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(healthRoutes, {
     prefix: '/health',
     ctx,
-    checks: redis ? { redis: async () => void (await redis.ping()) } : {},
+    checks: redis ? { redis: redisReadiness(redisGuard(redis)) } : {},
   });
-  await app.register(authRoutes, { prefix: '/api/v1/auth', ctx });
+  // One sign-in rate-limit policy for both APIs.
+  const authLimits = createAuthLimits(app, config);
+  await app.register(authRoutes, { prefix: '/api/v1/auth', ctx, limits: authLimits });
   await app.register(usersRoutes, { prefix: '/api/v1/users', ctx });
   await app.register(propertiesRoutes, { prefix: '/api/v1/properties', ctx });
   const files = new LocalFileStore(config.UPLOADS_DIR);
@@ -136,7 +151,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
   await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });
-  await app.register(graphqlPlugin, { ctx });
+  await app.register(graphqlPlugin, { ctx, authLimits });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 
   app.addHook('onClose', async () => {

@@ -1,6 +1,7 @@
 /**
- * Every background job and schedule, in one registry. Adding one: `defineJob` it here (name, payload
- * schema, handler calling a service), and add a line to SCHEDULES if it repeats.
+ * Every background job and schedule, in one registry. Adding one: `defineJob` it in `definitions`
+ * (name, payload schema, handler calling a service), and add a line to SCHEDULES if it repeats. A
+ * schedule (or an `enqueue`) naming a job that is not defined here does not compile.
  */
 import { Type } from 'typebox';
 import { purgeExpiredTokens } from './modules/auth/auth.service.js';
@@ -8,25 +9,39 @@ import {
   completeFinishedStays,
   expireUnpaidHolds,
   queueCheckinReminders,
+  queueReviewReminders,
 } from './modules/bookings/bookings.service.js';
 import { reconcileProcessingPayments } from './modules/payments/payments.service.js';
 import type { ServiceContext } from './platform/context.js';
-import { deliverEmail, pendingEmailIds } from './platform/email.js';
+import { deliverEmail, outboxSealingKey, pendingEmailIds } from './platform/email.js';
 import type { Mailer } from './platform/mailer.js';
-import { bumpJobCounter } from './platform/metrics.js';
-import { defineJob, type JobQueue, type JobRegistry, type Schedule } from './platform/queue/registry.js';
+import { countEmailDelivery } from './platform/metrics.js';
+import {
+  defineJob,
+  type JobNameOf,
+  type JobQueue,
+  type JobRegistry,
+  registryOf,
+  type Schedule,
+} from './platform/queue/registry.js';
 
 const Empty = Type.Object({}, { additionalProperties: false });
 
-export function createJobRegistry(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue): JobRegistry {
-  const jobs = [
+/**
+ * The definitions, as a literal list: their names make up `JobName`. (Handlers that enqueue other jobs
+ * name them in the queue's type here, since `JobName` is derived from this very list.)
+ */
+function definitions(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue<'send-email'>) {
+  // Opens the sealed part (tokens, links) of outbox rows; derived from JWT_SECRET like the API's.
+  const key = outboxSealingKey(ctx.config);
+  return [
     defineJob({
       name: 'send-email',
       schema: Type.Object({ outboxId: Type.String({ format: 'uuid' }) }),
       attempts: 8,
       backoffMs: 2_000,
       handler: async ({ outboxId }) => {
-        bumpJobCounter('send-email', await deliverEmail(ctx.db, mailer, outboxId));
+        countEmailDelivery(await deliverEmail(ctx.db, mailer, outboxId, { key }));
       },
     }),
     defineJob({
@@ -53,15 +68,36 @@ export function createJobRegistry(ctx: ServiceContext, mailer: Mailer, queue: ()
       handler: async () => void (await queueCheckinReminders(ctx)),
     }),
     defineJob({
+      name: 'review-reminders',
+      schema: Empty,
+      handler: async () => void (await queueReviewReminders(ctx)),
+    }),
+    defineJob({
+      name: 'reconcile-payments',
+      schema: Empty,
+      // Settling a payment writes its emails to the outbox; the relay sends them.
+      handler: async () => void (await reconcileProcessingPayments(ctx)),
+    }),
+    defineJob({
       name: 'purge-expired-tokens',
       schema: Empty,
       handler: async () => void (await purgeExpiredTokens(ctx)),
     }),
-  ];
-  return Object.fromEntries(jobs.map((j) => [j.name, j])) as JobRegistry;
+  ] as const;
 }
 
-export const SCHEDULES: Schedule[] = [
+/** The name of every job this service defines. */
+export type JobName = JobNameOf<ReturnType<typeof definitions>>;
+
+export function createJobRegistry(
+  ctx: ServiceContext,
+  mailer: Mailer,
+  queue: () => JobQueue<JobName>,
+): JobRegistry<JobName> {
+  return registryOf(definitions(ctx, mailer, queue));
+}
+
+export const SCHEDULES: readonly Schedule<JobName>[] = [
   { job: 'relay-outbox', everyMs: 5_000 },
   { job: 'expire-unpaid-holds', everyMs: 60_000 },
   { job: 'complete-finished-stays', everyMs: 15 * 60_000 },

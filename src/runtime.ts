@@ -3,50 +3,116 @@
  * in-process runner. Used by the API process (server.ts) and the worker process (worker.ts).
  */
 import { Redis } from 'ioredis';
-import { createJobRegistry, SCHEDULES } from './jobs.js';
+import { createJobRegistry, type JobName, SCHEDULES } from './jobs.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { createMailer, type Mailer } from './platform/mailer.js';
 import { createBullQueue, startBullWorker } from './platform/queue/bullmq.js';
 import { createInlineQueue } from './platform/queue/inline.js';
-import type { JobQueue } from './platform/queue/registry.js';
+import type { JobEvent, JobObserver, JobQueue } from './platform/queue/registry.js';
 
 export function connectRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false });
 }
 
 export interface Jobs {
-  queue: JobQueue;
+  queue: JobQueue<JobName>;
+  /** Stop taking jobs and wait (bounded) for the running ones; then close connections. */
   close(): Promise<void>;
+}
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+const LEVELS: Record<Level | 'silent', number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+
+/** One JSON line on stdout (stderr for warnings and errors), when `level` reaches `minLevel`. */
+export function jsonLogger(minLevel: string) {
+  const min = LEVELS[minLevel as Level] ?? LEVELS.info;
+  return (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[level] < min) return;
+    const line = JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, msg, ...fields });
+    if (LEVELS[level] >= LEVELS.warn) process.stderr.write(`${line}\n`);
+    else process.stdout.write(`${line}\n`);
+  };
+}
+
+export type Logger = ReturnType<typeof jsonLogger>;
+
+/**
+ * Logs each job attempt as one line: `job completed` (at `completedLevel`), `job retried` (warn) or
+ * `job failed` (error), with the job's name, id, attempt, outcome and duration.
+ */
+export function jobLogObserver(log: Logger, completedLevel: Level = 'info'): JobObserver {
+  return (e: JobEvent) =>
+    log(
+      e.outcome === 'completed' ? completedLevel : e.outcome === 'retried' ? 'warn' : 'error',
+      `job ${e.outcome}`,
+      { ...e },
+    );
 }
 
 /**
  * With Redis: a BullMQ producer, plus a consumer with the schedules when `consume` is true.
- * Without: the in-process runner (always consuming, schedules included).
+ * Without: the in-process runner (always consuming, schedules included: each runs at start, then on
+ * its interval).
  */
 export async function startJobs(
   ctx: ServiceContext,
   config: Config,
-  opts: { consume: boolean; mailer?: Mailer; log?: (msg: string, err?: unknown) => void },
+  opts: {
+    consume: boolean;
+    mailer?: Mailer;
+    log?: (msg: string, err?: unknown) => void;
+    onJob?: JobObserver;
+    /** How long `close()` waits for running jobs. */
+    closeTimeoutMs?: number;
+  },
 ): Promise<Jobs> {
   const mailer = opts.mailer ?? createMailer(config);
-  let queue: JobQueue | undefined;
+  let queue: JobQueue<JobName> | undefined;
   const registry = createJobRegistry(ctx, mailer, () => queue!);
+  const observers = {
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.onJob ? { onJob: opts.onJob } : {}),
+    ...(opts.closeTimeoutMs ? { closeTimeoutMs: opts.closeTimeoutMs } : {}),
+  };
   if (!config.REDIS_URL) {
-    queue = createInlineQueue(registry, SCHEDULES, opts.log);
-    // Emails written while the process was down go out now.
-    await queue.enqueue('relay-outbox', {});
-    return { queue, close: () => queue!.close() };
+    // The schedules' first runs happen now: emails written while the process was down go out, holds
+    // that lapsed meanwhile expire.
+    const inline = createInlineQueue(registry, SCHEDULES, observers);
+    queue = inline;
+    return {
+      queue,
+      async close() {
+        await inline.close();
+        mailer.close?.();
+      },
+    };
   }
-  queue = createBullQueue(registry, { url: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const bull = createBullQueue(registry, { url: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  queue = bull;
   const worker = opts.consume
-    ? await startBullWorker(registry, SCHEDULES, { url: config.REDIS_URL, prefix: config.QUEUE_PREFIX })
+    ? await startBullWorker(registry, SCHEDULES, {
+        url: config.REDIS_URL,
+        prefix: config.QUEUE_PREFIX,
+        ...observers,
+      }).catch(async (err) => {
+        await bull.close().catch(() => {});
+        throw err;
+      })
     : undefined;
   return {
     queue,
     async close() {
       await worker?.close();
-      await queue!.close();
+      await bull.close();
       mailer.close?.();
     },
   };

@@ -1,5 +1,6 @@
 /** Wires the ServiceContext that every service receives, for the API, the CLI commands and the worker. */
 import type { Database } from './db/database.js';
+import { createSessionGate } from './modules/auth/sessions.js';
 import { createPaymentProviders } from './modules/payments/providers.js';
 import { createAccessTokens } from './platform/auth.js';
 import { type Cache, MemoryCache } from './platform/cache.js';
@@ -11,6 +12,7 @@ export function createServiceContext(
   database: Database,
   opts: { now?: (() => Date) | undefined; cache?: Cache | undefined } = {},
 ): ServiceContext {
+  const cache = opts.cache ?? new MemoryCache();
   return {
     db: database.db,
     dbKind: database.kind,
@@ -20,8 +22,9 @@ export function createServiceContext(
       issuer: config.JWT_ISSUER,
       ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     }),
+    sessions: createSessionGate(database.db, cache, config.SESSION_CACHE_SECONDS),
     payments: createPaymentProviders(config),
-    cache: opts.cache ?? new MemoryCache(),
+    cache,
     now: opts.now ?? (() => new Date()),
   };
 }

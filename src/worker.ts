@@ -1,8 +1,19 @@
-/** Worker entry point (`npm run worker`): consumes the BullMQ queue and keeps the schedules. Needs REDIS_URL. */
+/**
+ * Worker entry point (`npm run worker`): consumes the BullMQ queue and keeps the schedules. Needs
+ * REDIS_URL. Every job attempt is logged as one JSON line (`job completed` / `job retried` /
+ * `job failed`, with the job's name, id, attempt and duration). On SIGTERM (or SIGINT) it stops taking
+ * jobs, lets the active ones finish (bounded), closes its connections and exits 0.
+ */
 import { createDatabase } from './db/database.js';
 import { ConfigError, loadConfig } from './platform/config.js';
-import { startJobs } from './runtime.js';
+import { errorMessage } from './platform/queue/registry.js';
+import { jobLogObserver, jsonLogger, startJobs } from './runtime.js';
 import { createServiceContext } from './services.js';
+
+/** Longest wait for active jobs at shutdown (a job still running then is retried by another worker). */
+const JOBS_CLOSE_TIMEOUT_MS = 8_000;
+/** Whatever happens, the process is gone after this long. */
+const FORCE_EXIT_MS = 10_000;
 
 async function main() {
   const config = loadConfig();
@@ -11,24 +22,56 @@ async function main() {
       'The worker needs REDIS_URL; without Redis, `npm start` runs the jobs in the API process.',
     );
   }
+  const logger = jsonLogger(config.LOG_LEVEL);
+  let stopping = false;
+  const early = () => {
+    // A signal before the worker is up: nothing is running yet.
+    if (stopping) return;
+    stopping = true;
+    logger('info', 'stopped before start-up finished');
+    process.exit(0);
+  };
+  process.once('SIGTERM', early);
+  process.once('SIGINT', early);
+
   const database = await createDatabase({
     url: config.DATABASE_URL,
     pgliteDataDir: config.PGLITE_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
+    onIdleError: (err) => logger('warn', 'idle database connection failed', { err: err.message }),
   });
-  const log = (msg: string, err?: unknown) =>
-    console.error(JSON.stringify({ level: 'error', msg, err: String(err) }));
-  const jobs = await startJobs(createServiceContext(config, database), config, { consume: true, log });
-  console.log(
-    JSON.stringify({ level: 'info', msg: 'roost worker is consuming jobs', prefix: config.QUEUE_PREFIX }),
-  );
-  const stop = async () => {
-    await jobs.close();
-    await database.close();
-    process.exit(0);
+  const jobs = await startJobs(createServiceContext(config, database), config, {
+    consume: true,
+    log: (msg, err) => logger('error', msg, err === undefined ? {} : { err: errorMessage(err) }),
+    onJob: jobLogObserver(logger, 'info'),
+    closeTimeoutMs: JOBS_CLOSE_TIMEOUT_MS,
+  });
+  process.off('SIGTERM', early);
+  process.off('SIGINT', early);
+  logger('info', 'roost worker is consuming jobs', { prefix: config.QUEUE_PREFIX });
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const started = performance.now();
+    logger('info', 'shutting down: finishing active jobs', { signal });
+    const force = setTimeout(() => {
+      logger('error', 'shutdown timed out; exiting');
+      process.exit(1);
+    }, FORCE_EXIT_MS);
+    force.unref();
+    try {
+      await jobs.close();
+      await database.close();
+      logger('info', 'worker stopped', { ms: Math.round(performance.now() - started) });
+      process.exit(0);
+    } catch (err) {
+      logger('error', 'error during shutdown', { err: errorMessage(err) });
+      process.exit(1);
+    }
   };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err) => {

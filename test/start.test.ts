@@ -30,6 +30,7 @@ async function start(port: number): Promise<ChildProcess> {
   env.PGLITE_DATA_DIR = join(dataDir, 'pglite');
   env.MAIL_DIR = join(dataDir, 'mail');
   env.UPLOADS_DIR = join(dataDir, 'uploads');
+  env.DATA_DIR = dataDir;
   const child = spawn('npm', ['start', '--silent'], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -57,7 +57,7 @@ describe('GraphQL', () => {
     );
     expect(booked.data?.book).toMatchObject({ status: 'pending_payment', total: quote.data?.quote.total });
     const paid = await gql(
-      'mutation($id: ID!) { payBooking(id: $id, paymentMethod: "pm_card_visa") { status amount } }',
+      'mutation($id: UUID!) { payBooking(id: $id, paymentMethod: "pm_card_visa") { status amount } }',
       { id: booked.data?.book.id },
       guest,
     );
@@ -84,10 +84,10 @@ describe('GraphQL', () => {
         .statusCode,
     ).toBe(404);
     expect(
-      codeOf(await gql('query($id: ID!) { booking(id: $id) { id } }', { id: bookingId }, stranger)),
+      codeOf(await gql('query($id: UUID!) { booking(id: $id) { id } }', { id: bookingId }, stranger)),
     ).toBe('not_found');
     expect(
-      codeOf(await gql('mutation($id: ID!) { cancelBooking(id: $id) { id } }', { id: bookingId }, stranger)),
+      codeOf(await gql('mutation($id: UUID!) { cancelBooking(id: $id) { id } }', { id: bookingId }, stranger)),
     ).toBe('not_found');
     expect(codeOf(await gql('{ me { id } }'))).toBe('unauthorized');
 

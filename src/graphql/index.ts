@@ -1,79 +1,144 @@
 /**
  * GraphQL at /graphql (GraphiQL at /graphiql outside production), on the same Fastify app, the same
- * bearer token and the same services as REST. Depth-limited, introspection configurable, automatic
- * persisted queries, and errors carrying the REST problem codes in `extensions`.
+ * bearer token and the same services as REST. Bounded before anything runs: document size, depth, a
+ * query cost limit (aliases and page sizes count), argument scalars, and the same input hygiene as
+ * REST (NUL, unpaired surrogates, non-finite numbers) for variables and literals. Introspection is
+ * configurable, and with it off, so are field suggestions. Errors carry the REST problem codes in
+ * `extensions`.
  */
-import { createRequire } from 'node:module';
+import type { DocumentNode } from 'graphql';
 import mercurius from 'mercurius';
+import type { AuthLimits } from '../modules/auth/auth.limits.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';
 import type { RoostApp } from '../platform/http.js';
+import { findUnsafeValue, unsafeString } from '../platform/input.js';
+import { documentCost } from './cost.js';
+import { graphql } from './graphql-js.js';
 import { createLoaders, createResolvers } from './resolvers.js';
+import { badUserInput } from './scalars.js';
 import { schema } from './schema.js';
 
-// mercurius runs graphql-js as CommonJS; a validation rule must come from that same instance.
-const { NoSchemaIntrospectionCustomRule } = createRequire(import.meta.url)(
-  'graphql',
-) as typeof import('graphql');
+const { GraphQLError, NoSchemaIntrospectionCustomRule, visit } = graphql;
 
-export async function graphqlPlugin(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
-  const production = ctx.config.NODE_ENV === 'production';
-  const introspection = ctx.config.GRAPHQL_INTROSPECTION ?? !production;
+/** "Did you mean …?" hints name fields and types: they leak the schema when introspection is off. */
+const SUGGESTION = / ?Did you mean .*\?$/;
+
+/** The first unsafe literal in a document (strings with NUL/unpaired surrogates, non-finite floats). */
+function unsafeLiteral(document: DocumentNode): string | null {
+  let problem: string | null = null;
+  visit(document, {
+    StringValue(node) {
+      problem ??= unsafeString(node.value) ? `a string argument ${unsafeString(node.value)}` : null;
+    },
+    FloatValue(node) {
+      if (!Number.isFinite(Number(node.value))) problem ??= 'a number argument must be finite';
+    },
+  });
+  return problem;
+}
+
+export async function graphqlPlugin(
+  app: RoostApp,
+  { ctx, authLimits }: { ctx: ServiceContext; authLimits: AuthLimits },
+) {
+  const { config } = ctx;
+  const production = config.NODE_ENV === 'production';
+  const introspection = config.GRAPHQL_INTROSPECTION ?? !production;
   await app.register(mercurius, {
     schema,
     resolvers: createResolvers(),
     loaders: createLoaders(),
-    context: () => ({ ctx }),
+    context: () => ({ ctx, authLimits }),
     graphiql: !production,
-    queryDepth: ctx.config.GRAPHQL_MAX_DEPTH,
+    queryDepth: config.GRAPHQL_MAX_DEPTH,
     validationRules: introspection ? [] : [NoSchemaIntrospectionCustomRule],
     persistedQueryProvider: mercurius.persistedQueryDefaults.automatic(5000),
     allowBatchedQueries: false,
     errorFormatter: (execution, context) => {
       const formatted = mercurius.defaultErrorFormatter(execution, context);
-      if (execution.data === undefined || execution.data === null) {
-        // Refused before execution (syntax, validation, depth, introspection): mercurius' own messages.
+      const anyApp = (execution.errors ?? []).some(
+        (e) => (e as { originalError?: unknown }).originalError instanceof AppError,
+      );
+      if ((execution.data === undefined || execution.data === null) && !anyApp) {
+        // Refused before execution (syntax, validation, depth, cost, argument types, introspection):
+        // mercurius' own messages, with our codes where a rule or scalar set one.
         const errors = (formatted.response.errors ?? []).map((e) => ({
           ...e,
-          extensions: { code: 'graphql_validation_error', status: 400, ...(e.extensions ?? {}) },
+          message: strip(e.message),
+          extensions: e.extensions?.['code']
+            ? e.extensions
+            : { code: 'graphql_validation_error', status: 400, ...(e.extensions ?? {}) },
         }));
-        const anyApp = (execution.errors ?? []).some(
-          (e) => (e as { originalError?: unknown }).originalError instanceof AppError,
-        );
-        if (!anyApp) return { statusCode: formatted.statusCode, response: { data: null, errors } };
+        // Nothing ran: the request itself was refused (mercurius says 200 for errors thrown in hooks).
+        return { statusCode: 400, response: { data: null, errors } };
       }
       const errors = (execution.errors ?? []).map((err) => {
         const original = (err as { originalError?: unknown }).originalError;
+        const base = { message: err.message, locations: err.locations, path: err.path };
         if (original instanceof AppError) {
           return {
+            ...base,
             message: original.message,
-            locations: err.locations,
-            path: err.path,
             extensions: {
               code: original.code,
               status: original.status,
+              ...(original.status === 400 ? { classification: 'BAD_USER_INPUT' } : {}),
               ...(original.errors ? { errors: original.errors } : {}),
             },
           };
         }
-        if (original && !(original as { extensions?: unknown }).extensions && err.path) {
+        const own = (original as { extensions?: Record<string, unknown> } | undefined)?.extensions;
+        if (own?.['code']) {
+          // Refused by an argument scalar or an input check: the message names the argument and why.
+          return { ...base, message: strip(err.message), extensions: { ...own } };
+        }
+        if (original && !own && err.path) {
           // An unexpected failure inside a resolver: log it, tell the client nothing internal.
           context?.reply?.log.error({ err: original }, 'graphql resolver failed');
           return {
+            ...base,
             message: 'An unexpected error occurred',
-            locations: err.locations,
-            path: err.path,
             extensions: { code: 'internal_error', status: 500 },
           };
         }
+        // Refused before execution (syntax, validation, depth, cost, introspection).
         return {
-          message: err.message,
-          locations: err.locations,
-          path: err.path,
+          ...base,
+          message: strip(err.message),
           extensions: { code: 'graphql_validation_error', status: 400, ...(err.extensions ?? {}) },
         };
       });
       return { statusCode: formatted.statusCode, response: { data: execution.data ?? null, errors } };
     },
+  });
+
+  const strip = (message: string) => (introspection ? message : message.replace(SUGGESTION, ''));
+
+  app.graphql.addHook('preParsing', async (_schema, source) => {
+    if (source.length > config.GRAPHQL_MAX_QUERY_CHARS) {
+      throw new GraphQLError(`The query is longer than ${config.GRAPHQL_MAX_QUERY_CHARS} characters`, {
+        extensions: { code: 'query_too_large', status: 400 },
+      });
+    }
+  });
+  app.graphql.addHook('preValidation', async (schema, document) => {
+    const max = config.GRAPHQL_MAX_COST;
+    if (documentCost(schema, document, max) > max) {
+      throw new GraphQLError(
+        `This query costs more than ${max} (fields × the page sizes they are selected under, aliases included); ask for fewer fields or smaller pages`,
+        { extensions: { code: 'query_too_costly', status: 400, maxCost: max } },
+      );
+    }
+  });
+  app.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
+    const literal = unsafeLiteral(document);
+    if (literal) throw new GraphQLError(`Invalid input: ${literal}`, { extensions: badUserInput });
+    const found = findUnsafeValue(variables ?? {}, []);
+    if (found) {
+      throw new GraphQLError(`Variable ${found.field} ${found.message}`, {
+        extensions: { ...badUserInput, errors: [{ field: found.field, message: found.message, in: 'variables' }] },
+      });
+    }
   });
 }

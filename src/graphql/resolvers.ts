@@ -3,6 +3,7 @@
  * authorization; nested fields are batched by loaders (one query per field per request).
  */
 import type { IResolvers, MercuriusContext, MercuriusLoaders } from 'mercurius';
+import type { AuthLimits } from '../modules/auth/auth.limits.js';
 import { LoginBody, RegisterBody } from '../modules/auth/auth.schemas.js';
 import * as auth from '../modules/auth/auth.service.js';
 import { CreateBookingBody, StayBody } from '../modules/bookings/bookings.schemas.js';
@@ -28,10 +29,13 @@ import type { ServiceContext } from '../platform/context.js';
 import { clientInfo } from '../platform/http.js';
 import { encodeCursor } from '../platform/pagination.js';
 import { validate } from '../platform/validation.js';
+import { DateScalar, UUIDScalar } from './scalars.js';
 
 declare module 'mercurius' {
   interface MercuriusContext {
     ctx: ServiceContext;
+    /** The sign-in rate limits REST's credential routes use. */
+    authLimits: AuthLimits;
   }
 }
 
@@ -60,14 +64,26 @@ function connection<T>(items: T[], nextCursor: string | null, cursorOf: (item: T
   };
 }
 
+/** What anyone may see of a user: the `User` type's fields, never the row. */
+const publicUser = (u: { id: string; first_name: string; last_name: string; role: string }) => ({
+  id: u.id,
+  firstName: u.first_name,
+  lastName: u.last_name,
+  role: u.role,
+});
+
 const first = (n: unknown, max = 100) => Math.min(Math.max(1, Number(n ?? 20)), max);
 
 export function createResolvers(): IResolvers {
   return {
+    UUID: UUIDScalar,
+    Date: DateScalar,
     Query: {
       me: async (_: unknown, __: Args, c: Ctx) => getMe(c.ctx, actorOf(c)),
-      user: async (_: unknown, { id }: Args, c: Ctx) =>
-        (await findUsersByIds(c.ctx.db, [String(id)]))[0] ?? null,
+      user: async (_: unknown, { id }: Args, c: Ctx) => {
+        const [u] = await findUsersByIds(c.ctx.db, [String(id)]);
+        return u ? publicUser(u) : null;
+      },
       property: async (_: unknown, { id }: Args, c: Ctx) =>
         nodeFromView(await properties.getProperty(c.ctx, optionalActor(c), String(id))),
       properties: async (_: unknown, args: Args, c: Ctx) => {
@@ -97,9 +113,18 @@ export function createResolvers(): IResolvers {
       },
     },
     Mutation: {
-      register: async (_: unknown, args: Args, c: Ctx) => auth.register(c.ctx, validate(RegisterBody, args)),
-      login: async (_: unknown, args: Args, c: Ctx) =>
-        auth.login(c.ctx, validate(LoginBody, args), clientInfo(c.reply.request)),
+      register: async (_: unknown, args: Args, c: Ctx) => {
+        // Counted like REST's attempts: before validation, per IP and per target email.
+        await c.authLimits.credentialAttempt(c.reply.request, c.reply, String(args['email'] ?? ''));
+        const input = validate(RegisterBody, args);
+        return auth.register(c.ctx, input);
+      },
+      login: async (_: unknown, args: Args, c: Ctx) => {
+        // Counted like REST's attempts: before validation, per IP and per target email.
+        await c.authLimits.credentialAttempt(c.reply.request, c.reply, String(args['email'] ?? ''));
+        const input = validate(LoginBody, args);
+        return auth.login(c.ctx, input, clientInfo(c.reply.request));
+      },
       createProperty: async (_: unknown, { input }: Args, c: Ctx) =>
         nodeFromView(await properties.createProperty(c.ctx, actorOf(c), validate(CreatePropertyBody, input))),
       updateProperty: async (_: unknown, { id, input }: Args, c: Ctx) =>
@@ -139,9 +164,7 @@ type Q<T> = { obj: T; params: Args }[];
 export function createLoaders(): MercuriusLoaders {
   const users = async (ids: string[], c: Ctx) => {
     const rows = await findUsersByIds(c.ctx.db, [...new Set(ids)]);
-    const byId = new Map(
-      rows.map((u) => [u.id, { id: u.id, firstName: u.first_name, lastName: u.last_name, role: u.role }]),
-    );
+    const byId = new Map(rows.map((u) => [u.id, publicUser(u)]));
     return ids.map((id) => byId.get(id) ?? null);
   };
   return {

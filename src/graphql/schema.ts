@@ -1,5 +1,11 @@
 /** The GraphQL schema. Every field resolves through the same services as the REST routes. */
 export const schema = /* GraphQL */ `
+  "A UUID; ids in arguments are checked before anything runs."
+  scalar UUID
+
+  "A calendar date, YYYY-MM-DD (years 2000–2999)."
+  scalar Date
+
   type PageInfo {
     hasNextPage: Boolean!
     endCursor: String
@@ -98,7 +104,7 @@ export const schema = /* GraphQL */ `
     photos: [Photo!]!
     reviewCount: Int!
     reviews(first: Int = 10, after: String, sort: String = "newest"): ReviewConnection!
-    calendar(from: String!, to: String!): [CalendarDay!]!
+    calendar(from: Date!, to: Date!): [CalendarDay!]!
   }
 
   type PropertyEdge {
@@ -199,8 +205,8 @@ export const schema = /* GraphQL */ `
     lat: Float
     lng: Float
     radiusKm: Float
-    checkIn: String
-    checkOut: String
+    checkIn: Date
+    checkOut: Date
     guests: Int
     minPrice: Int
     maxPrice: Int
@@ -244,14 +250,14 @@ export const schema = /* GraphQL */ `
   }
 
   input StayInput {
-    propertyId: ID!
-    checkIn: String!
-    checkOut: String!
+    propertyId: UUID!
+    checkIn: Date!
+    checkOut: Date!
     guests: Int!
   }
 
   input ReviewInput {
-    bookingId: ID!
+    bookingId: UUID!
     rating: Int!
     cleanliness: Int!
     accuracy: Int!
@@ -264,10 +270,10 @@ export const schema = /* GraphQL */ `
 
   type Query {
     me: Me!
-    user(id: ID!): User
-    property(id: ID!): Property
+    user(id: UUID!): User
+    property(id: UUID!): Property
     properties(filter: PropertySearch, first: Int = 20, after: String): PropertyConnection!
-    booking(id: ID!): Booking
+    booking(id: UUID!): Booking
     bookings(as: String = "guest", when: String, first: Int = 20, after: String): BookingConnection!
   }
 
@@ -275,13 +281,13 @@ export const schema = /* GraphQL */ `
     register(email: String!, password: String!, firstName: String!, lastName: String!): Me!
     login(email: String!, password: String!): Session!
     createProperty(input: PropertyInput!): Property!
-    updateProperty(id: ID!, input: PropertyInput!): Property!
-    publishProperty(id: ID!, published: Boolean!): Property!
+    updateProperty(id: UUID!, input: PropertyInput!): Property!
+    publishProperty(id: UUID!, published: Boolean!): Property!
     quote(input: StayInput!): Quote!
     book(input: StayInput!, idempotencyKey: String): Booking!
-    cancelBooking(id: ID!, reason: String): Booking!
-    payBooking(id: ID!, paymentMethod: String!): Payment!
+    cancelBooking(id: UUID!, reason: String): Booking!
+    payBooking(id: UUID!, paymentMethod: String!): Payment!
     createReview(input: ReviewInput!): Review!
-    replyToReview(id: ID!, body: String!): Review!
+    replyToReview(id: UUID!, body: String!): Review!
   }
 `;

@@ -16,10 +16,28 @@ export interface Actor {
   sessionId: string;
 }
 
-export interface AccessTokens {
-  sign(actor: Actor): Promise<{ token: string; expiresIn: number }>;
-  verify(token: string): Promise<Actor>;
+/** What a verified access token proves: who signed in, in which session. Not their role. */
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
 }
+
+export interface AccessTokens {
+  sign(claims: AccessClaims): Promise<{ token: string; expiresIn: number }>;
+  verify(token: string): Promise<AccessClaims>;
+}
+
+/**
+ * Turns verified claims into the caller as of now: 401 when the session was logged out or revoked,
+ * and the role read from the user, so revocation and role changes take effect on the next request.
+ */
+export interface SessionGate {
+  resolve(claims: AccessClaims): Promise<Actor>;
+  /** Drop cached session state after a change that committed (all the user's sessions if none named). */
+  forget(userId: string, sessionIds?: string[]): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createAccessTokens(opts: {
   secret: string;
@@ -28,10 +46,10 @@ export function createAccessTokens(opts: {
 }): AccessTokens {
   const key = new TextEncoder().encode(opts.secret);
   return {
-    async sign(actor) {
-      const token = await new SignJWT({ role: actor.role, sid: actor.sessionId })
+    async sign(claims) {
+      const token = await new SignJWT({ sid: claims.sessionId })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(actor.userId)
+        .setSubject(claims.userId)
         .setIssuer(opts.issuer)
         .setIssuedAt()
         .setExpirationTime(`${opts.ttlSeconds}s`)
@@ -41,16 +59,11 @@ export function createAccessTokens(opts: {
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: opts.issuer, algorithms: ['HS256'] });
-        const role = payload['role'];
         const sid = payload['sid'];
-        if (
-          !payload.sub ||
-          typeof sid !== 'string' ||
-          (role !== 'guest' && role !== 'host' && role !== 'admin')
-        ) {
+        if (!payload.sub || !UUID.test(payload.sub) || typeof sid !== 'string' || !UUID.test(sid)) {
           throw unauthorized('The access token is malformed', 'invalid_token');
         }
-        return { userId: payload.sub, role, sessionId: sid };
+        return { userId: payload.sub, sessionId: sid };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof joseErrors.JWTExpired)
@@ -70,9 +83,12 @@ declare module 'fastify' {
   }
 }
 
-/** Parses `Authorization: Bearer …` on every request; routes decide whether a caller is required. */
-export const authPlugin = fp<{ tokens: AccessTokens }>(
-  async (app: FastifyInstance, { tokens }) => {
+/**
+ * Parses `Authorization: Bearer …` on every request and checks its session; routes decide whether a
+ * caller is required.
+ */
+export const authPlugin = fp<{ tokens: AccessTokens; sessions: SessionGate }>(
+  async (app: FastifyInstance, { tokens, sessions }) => {
     app.decorateRequest('actor', null);
     app.decorateRequest('authError', null);
     app.addHook('onRequest', async (request) => {
@@ -84,7 +100,7 @@ export const authPlugin = fp<{ tokens: AccessTokens }>(
         return;
       }
       try {
-        request.actor = await tokens.verify(match[1]);
+        request.actor = await sessions.resolve(await tokens.verify(match[1]));
       } catch (err) {
         request.authError = err instanceof AppError ? err : unauthorized();
       }

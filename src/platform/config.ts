@@ -2,8 +2,11 @@
  * Configuration from environment variables, validated once at start-up.
  * Every variable is documented in the README's configuration table.
  */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { loadGeneratedSecrets, SECRETS_FILE, SecretsFileError } from './secrets.js';
 
 const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   default: 'info',
@@ -19,10 +22,14 @@ export const ConfigSchema = Type.Object({
   DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
   /** Directory for embedded PGlite data; the literal `memory` keeps it in memory. */
   PGLITE_DATA_DIR: Type.String({ default: './data/pglite', minLength: 1 }),
+  /** Where secrets left unset outside production are generated once and kept (`secrets.json`). */
+  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_ISSUER: Type.String({ default: 'roost' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
+  /** How long the per-request session check may answer from its cache (0: ask the database every time). */
+  SESSION_CACHE_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 300 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
   EMAIL_TOKEN_TTL_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
   PASSWORD_RESET_TTL_MINUTES: Type.Integer({ default: 60, minimum: 5, maximum: 1440 }),
@@ -48,6 +55,10 @@ export const ConfigSchema = Type.Object({
   GRAPHQL_INTROSPECTION: Type.Optional(Type.Boolean()),
   /** Deepest GraphQL query accepted. */
   GRAPHQL_MAX_DEPTH: Type.Integer({ default: 8, minimum: 2, maximum: 30 }),
+  /** Costliest GraphQL query accepted: fields × the page sizes they are selected under, aliases included. */
+  GRAPHQL_MAX_COST: Type.Integer({ default: 5000, minimum: 10, maximum: 1_000_000 }),
+  /** Longest GraphQL document accepted, in characters. */
+  GRAPHQL_MAX_QUERY_CHARS: Type.Integer({ default: 20_000, minimum: 100, maximum: 1_000_000 }),
   /** SMTP connection (smtp://user:pass@host:587); unset writes emails as files under MAIL_DIR. */
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ default: 'Roost <no-reply@roost.dev>' }),
@@ -64,8 +75,8 @@ export const ConfigSchema = Type.Object({
   PHOTO_MAX_BYTES: Type.Integer({ default: 10_485_760, minimum: 1024 }),
   /** Provider used for new payments: `sandbox` (built in) or `stripe`. */
   PAYMENT_PROVIDER: Type.Enum(['sandbox', 'stripe'], { default: 'sandbox' }),
-  /** HMAC secret of sandbox webhooks. */
-  SANDBOX_WEBHOOK_SECRET: Type.String({ default: 'roost-sandbox-webhook-secret', minLength: 16 }),
+  /** HMAC secret of sandbox webhooks (unset outside production: generated, see GENERATED_SECRETS). */
+  SANDBOX_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   STRIPE_SECRET_KEY: Type.Optional(Type.String({ pattern: '^(sk|rk)_' })),
   STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_' })),
   /** Only for tests against a local stub of the Stripe API. */
@@ -74,13 +85,14 @@ export const ConfigSchema = Type.Object({
   MIGRATE_ON_START: Type.Boolean({ default: false }),
 });
 
-export type Config = Static<typeof ConfigSchema> & { JWT_SECRET: string };
+export type Config = Static<typeof ConfigSchema> & { JWT_SECRET: string; SANDBOX_WEBHOOK_SECRET: string };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const DEV_JWT_SECRET = 'roost-development-secret-do-not-use-in-production';
+/** Secrets that, left unset outside production, are generated once and kept in DATA_DIR/secrets.json. */
+export const GENERATED_SECRETS = ['JWT_SECRET', 'SANDBOX_WEBHOOK_SECRET'] as const;
 
 /**
  * Parse and validate configuration. Unknown variables are ignored; a bad value
@@ -104,19 +116,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const config = converted as Static<typeof ConfigSchema>;
-  let secret = config.JWT_SECRET;
-  if (!secret) {
-    if (config.NODE_ENV === 'production') {
-      throw new ConfigError(
-        'Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)',
-      );
-    }
-    secret = DEV_JWT_SECRET;
+  if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
+    // Replicas must share it, so it is never generated in production.
+    throw new ConfigError(
+      'Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)',
+    );
   }
   if (
     config.NODE_ENV === 'production' &&
     config.PAYMENT_PROVIDER === 'sandbox' &&
-    !env['SANDBOX_WEBHOOK_SECRET']
+    !config.SANDBOX_WEBHOOK_SECRET
   ) {
     throw new ConfigError(
       'Invalid configuration:\n  SANDBOX_WEBHOOK_SECRET: set your own secret to use the sandbox provider in production',
@@ -127,7 +136,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  PAYMENT_PROVIDER: stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
     );
   }
-  return { ...config, JWT_SECRET: secret };
+  return { ...config, ...secretsOf(config) };
+}
+
+/**
+ * JWT_SECRET and SANDBOX_WEBHOOK_SECRET as set, or else (outside production) generated once and kept in
+ * DATA_DIR/secrets.json. In production nothing is written: JWT_SECRET is required (checked above), and an
+ * unset sandbox secret means the sandbox is not registered at all, so a throwaway random value fills it.
+ */
+function secretsOf(config: Static<typeof ConfigSchema>): Pick<Config, (typeof GENERATED_SECRETS)[number]> {
+  const { JWT_SECRET, SANDBOX_WEBHOOK_SECRET } = config;
+  if (JWT_SECRET && SANDBOX_WEBHOOK_SECRET) return { JWT_SECRET, SANDBOX_WEBHOOK_SECRET };
+  if (config.NODE_ENV === 'production') {
+    return { JWT_SECRET: JWT_SECRET!, SANDBOX_WEBHOOK_SECRET: randomBytes(32).toString('base64url') };
+  }
+  let kept: Record<(typeof GENERATED_SECRETS)[number], string>;
+  try {
+    kept = loadGeneratedSecrets(config.DATA_DIR, GENERATED_SECRETS);
+  } catch (err) {
+    const problem =
+      err instanceof SecretsFileError
+        ? err.message
+        : `cannot keep generated secrets in ${join(config.DATA_DIR, SECRETS_FILE)} (${(err as NodeJS.ErrnoException).code ?? 'error'}): make it writable`;
+    throw new ConfigError(
+      `Invalid configuration:\n  DATA_DIR: ${problem}; or set JWT_SECRET and SANDBOX_WEBHOOK_SECRET`,
+    );
+  }
+  return {
+    JWT_SECRET: JWT_SECRET ?? kept.JWT_SECRET,
+    SANDBOX_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET ?? kept.SANDBOX_WEBHOOK_SECRET,
+  };
 }
 
 /** Values of secrets and connection strings (which may embed passwords) are never echoed. */

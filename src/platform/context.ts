@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../db/database.js';
 import type { DB } from '../db/schema/index.js';
 import type { PaymentProvider } from '../modules/payments/provider.js';
-import type { AccessTokens } from './auth.js';
+import type { AccessTokens, SessionGate } from './auth.js';
 import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 
@@ -16,6 +16,8 @@ export interface ServiceContext {
   dbKind: DatabaseKind;
   config: Config;
   tokens: AccessTokens;
+  /** The per-request session check, and its invalidation after revocations and role changes. */
+  sessions: SessionGate;
   /** Payment providers by name (`sandbox` always; `stripe` when configured). */
   payments: Record<string, PaymentProvider>;
   /** Cache for read-heavy endpoints (Redis or memory). */

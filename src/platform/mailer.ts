@@ -25,10 +25,12 @@ export interface Mailer {
 export class FileMailer implements Mailer {
   constructor(private readonly dir: string) {}
   async send(email: OutgoingEmail): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    // A written email may carry a live token (it is the recipient's inbox): readable by this user only.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFile(
       join(this.dir, `${email.id}.json`),
       JSON.stringify({ ...email, writtenAt: new Date().toISOString() }, null, 2),
+      { mode: 0o600 },
     );
   }
 }

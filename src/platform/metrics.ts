@@ -68,9 +68,22 @@ new client.Gauge({
   labelNames: ['state'] as const,
   registers: [registry],
   async collect() {
+    // Bounded: BullMQ's connections queue commands while Redis is away (they wait for a reconnect,
+    // however long), and a scrape must answer whatever Redis does. If any queue does not answer within
+    // the bound, or fails, the gauge is left out of this scrape rather than showing partial or stale counts.
+    const BOUND_MS = 300;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), BOUND_MS);
+    });
+    const all = await Promise.race([
+      Promise.all([...queues].map((q) => q.counts().catch(() => undefined))),
+      gaveUp,
+    ]).finally(() => clearTimeout(timer));
+    this.reset();
+    if (!all || all.some((c) => c === undefined)) return;
     const sums = { waiting: 0, active: 0, delayed: 0, failed: 0 };
-    for (const q of queues) {
-      const c = await q.counts().catch(() => undefined);
+    for (const c of all) {
       if (!c) continue;
       sums.waiting += c.waiting;
       sums.active += c.active;
@@ -84,6 +97,13 @@ new client.Gauge({
 export const countBooking = (status: string) => bookings.inc({ status });
 export const countPayment = (provider: string, result: string) => payments.inc({ provider, result });
 export const bumpJobCounter = (job: string, outcome: string) => jobs.inc({ job, outcome });
+const emails = new client.Counter({
+  name: 'roost_emails_total',
+  help: 'Outbox emails by result (sent, or skipped: already sent)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+export const countEmailDelivery = (result: 'sent' | 'skipped') => emails.inc({ result });
 
 /** Times every request by its route pattern and serves GET /metrics. */
 export function registerMetrics(

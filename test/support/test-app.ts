@@ -6,7 +6,9 @@ import { buildApp } from '../../src/app.js';
 import type { Role } from '../../src/db/schema/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { ServiceContext } from '../../src/platform/context.js';
+import { deliverEmail, outboxSealingKey } from '../../src/platform/email.js';
 import type { RoostApp } from '../../src/platform/http.js';
+import type { OutgoingEmail } from '../../src/platform/mailer.js';
 import type { JobQueue } from '../../src/platform/queue/registry.js';
 import {
   createTestDatabase,
@@ -46,6 +48,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
+    SANDBOX_WEBHOOK_SECRET: 'test-sandbox-webhook-secret',
     // Most tests sign in many times from one address; the rate-limit test sets its own limit.
     RATE_LIMIT_AUTH_MAX: '100000',
     ...opts.env,
@@ -106,17 +109,35 @@ export async function createUser(
   };
 }
 
-/** The newest outbox email to a recipient (tests read tokens from it, as a user reads their inbox). */
+/**
+ * The newest email of a template to a recipient, as they receive it: its outbox row is sent (through
+ * `deliverEmail` with the app's outbox key, into an in-memory inbox; the row is then marked sent), and
+ * `link` and its `token` are read from the delivered text. The outbox itself holds no token in clear.
+ */
 export async function lastEmail(t: TestApp, to: string, template: string) {
-  const row = await t.ctx.db
-    .selectFrom('email_outbox')
-    .selectAll()
-    .where('recipient', '=', to)
-    .where('template', '=', template)
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
+  // Like an inbox, it waits a moment: some emails are written just after the response (password reset).
+  const deadline = Date.now() + 5_000;
+  let row: { id: string } | undefined;
+  for (;;) {
+    row = await t.ctx.db
+      .selectFrom('email_outbox')
+      .select('id')
+      .where('recipient', '=', to)
+      .where('template', '=', template)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (row || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   if (!row) throw new Error(`no ${template} email to ${to}`);
-  return { ...row, payload: row.payload as Record<string, unknown> & { token?: string } };
+  const inbox: OutgoingEmail[] = [];
+  const mailer = { send: async (email: OutgoingEmail) => void inbox.push(email) };
+  await deliverEmail(t.ctx.db, mailer, row.id, { key: outboxSealingKey(t.ctx.config) });
+  const email = inbox[0];
+  if (!email) throw new Error(`the newest ${template} email to ${to} was already sent`);
+  const link = /https?:\/\/\S+/.exec(email.text)?.[0];
+  const token = link ? (new URL(link).searchParams.get('token') ?? undefined) : undefined;
+  return { ...email, link, token };
 }
 
 export function expectProblem(res: LightMyRequestResponse, status: number, code?: string) {

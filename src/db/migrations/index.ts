@@ -9,6 +9,8 @@ import * as m0003 from './0003_bookings.js';
 import * as m0004 from './0004_ledger.js';
 import * as m0005 from './0005_outbox_dedupe.js';
 import * as m0006 from './0006_reviews.js';
+import * as m0007 from './0007_user_suspension.js';
+import * as m0008 from './0008_outbox_withdraw_raw_tokens.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -17,4 +19,6 @@ export const migrations: Record<string, Migration> = {
   '0004_ledger': m0004,
   '0005_outbox_dedupe': m0005,
   '0006_reviews': m0006,
+  '0007_user_suspension': m0007,
+  '0008_outbox_withdraw_raw_tokens': m0008,
 };

@@ -12,6 +12,8 @@ export interface UsersTable {
   phone: string | null;
   role: Role;
   email_verified_at: Date | null;
+  /** Set while an admin has suspended the account. */
+  suspended_at: Generated<Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

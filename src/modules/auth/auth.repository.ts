@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { updateReturning } from '../../db/dialect.js';
-import type { DB, UserTokenPurpose } from '../../db/schema/index.js';
+import type { DB, Role, UserTokenPurpose } from '../../db/schema/index.js';
 import type { RefreshTokensTable, UserTokensTable } from '../../db/schema/users.js';
 
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
@@ -127,4 +127,49 @@ export async function purgeTokens(db: Kysely<DB>, now: Date, graceDays: number):
     .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)]))
     .executeTakeFirst();
   return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+}
+
+/**
+ * What the per-request session check needs, in one indexed query: the user's current role, and
+ * whether the session (refresh-token family) still has a live token, i.e. was neither logged out nor
+ * revoked, and the account is not suspended. Undefined when the user no longer exists.
+ */
+export async function sessionState(
+  db: Kysely<DB>,
+  userId: string,
+  familyId: string,
+): Promise<{ role: Role; active: boolean; suspended: boolean } | undefined> {
+  const row = await db
+    .selectFrom('users as u')
+    .select((eb) => [
+      'u.role',
+      'u.suspended_at',
+      eb
+        .exists(
+          eb
+            .selectFrom('refresh_tokens as r')
+            .select('r.id')
+            .where('r.family_id', '=', familyId)
+            .where('r.user_id', '=', userId)
+            .where('r.revoked_at', 'is', null),
+        )
+        .as('active'),
+    ])
+    .where('u.id', '=', userId)
+    .executeTakeFirst();
+  // MySQL answers EXISTS with 0/1.
+  return row
+    ? { role: row.role, active: Boolean(Number(row.active)), suspended: row.suspended_at !== null }
+    : undefined;
+}
+
+/** Every session (refresh-token family) a user has, live or not, for cache invalidation. */
+export async function sessionIdsOf(db: Kysely<DB>, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select('family_id')
+    .distinct()
+    .where('user_id', '=', userId)
+    .execute();
+  return rows.map((r) => r.family_id);
 }

@@ -1,7 +1,6 @@
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { clientInfo, problemResponses, type RoostApp } from '../../platform/http.js';
-import { rateLimitGuard } from '../../platform/rate-limit.js';
 import { UserSchema } from '../users/users.schemas.js';
 import {
   Accepted,
@@ -13,20 +12,15 @@ import {
   SessionSchema,
   TokenBody,
 } from './auth.schemas.js';
+import type { AuthLimits } from './auth.limits.js';
 import * as auth from './auth.service.js';
 
-export async function authRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
-  const window = ctx.config.RATE_LIMIT_AUTH_WINDOW_MS;
-  const max = ctx.config.RATE_LIMIT_AUTH_MAX;
-  // Two independent limits on credential endpoints: per client IP, and per target email
-  // (so a botnet spreading over many IPs still cannot hammer one account).
-  const perIp = rateLimitGuard(app, { name: 'auth-ip', max, windowMs: window, key: (r) => r.ip });
-  const perEmail = rateLimitGuard(app, {
-    name: 'auth-email',
-    max,
-    windowMs: window,
-    key: (r) => auth.normalizeEmail(String((r.body as { email?: unknown } | undefined)?.email ?? '')),
-  });
+export async function authRoutes(
+  app: RoostApp,
+  { ctx, limits }: { ctx: ServiceContext; limits: AuthLimits },
+) {
+  // Two independent limits on credential endpoints (shared with GraphQL's login and register).
+  const { perIp, perEmail } = limits;
   const limited = { onRequest: perIp, preHandler: perEmail };
   const tags = ['auth'];
 
@@ -131,7 +125,11 @@ export async function authRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }
       },
     },
     async (req, reply) => {
-      await auth.requestPasswordReset(ctx, req.body.email);
+      // Answered before the address is even looked up: the response (and its timing) is the same
+      // whether or not an account exists. The email is written just after.
+      auth
+        .requestPasswordReset(ctx, req.body.email)
+        .catch((err) => req.log.error({ err }, 'password reset request failed'));
       return reply.code(202).send({ status: 'accepted' as const });
     },
   );

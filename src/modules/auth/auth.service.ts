@@ -5,11 +5,12 @@
  */
 
 import { isUniqueViolation } from '../../db/dialect.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { UserTokenPurpose } from '../../db/schema/index.js';
-import type { Actor } from '../../platform/auth.js';
+import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId, randomToken, sha256Hex } from '../../platform/crypto.js';
-import { enqueueEmail } from '../../platform/email.js';
+import { enqueueEmail, outboxSealingKey } from '../../platform/email.js';
 import { AppError, conflict, invalidField, notFound, unauthorized } from '../../platform/errors.js';
 import type { ClientInfo } from '../../platform/http.js';
 import {
@@ -74,7 +75,8 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
 
 /**
  * A fresh single-use token for `purpose` (older ones voided), stored hashed, and its email in the
- * outbox, all inside the caller's transaction. The raw token exists only in that email.
+ * outbox, all inside the caller's transaction. The raw token exists only in that email: the outbox
+ * holds it (and the link carrying it) only sealed, and erases even that once the email is sent.
  */
 async function issueUserToken(
   ctx: ServiceContext,
@@ -93,16 +95,16 @@ async function issueUserToken(
     token_hash: sha256Hex(token),
     expires_at: new Date(now.getTime() + opts.ttlMs),
   });
-  await enqueueEmail(db, {
-    to: user.email,
-    template: opts.template,
-    data: {
-      firstName: user.first_name,
-      token,
-      link: `${ctx.config.APP_BASE_URL}${opts.path}?token=${encodeURIComponent(token)}`,
-      ...opts.data,
+  await enqueueEmail(
+    db,
+    {
+      to: user.email,
+      template: opts.template,
+      data: { firstName: user.first_name, ...opts.data },
+      sealed: { token, link: `${ctx.config.APP_BASE_URL}${opts.path}?token=${encodeURIComponent(token)}` },
     },
-  });
+    { key: outboxSealingKey(ctx.config) },
+  );
 }
 
 const issueVerification = (ctx: ServiceContext, db: ServiceContext['db'], user: UserRow) =>
@@ -148,7 +150,7 @@ async function startSession(
     user_agent: client.userAgent?.slice(0, 512) ?? null,
     ip: client.ip ?? null,
   });
-  const access = await ctx.tokens.sign({ userId: user.id, role: user.role, sessionId: familyId });
+  const access = await ctx.tokens.sign({ userId: user.id, sessionId: familyId });
   return {
     accessToken: access.token,
     tokenType: 'Bearer' as const,
@@ -160,6 +162,7 @@ async function startSession(
 }
 
 const invalidCredentials = () => unauthorized('Email or password is incorrect', 'invalid_credentials');
+const suspended = () => new AppError(403, 'account_suspended', 'This account is suspended; contact support');
 
 /** Wrong password and unknown email are indistinguishable: same status, body and (near) timing. */
 export async function login(
@@ -173,6 +176,8 @@ export async function login(
     throw invalidCredentials();
   }
   if (!(await verifyPassword(user.password_hash, input.password))) throw invalidCredentials();
+  // Told only to someone who knows the password.
+  if (user.suspended_at) throw suspended();
   return startSession(ctx, user, client);
 }
 
@@ -196,6 +201,7 @@ export async function refresh(
           'This refresh token was already used; the session has been revoked',
           'refresh_token_reused',
         ),
+        revoked: { userId: row.user_id, sessionId: row.family_id },
       };
     }
     if (row.expires_at.getTime() <= now.getTime()) {
@@ -203,17 +209,26 @@ export async function refresh(
     }
     const user = await findUserById(trx, row.user_id);
     if (!user) return { error: unauthorized('The refresh token is invalid', 'invalid_refresh_token') };
+    if (user.suspended_at) return { error: suspended() };
     await repo.markRotated(trx, row.id, now);
     return { session: await startSession(ctx, user, client, row.family_id, trx) };
   });
-  if ('error' in outcome) throw outcome.error;
+  if ('error' in outcome) {
+    // After the commit: the revoked session's access tokens stop working on their next request.
+    if ('revoked' in outcome && outcome.revoked) {
+      await ctx.sessions.forget(outcome.revoked.userId, [outcome.revoked.sessionId]);
+    }
+    throw outcome.error;
+  }
   return outcome.session;
 }
 
 /** Ends the session the refresh token belongs to. Unknown tokens are ignored (logout is idempotent). */
 export async function logout(ctx: ServiceContext, refreshToken: string): Promise<void> {
   const row = await repo.findRefreshToken(ctx.db, sha256Hex(refreshToken));
-  if (row) await repo.revokeFamily(ctx.db, row.family_id, 'logout', ctx.now());
+  if (!row) return;
+  await repo.revokeFamily(ctx.db, row.family_id, 'logout', ctx.now());
+  await ctx.sessions.forget(row.user_id, [row.family_id]);
 }
 
 /** Always succeeds from the caller's view, so it cannot be used to probe which emails exist. */
@@ -232,7 +247,7 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
 
 /** Sets a new password from a reset link and signs the user out everywhere. */
 export async function resetPassword(ctx: ServiceContext, token: string, password: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  const userId = await ctx.db.transaction().execute(async (trx) => {
     const now = ctx.now();
     const row = await repo.consumeUserToken(trx, sha256Hex(token), 'reset_password', now);
     if (!row) throw invalidField('token', 'is invalid, expired or already used', 'invalid_token');
@@ -251,7 +266,9 @@ export async function resetPassword(ctx: ServiceContext, token: string, password
       template: 'password_changed',
       data: { firstName: user.first_name },
     });
+    return user.id;
   });
+  await ctx.sessions.forget(userId);
 }
 
 /** Changes the password and revokes every other session; the current one stays signed in. */
@@ -277,6 +294,7 @@ export async function changePassword(
       data: { firstName: user.first_name },
     });
   });
+  await ctx.sessions.forget(user.id);
 }
 
 /**
@@ -285,4 +303,28 @@ export async function changePassword(
  */
 export async function purgeExpiredTokens(ctx: ServiceContext): Promise<number> {
   return repo.purgeTokens(ctx.db, ctx.now(), 7);
+}
+
+/**
+ * An admin suspends or reinstates an account. Suspending signs the user out everywhere (every session
+ * is revoked, and their access tokens stop working on the next request) and refuses new sign-ins until
+ * the account is reinstated; reinstating does not revive old sessions.
+ */
+export async function setSuspended(
+  ctx: ServiceContext,
+  actor: Actor,
+  userId: string,
+  suspend: boolean,
+): Promise<UserView> {
+  assertRole(actor, 'admin');
+  if (userId === actor.userId) throw conflict('cannot_suspend_self', 'An admin cannot suspend their own account');
+  const user = await inTransaction(ctx.db, async (trx) => {
+    const now = ctx.now();
+    const updated = await updateUser(trx, userId, { suspended_at: suspend ? now : null });
+    if (!updated) throw notFound('User');
+    if (suspend) await repo.revokeUserSessions(trx, userId, 'suspended', now);
+    return updated;
+  });
+  await ctx.sessions.forget(userId);
+  return toUserView(user);
 }

@@ -24,7 +24,7 @@ const optionalBody = async (req: { body: unknown }) => {
 };
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ description: 'Replays of the same key return the first response' }),
+    Type.String({ maxLength: 255, description: 'Replays of the same key return the first response' }),
   ),
 });
 

@@ -1,7 +1,8 @@
 import { type Static, Type } from 'typebox';
+import { DateOnly } from '../../platform/schemas.js';
 import { BOOKING_STATUSES } from './state.js';
 
-export const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+export { DateOnly };
 const Money = Type.Integer({ minimum: 0, description: 'Minor units of `currency`' });
 const Night = Type.Object({ date: DateOnly, price: Money });
 

@@ -17,7 +17,7 @@ import { findUserById } from '../users/users.repository.js';
 import * as repo from './bookings.repository.js';
 import { BookingCursor, type BookingView, type QuoteView } from './bookings.schemas.js';
 import { checkInInstant, guestCancellationRefund } from './policy.js';
-import { nightsOf, type PriceBreakdown, priceStay } from './pricing.js';
+import { MAX_STAY_NIGHTS, nightCount, nightsOf, type PriceBreakdown, priceStay } from './pricing.js';
 import { assertTransition, type BookingStatus } from './state.js';
 import { transition } from './transitions.js';
 
@@ -34,21 +34,25 @@ function validateStay(ctx: ServiceContext, terms: BookingTerms, stay: StayInput)
   if (stay.checkOut <= stay.checkIn) throw invalidField('checkOut', 'must be after checkIn', 'invalid_dates');
   if (stay.checkIn < todayOf(ctx.now()))
     throw invalidField('checkIn', 'must not be in the past', 'invalid_dates');
-  const nights = nightsOf(stay.checkIn, stay.checkOut);
-  if (nights.length < terms.minNights) {
+  // Counted before anything is expanded: a far-away check-out is refused in constant time.
+  const count = nightCount(stay.checkIn, stay.checkOut);
+  if (count > MAX_STAY_NIGHTS) {
+    throw invalidField('checkOut', `a stay may last at most ${MAX_STAY_NIGHTS} nights`, 'stay_too_long');
+  }
+  if (count < terms.minNights) {
     throw invalidField(
       'checkOut',
       `this listing needs a stay of at least ${terms.minNights} nights`,
       'stay_too_short',
     );
   }
-  if (terms.maxNights !== null && nights.length > terms.maxNights) {
+  if (terms.maxNights !== null && count > terms.maxNights) {
     throw invalidField('checkOut', `this listing allows at most ${terms.maxNights} nights`, 'stay_too_long');
   }
   if (stay.guests > terms.maxGuests) {
     throw invalidField('guests', `this listing hosts at most ${terms.maxGuests} guests`, 'too_many_guests');
   }
-  return nights;
+  return nightsOf(stay.checkIn, stay.checkOut);
 }
 
 async function loadBookableTerms(ctx: ServiceContext, propertyId: string): Promise<BookingTerms> {

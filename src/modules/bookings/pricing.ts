@@ -63,8 +63,28 @@ export function priceStay(input: PriceInput): PriceBreakdown {
   };
 }
 
+/**
+ * The most nights any code path expands into a list (a year's calendar, the longest stay). Callers
+ * bound a range with `nightCount` first; this guard keeps a missed bound from holding the event loop.
+ */
+export const MAX_EXPANDED_NIGHTS = 1000;
+
+/** The longest stay anyone can quote, book or search for, whatever a listing's own maximum. */
+export const MAX_STAY_NIGHTS = 365;
+
+const dayNumber = (date: string) => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
+
+/** Nights in the half-open stay [checkIn, checkOut), computed without expanding it (negative if reversed). */
+export function nightCount(checkIn: string, checkOut: string): number {
+  return Math.round(dayNumber(checkOut) - dayNumber(checkIn));
+}
+
 /** Every night of a half-open stay [checkIn, checkOut), as 'YYYY-MM-DD'. */
 export function nightsOf(checkIn: string, checkOut: string): string[] {
+  const count = nightCount(checkIn, checkOut);
+  if (!(count <= MAX_EXPANDED_NIGHTS)) {
+    throw new RangeError(`refusing to expand ${count} nights (at most ${MAX_EXPANDED_NIGHTS})`);
+  }
   const out: string[] = [];
   const end = Date.parse(`${checkOut}T00:00:00Z`);
   for (let d = Date.parse(`${checkIn}T00:00:00Z`); d < end; d += 86_400_000) {

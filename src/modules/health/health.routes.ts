@@ -1,31 +1,69 @@
 import { sql } from 'kysely';
 import { Type } from 'typebox';
+import type { RedisGuard } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
 import type { RoostApp } from '../../platform/http.js';
 
 const Check = Type.Object({
-  status: Type.Enum(['ok', 'fail']),
+  status: Type.Enum(['ok', 'fail', 'down'], {
+    description:
+      '`ok`: answered; `fail`: a dependency the service cannot work without did not answer; ' +
+      '`down`: an optional dependency (e.g. Redis) did not answer and the service runs without it',
+  }),
   latencyMs: Type.Number(),
-  error: Type.Optional(Type.String()),
 });
 const Health = Type.Object({
-  status: Type.Enum(['ok', 'fail']),
+  status: Type.Enum(['ok', 'degraded', 'fail']),
   checks: Type.Optional(Type.Record(Type.String(), Check)),
 });
 
 /** Extra readiness checks (Redis, queues) register here as they are added. */
 export type ReadinessCheck = () => Promise<void>;
 
+export interface ReadinessCheckSpec {
+  check: ReadinessCheck;
+  /**
+   * Whether the instance can serve traffic without this dependency (default: it cannot). A failing
+   * required check makes readiness 503; a failing optional one reports it `down` with a 200 `degraded`.
+   */
+  required?: boolean;
+  /** Bound of the check (default 2 000 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Redis is optional for readiness. Without it the API still serves everything from the database: the
+ * cache is bypassed, rate limits are counted per process, emails wait in the outbox table. Redis is
+ * one server shared by every instance, so if its blip made readiness fail, the load balancer would pull
+ * every instance out at once and turn a degraded service into a full outage. So Redis down answers
+ * 200 `{"status":"degraded","checks":{"redis":{"status":"down"}}}`: monitoring sees it, traffic flows.
+ */
+export function redisReadiness(guard: RedisGuard): ReadinessCheckSpec {
+  return {
+    required: false,
+    timeoutMs: 1000,
+    check: async () => void (await guard.probe('ping', () => guard.redis.ping(), 500)),
+  };
+}
+
+/** A failing check is logged when it starts failing, then at most once a minute, and when it recovers. */
+const LOG_EVERY_MS = 60_000;
+
 export async function healthRoutes(
   app: RoostApp,
-  { ctx, checks = {} }: { ctx: ServiceContext; checks?: Record<string, ReadinessCheck> },
+  { ctx, checks = {} }: { ctx: ServiceContext; checks?: Record<string, ReadinessCheck | ReadinessCheckSpec> },
 ) {
-  const all: Record<string, ReadinessCheck> = {
-    database: async () => {
-      await sql`select 1`.execute(ctx.db);
+  const all: Record<string, ReadinessCheckSpec> = {
+    database: {
+      check: async () => {
+        await sql`select 1`.execute(ctx.db);
+      },
     },
-    ...checks,
+    ...Object.fromEntries(
+      Object.entries(checks).map(([name, c]) => [name, typeof c === 'function' ? { check: c } : c]),
+    ),
   };
+  const failingSince = new Map<string, { since: number; loggedAt: number }>();
 
   app.get(
     '/live',
@@ -38,30 +76,54 @@ export async function healthRoutes(
     {
       schema: {
         tags: ['health'],
-        summary: 'The service can serve traffic (database and other dependencies answer)',
+        summary:
+          'The service can serve traffic: 503 when the database does not answer; 200 `degraded` when only ' +
+          'an optional dependency (Redis) is down',
         response: { 200: Health, 503: Health },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
       const results = await Promise.all(
-        Object.entries(all).map(async ([name, check]) => {
+        Object.entries(all).map(async ([name, spec]) => {
+          const required = spec.required ?? true;
           const started = performance.now();
+          let failure: unknown;
           try {
-            await withTimeout(check(), 2000);
-            return [name, { status: 'ok' as const, latencyMs: round(performance.now() - started) }] as const;
+            await withTimeout(spec.check(), spec.timeoutMs ?? 2000);
           } catch (err) {
-            const error = err instanceof Error ? err.message : String(err);
-            return [
-              name,
-              { status: 'fail' as const, latencyMs: round(performance.now() - started), error },
-            ] as const;
+            failure = err ?? 'failed';
           }
+          const latencyMs = round(performance.now() - started);
+          // The reason goes to the log only: error text may carry hosts, ports, or worse.
+          const now = Date.now();
+          const seen = failingSince.get(name);
+          if (failure !== undefined) {
+            if (!seen || now - seen.loggedAt >= LOG_EVERY_MS) {
+              req.log.warn(
+                {
+                  check: name,
+                  required,
+                  failingForMs: seen ? now - seen.since : 0,
+                  err: failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure),
+                },
+                'readiness check failing',
+              );
+              failingSince.set(name, { since: seen?.since ?? now, loggedAt: now });
+            }
+          } else if (seen) {
+            failingSince.delete(name);
+            req.log.info({ check: name, failedForMs: now - seen.since }, 'readiness check passing again');
+          }
+          const status = failure === undefined ? 'ok' : required ? 'fail' : 'down';
+          return [name, { status, latencyMs }, required] as const;
         }),
       );
-      const ok = results.every(([, r]) => r.status === 'ok');
-      return reply
-        .code(ok ? 200 : 503)
-        .send({ status: ok ? 'ok' : 'fail', checks: Object.fromEntries(results) });
+      const failed = results.some(([, r]) => r.status === 'fail');
+      const degraded = results.some(([, r]) => r.status === 'down');
+      return reply.code(failed ? 503 : 200).send({
+        status: failed ? 'fail' : degraded ? 'degraded' : 'ok',
+        checks: Object.fromEntries(results.map(([name, r]) => [name, r])),
+      });
     },
   );
 }

@@ -18,13 +18,13 @@ import {
 import { reconcileProcessingPayments } from './payments.service.js';
 import { type SandboxProvider, sandboxEvent, signSandboxWebhook } from './sandbox.provider.js';
 
-const SECRET = 'roost-sandbox-webhook-secret';
+const SECRET = 'payments-test-sandbox-webhook-secret';
 let t: TestApp;
 let host: TestUser;
 let guest: TestUser;
 
 beforeAll(async () => {
-  t = await createTestApp({ env: { SERVICE_FEE_BPS: '1200', TAX_BPS: '700' } });
+  t = await createTestApp({ env: { SERVICE_FEE_BPS: '1200', TAX_BPS: '700', SANDBOX_WEBHOOK_SECRET: SECRET } });
   host = await createUser(t, 'host');
   guest = await createUser(t);
 });

@@ -1,19 +1,23 @@
 import { type Static, Type } from 'typebox';
+import { DateOnly } from '../../platform/schemas.js';
 
 export const PropertyTypeSchema = Type.Enum(['entire_place', 'private_room', 'shared_room']);
 export const PolicySchema = Type.Enum(['flexible', 'moderate', 'strict']);
 export const StatusSchema = Type.Enum(['draft', 'listed', 'unlisted']);
-const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
-const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, 24-hour' });
+const Time = Type.String({
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  maxLength: 5,
+  description: 'HH:MM, 24-hour',
+});
 const Money = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Minor units of `currency`' });
-const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' });
+const Currency = Type.String({ pattern: '^[A-Z]{3}$', maxLength: 3, description: 'ISO 4217 code' });
 
 export const AddressSchema = Type.Object(
   {
     street: Type.String({ minLength: 1, maxLength: 200 }),
     city: Type.String({ minLength: 1, maxLength: 100 }),
     region: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
-    countryCode: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+    countryCode: Type.String({ pattern: '^[A-Z]{2}$', maxLength: 2, description: 'ISO 3166-1 alpha-2' }),
     postalCode: Type.Optional(Type.Union([Type.String({ maxLength: 20 }), Type.Null()])),
   },
   { additionalProperties: false },
@@ -130,10 +134,11 @@ export type PropertyView = Static<typeof PropertySchema>;
 export const SearchQuery = Type.Object(
   {
     city: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
+    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', maxLength: 2 })),
     bbox: Type.Optional(
       Type.String({
         pattern: '^-?\\d+(\\.\\d+)?,-?\\d+(\\.\\d+)?,-?\\d+(\\.\\d+)?,-?\\d+(\\.\\d+)?$',
+        maxLength: 100,
         description: 'minLng,minLat,maxLng,maxLat',
       }),
     ),
@@ -143,8 +148,8 @@ export const SearchQuery = Type.Object(
     checkIn: Type.Optional(DateOnly),
     checkOut: Type.Optional(DateOnly),
     guests: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
-    minPrice: Type.Optional(Type.Integer({ minimum: 0 })),
-    maxPrice: Type.Optional(Type.Integer({ minimum: 0 })),
+    minPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
+    maxPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
     type: Type.Optional(PropertyTypeSchema),
     amenities: Type.Optional(
       Type.String({ maxLength: 1000, description: 'Comma-separated codes; all must be present' }),
@@ -205,7 +210,7 @@ export const CalendarDaySchema = Type.Object({
 export const CalendarUpdateBody = Type.Object(
   {
     from: DateOnly,
-    to: Type.String({ format: 'date', description: 'Last night of the range (inclusive)' }),
+    to: Type.String({ ...DateOnly, description: 'Last night of the range (inclusive)' }),
     blocked: Type.Optional(Type.Boolean()),
     price: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: 100_000_000 }), Type.Null()], {

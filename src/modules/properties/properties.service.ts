@@ -7,7 +7,7 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { nightsOf, stayTotals } from '../bookings/pricing.js';
+import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals } from '../bookings/pricing.js';
 import { type PhotoRow, photosOf } from './photos.repository.js';
 import * as repo from './properties.repository.js';
 import type {
@@ -301,7 +301,7 @@ const MAX_CALENDAR_DAYS = 366;
 /** Validates a half-open range [from, end) of nights. */
 function checkRange(from: string, end: string) {
   if (end <= from) throw invalidField('to', 'must be after from');
-  if (nightsOf(from, end).length > MAX_CALENDAR_DAYS) {
+  if (nightCount(from, end) > MAX_CALENDAR_DAYS) {
     throw invalidField('to', `a range may span at most ${MAX_CALENDAR_DAYS} days`);
   }
 }
@@ -421,8 +421,10 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
   }
   if (q.checkIn && q.checkOut) {
     if (q.checkOut <= q.checkIn) throw invalidField('checkOut', 'must be after checkIn');
-    const nights = nightsOf(q.checkIn, q.checkOut).length;
-    if (nights > 365) throw invalidField('checkOut', 'a stay may last at most 365 nights');
+    const nights = nightCount(q.checkIn, q.checkOut);
+    if (nights > MAX_STAY_NIGHTS) {
+      throw invalidField('checkOut', `a stay may last at most ${MAX_STAY_NIGHTS} nights`);
+    }
     filters.stay = { checkIn: q.checkIn, checkOut: q.checkOut, nights };
   }
   if (q.amenities) {

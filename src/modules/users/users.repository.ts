@@ -26,7 +26,10 @@ export async function updateUser(
   db: Kysely<DB>,
   id: string,
   patch: Partial<
-    Pick<UserRow, 'first_name' | 'last_name' | 'phone' | 'role' | 'password_hash' | 'email_verified_at'>
+    Pick<
+      UserRow,
+      'first_name' | 'last_name' | 'phone' | 'role' | 'password_hash' | 'email_verified_at' | 'suspended_at'
+    >
   >,
 ): Promise<UserRow | undefined> {
   const [row] = await updateReturning(db, 'users', (eb) => eb('id', '=', id), {

@@ -3,7 +3,7 @@ import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { problemResponses, type RoostApp } from '../../platform/http.js';
 import { pageOf } from '../../platform/pagination.js';
-import { changePassword } from '../auth/auth.service.js';
+import { changePassword, setSuspended } from '../auth/auth.service.js';
 import {
   ChangePasswordBody,
   ChangeRoleBody,
@@ -102,4 +102,25 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
     },
     async (req) => users.changeRole(ctx, requireActor(req), req.params.id, req.body.role),
   );
+
+  for (const [path, suspend] of [
+    ['suspend', true],
+    ['unsuspend', false],
+  ] as const) {
+    app.post(
+      `/:id/${path}`,
+      {
+        schema: {
+          tags: ['admin'],
+          security,
+          summary: suspend
+            ? 'Suspend a user (admin): signs them out everywhere and refuses sign-in'
+            : 'Reinstate a suspended user (admin)',
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+          response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => setSuspended(ctx, requireActor(req), req.params.id, suspend),
+    );
+  }
 }

@@ -11,6 +11,7 @@ export const UserSchema = Type.Object(
     phone: Type.Union([Type.String(), Type.Null()]),
     role: RoleSchema,
     emailVerified: Type.Boolean(),
+    suspended: Type.Boolean(),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { title: 'User' },
@@ -20,6 +21,7 @@ export type UserView = Static<typeof UserSchema>;
 export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 export const Phone = Type.String({
   pattern: '^\\+?[0-9 ()-]{6,32}$',
+  maxLength: 33,
   description: 'E.164 or national format',
 });
 

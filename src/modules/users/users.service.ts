@@ -15,6 +15,7 @@ export function toUserView(u: UserRow): UserView {
     phone: u.phone,
     role: u.role,
     emailVerified: u.email_verified_at !== null,
+    suspended: u.suspended_at !== null,
     createdAt: new Date(u.created_at).toISOString(),
   };
 }
@@ -47,6 +48,8 @@ export async function becomeHost(ctx: ServiceContext, actor: Actor): Promise<Use
   if (!user) throw notFound('User');
   if (user.role !== 'guest') throw conflict('already_host', `A ${user.role} can already list properties`);
   const updated = await updateUser(ctx.db, actor.userId, { role: 'host' });
+  // The caller's token works as a host on its next request: roles are read per request.
+  await ctx.sessions.forget(actor.userId);
   return toUserView(updated!);
 }
 
@@ -78,5 +81,6 @@ export async function changeRole(
   }
   const user = await updateUser(ctx.db, userId, { role });
   if (!user) throw notFound('User');
+  await ctx.sessions.forget(userId);
   return toUserView(user);
 }

@@ -1,8 +1,20 @@
 /** The job queue on Redis (BullMQ): one queue, job names from the registry. */
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { definitionOf, type JobQueue, type JobRegistry, type Schedule, validatePayload } from './registry.js';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import {
+  definitionOf,
+  errorMessage,
+  type JobObserver,
+  type JobQueue,
+  type JobRegistry,
+  reportJob,
+  type Schedule,
+  validatePayload,
+} from './registry.js';
 
 export const QUEUE_NAME = 'roost';
+
+/** Schedulers this service installs are named `schedule-<job>`. */
+const SCHEDULER_PREFIX = 'schedule-';
 
 export interface BullOptions {
   url: string;
@@ -12,7 +24,10 @@ export interface BullOptions {
 
 const connection = (url: string) => ({ url, maxRetriesPerRequest: null });
 
-export function createBullQueue(registry: JobRegistry, opts: BullOptions): JobQueue & { queue: Queue } {
+export function createBullQueue<N extends string>(
+  registry: JobRegistry<N>,
+  opts: BullOptions,
+): JobQueue<N> & { queue: Queue } {
   const queue = new Queue(QUEUE_NAME, { connection: connection(opts.url), prefix: opts.prefix ?? 'roost' });
   return {
     queue,
@@ -65,52 +80,122 @@ export interface WorkerOptions extends BullOptions {
   /** How long a job's lock lasts; a crashed worker's job is retried after it lapses. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Told of every attempt (completed, retried, failed). */
+  onJob?: JobObserver;
+  /** Problems outside any job (Redis connection errors). */
+  log?: (msg: string, err?: unknown) => void;
+  /** How long `close()` waits for active jobs before giving up on them (default 8 s). */
+  closeTimeoutMs?: number;
 }
 
-/** Consume the queue with the registry's handlers, and install the repeatable schedules. */
-export async function startBullWorker(registry: JobRegistry, schedules: Schedule[], opts: WorkerOptions) {
-  const worker = new Worker(
-    QUEUE_NAME,
-    async (job) => {
-      const def = definitionOf(registry, job.name);
+/**
+ * Consume the queue with the registry's handlers, and install the schedules.
+ *
+ * Schedules are BullMQ job schedulers with `every`: a new scheduler's first job is due at once, and
+ * upserting an existing one keeps its next slot (an overdue slot, after downtime, runs at once, a single
+ * time). Several workers starting together upsert the same scheduler ids, so nothing runs twice.
+ * Schedulers of ours (`schedule-*`) that name jobs no longer scheduled are removed.
+ */
+export async function startBullWorker<N extends string>(
+  registry: JobRegistry<N>,
+  schedules: readonly Schedule<NoInfer<N>>[],
+  opts: WorkerOptions,
+) {
+  const log = opts.log ?? (() => {});
+  const process = async (job: Job) => {
+    const started = performance.now();
+    const attempt = job.attemptsMade + 1;
+    const report = (outcome: 'completed' | 'retried' | 'failed', err?: unknown) =>
+      reportJob(
+        {
+          job: job.name,
+          id: String(job.id),
+          attempt,
+          outcome,
+          durationMs: Math.round(performance.now() - started),
+          ...(err === undefined ? {} : { error: errorMessage(err) }),
+        },
+        opts.onJob,
+      );
+    try {
+      let def: ReturnType<typeof definitionOf>;
       try {
+        def = definitionOf(registry, job.name);
         validatePayload(def, job.data);
       } catch (err) {
-        throw new UnrecoverableError((err as Error).message);
+        // An unknown job or a bad payload fails the same way every time: no retries.
+        throw new UnrecoverableError(errorMessage(err));
       }
-      await def.handler(job.data, { id: String(job.id), attempt: job.attemptsMade + 1 });
-    },
-    {
-      connection: connection(opts.url),
-      prefix: opts.prefix ?? 'roost',
-      concurrency: opts.concurrency ?? 5,
-      ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
-      ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
-    },
-  );
+      await def.handler(job.data, { id: String(job.id), attempt });
+    } catch (err) {
+      const last = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
+      report(last ? 'failed' : 'retried', err);
+      throw err;
+    }
+    report('completed');
+  };
+  const worker = new Worker(QUEUE_NAME, process, {
+    connection: connection(opts.url),
+    prefix: opts.prefix ?? 'roost',
+    concurrency: opts.concurrency ?? 5,
+    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+  });
+  // Without a listener an 'error' event (Redis unreachable for a moment) would crash the process.
+  worker.on('error', (err) => log('job worker error', err));
   const queue = new Queue(QUEUE_NAME, { connection: connection(opts.url), prefix: opts.prefix ?? 'roost' });
-  for (const s of schedules) {
-    const def = definitionOf(registry, s.job);
-    await queue.upsertJobScheduler(
-      `schedule-${s.job}`,
-      s.pattern ? { pattern: s.pattern } : { every: s.everyMs ?? 60_000 },
-      {
-        name: s.job,
-        data: s.data ?? {},
-        opts: {
-          attempts: def.attempts ?? 5,
-          backoff: { type: 'exponential', delay: def.backoffMs ?? 1000 },
-          removeOnComplete: true,
+  queue.on('error', (err) => log('job queue error', err));
+  try {
+    const wanted = new Set(schedules.map((s) => `${SCHEDULER_PREFIX}${s.job}`));
+    for (const s of await queue.getJobSchedulers(0, -1)) {
+      if (s.key.startsWith(SCHEDULER_PREFIX) && !wanted.has(s.key)) await queue.removeJobScheduler(s.key);
+    }
+    for (const s of schedules) {
+      const def = definitionOf(registry, s.job);
+      await queue.upsertJobScheduler(
+        `${SCHEDULER_PREFIX}${s.job}`,
+        s.pattern ? { pattern: s.pattern } : { every: s.everyMs ?? 60_000 },
+        {
+          name: s.job,
+          data: s.data ?? {},
+          opts: {
+            attempts: def.attempts ?? 5,
+            backoff: { type: 'exponential', delay: def.backoffMs ?? 1000 },
+            removeOnComplete: true,
+            removeOnFail: { age: 7 * 86_400 },
+          },
         },
-      },
-    );
+      );
+    }
+    await worker.waitUntilReady();
+  } catch (err) {
+    await worker.close(true).catch(() => {});
+    await queue.close().catch(() => {});
+    throw err;
   }
-  await worker.waitUntilReady();
+  let closing: Promise<void> | undefined;
   return {
     worker,
-    async close(force = false) {
-      await worker.close(force);
-      await queue.close();
+    /**
+     * Stop taking jobs and wait for the active ones (at most `closeTimeoutMs`; a job still running then
+     * keeps its lock until it lapses, and another worker runs it again). `force` abandons them at once.
+     */
+    close(force = false) {
+      closing ??= (async () => {
+        const timeoutMs = opts.closeTimeoutMs ?? 8_000;
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        });
+        const result = await Promise.race([worker.close(force).then(() => 'closed' as const), gaveUp]);
+        clearTimeout(timer);
+        if (result === 'timeout') {
+          log(`job worker: active jobs still running after ${timeoutMs} ms; leaving them to their locks`);
+          await worker.disconnect().catch(() => {});
+        }
+        await queue.close();
+      })();
+      return closing;
     },
   };
 }

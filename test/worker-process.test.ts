@@ -1,0 +1,171 @@
+/**
+ * The assembled background side, as deployed: the real worker entry (src/worker.ts, what
+ * `npm run worker` runs) as child processes on the shared Redis (a DB index and key prefix of this
+ * test's own) and a PostgreSQL database of this test's own, beside the real API process.
+ *
+ * - Every scheduled job runs once when the workers start (BullMQ job schedulers with `every` put their
+ *   first job due at once), and two workers starting together do not run any of them twice.
+ * - A user registered through the API gets the verification email: the API writes it to the outbox,
+ *   the worker's relay hands it to `send-email`, the file transport writes it into MAIL_DIR.
+ * - Each job attempt is one JSON log line; SIGTERM stops a worker with exit code 0.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SCHEDULES } from '../src/jobs.js';
+import { freePort, killLeftovers, type LogLine, startRoost, waitUntilServing } from './support/processes.js';
+import { dropPrefix, redisUrl, uniquePrefix, waitFor } from './support/redis.js';
+import { TEST_JWT_SECRET } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase, testDbKind } from './support/test-db.js';
+
+/** A Redis DB index of this file's own on the shared server (keys are prefixed too, and removed). */
+const REDIS_DB = 12;
+const queueRedisUrl = () => {
+  const url = new URL(redisUrl());
+  url.pathname = `/${REDIS_DB}`;
+  return url.toString();
+};
+
+let database: TestDatabase;
+let redis: Redis;
+const prefix = uniquePrefix('worker-process');
+const dir = mkdtempSync(join(tmpdir(), 'roost-worker-'));
+const mailDir = join(dir, 'mail');
+
+beforeAll(async () => {
+  // Always PostgreSQL: the processes need a server database (PGlite lives inside one process).
+  database = await createTestDatabase(
+    testDbKind() === 'postgres' ? inject('templateDatabase') : undefined,
+    'postgres',
+  );
+  redis = new Redis(queueRedisUrl(), { maxRetriesPerRequest: 3 });
+});
+
+afterAll(async () => {
+  killLeftovers();
+  await dropPrefix(redis, prefix).catch(() => {});
+  // The API's shared rate-limit counters (not under the queue prefix) in this file's DB index.
+  await dropPrefix(redis, 'roost:rl:').catch(() => {});
+  redis?.disconnect();
+  await database?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const isJob = (l: LogLine, outcome?: string) =>
+  typeof l['job'] === 'string' && (!outcome || l['outcome'] === outcome) && l.msg === `job ${l['outcome']}`;
+
+describe('npm run worker, against real Redis and PostgreSQL', () => {
+  it('runs every scheduled job once at start (not twice with two workers), delivers the verification email of a user registered through the API, and exits 0 on SIGTERM', async () => {
+    const env = {
+      DATABASE_URL: database.url!,
+      REDIS_URL: queueRedisUrl(),
+      QUEUE_PREFIX: prefix,
+      MAIL_DIR: mailDir,
+      UPLOADS_DIR: join(dir, 'uploads'),
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'info',
+    };
+    const port = await freePort();
+    const started = performance.now();
+    // Two workers start together (a deployment with replicas), beside the API.
+    const workers = [
+      startRoost('src/worker.ts', env, 'worker A'),
+      startRoost('src/worker.ts', env, 'worker B'),
+    ];
+    const api = startRoost('src/server.ts', { ...env, PORT: String(port) }, 'api');
+    const base = `http://127.0.0.1:${port}`;
+
+    await Promise.all(
+      workers.map((w) =>
+        w.waitForLine((l) => l.msg === 'roost worker is consuming jobs', 60_000, 'start-up'),
+      ),
+    );
+    const scheduled = SCHEDULES.map((s) => s.job);
+    const ran = () => workers.flatMap((w) => w.lines.filter((l) => isJob(l)));
+    await waitFor(
+      async () =>
+        scheduled.every((job) => ran().some((l) => l['job'] === job && l['outcome'] === 'completed')),
+      30_000,
+      'every scheduled job to run',
+    );
+    const firstRuns = performance.now();
+
+    // The user registers through the real API; the workers deliver the verification email.
+    await waitUntilServing(api, `${base}/health/ready`);
+    const email = `worker.${Date.now()}@example.com`;
+    const reg = await fetch(`${base}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'correct-horse-42', firstName: 'Wendy', lastName: 'Worker' }),
+    });
+    expect(reg.status).toBe(201);
+    const registered = performance.now();
+    const row = await database.db
+      .selectFrom('email_outbox')
+      .select(['id', 'template'])
+      .where('recipient', '=', email)
+      .executeTakeFirstOrThrow();
+    expect(row.template).toBe('verify_email');
+    const file = join(mailDir, `${row.id}.json`);
+    await waitFor(
+      async () => {
+        try {
+          return readdirSync(mailDir).includes(`${row.id}.json`);
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      'the verification email file',
+    );
+    const mailed = performance.now();
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { to: string; subject: string; text: string };
+    expect(written.to).toBe(email);
+    expect(written.subject).toBe('Confirm your email');
+    expect(written.text).toMatch(/https?:\/\/\S*token=\S+/);
+    await waitFor(
+      async () =>
+        (
+          await database.db
+            .selectFrom('email_outbox')
+            .select('status')
+            .where('id', '=', row.id)
+            .executeTakeFirst()
+        )?.status === 'sent',
+      10_000,
+      'the outbox row marked sent',
+    );
+    const sends = ran().filter((l) => l['job'] === 'send-email' && l['id'] === `email-${row.id}`);
+    expect(sends).toEqual([expect.objectContaining({ outcome: 'completed', attempt: 1 })]);
+
+    // Each scheduled job ran exactly once across both workers; the relay (every 5 s) at most once a slot.
+    const elapsedMs = performance.now() - started;
+    for (const job of scheduled) {
+      const runs = ran().filter((l) => l['job'] === job);
+      if (job === 'relay-outbox') expect(runs.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 5_000) + 1);
+      else expect(runs, job).toHaveLength(1);
+      // Each attempt is one line: name, id, attempt, outcome, duration.
+      for (const r of runs) {
+        expect(r).toMatchObject({ level: 'info', job, outcome: 'completed', attempt: 1 });
+        expect(String(r['id'])).toMatch(new RegExp(`^repeat:schedule-${job}:\\d+$`));
+        expect(typeof r['durationMs']).toBe('number');
+      }
+    }
+    expect(ran().filter((l) => l['outcome'] !== 'completed')).toEqual([]);
+
+    // SIGTERM: both workers and the API exit 0, promptly.
+    const exits = await Promise.all([...workers, api].map((p) => p.stop('SIGTERM')));
+    for (const [i, p] of [...workers, api].entries()) {
+      expect(exits[i], `${p.name}:\n${p.text()}`).toMatchObject({ code: 0 });
+      expect(exits[i]!.ms).toBeLessThan(5_000);
+    }
+    for (const w of workers) expect(w.lines.some((l) => l.msg === 'worker stopped')).toBe(true);
+    console.info(
+      `workers up and every scheduled job run ${Math.round(firstRuns - started)} ms after spawning; ` +
+        `email file ${Math.round(mailed - registered)} ms after registering; ` +
+        `SIGTERM → exit 0 in ${exits.map((e, i) => `${[...workers, api][i]!.name} ${e.ms} ms`).join(', ')}`,
+    );
+  }, 150_000);
+});
