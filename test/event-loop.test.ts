@@ -63,7 +63,10 @@ beforeAll(async () => {
   const deadline = Date.now() + 45_000;
   for (;;) {
     if (server.exitCode !== null) throw new Error(`server exited: ${stderr}`);
-    const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`server not ready: ${stderr}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -83,10 +86,15 @@ afterAll(async () => {
 async function listingId(): Promise<string> {
   const email = `loop.${Date.now()}@example.com`;
   const password = 'event-loop-pass-1';
-  const reg = await fetch(`${base}/api/v1/auth/register`, json('POST', { email, password, firstName: 'L', lastName: 'H' }));
+  const reg = await fetch(
+    `${base}/api/v1/auth/register`,
+    json('POST', { email, password, firstName: 'L', lastName: 'H' }),
+  );
   const { id } = (await reg.json()) as { id: string };
   await db.db.updateTable('users').set({ role: 'host' }).where('id', '=', id).execute();
-  const login = (await (await fetch(`${base}/api/v1/auth/login`, json('POST', { email, password }))).json()) as {
+  const login = (await (
+    await fetch(`${base}/api/v1/auth/login`, json('POST', { email, password }))
+  ).json()) as {
     accessToken: string;
   };
   const auth = { authorization: `Bearer ${login.accessToken}` };
@@ -113,7 +121,10 @@ async function listingId(): Promise<string> {
   );
   if (created.status !== 201) throw new Error(`create listing: ${created.status} ${await created.text()}`);
   const listing = (await created.json()) as { id: string };
-  const published = await fetch(`${base}/api/v1/properties/${listing.id}/publish`, { method: 'POST', headers: auth });
+  const published = await fetch(`${base}/api/v1/properties/${listing.id}/publish`, {
+    method: 'POST',
+    headers: auth,
+  });
   if (published.status !== 200) throw new Error(`publish: ${published.status} ${await published.text()}`);
   return listing.id;
 }
@@ -130,13 +141,29 @@ describe('the event loop under hostile anonymous requests', () => {
       [`/api/v1/properties/${id}/calendar?from=2000-01-01&to=2999-12-31`],
       ['/api/v1/properties?city=Looptown&checkIn=2031-01-01&checkOut=2999-12-31&guests=2'],
       ['/api/v1/properties?checkIn=2031-01-01&checkOut=2031-12-31&sort=price_asc&limit=100'],
-      ['/api/v1/bookings/quote', json('POST', { propertyId: id, checkIn: '2031-01-01', checkOut: '2999-12-31', guests: 1 })],
+      [
+        '/api/v1/bookings/quote',
+        json('POST', { propertyId: id, checkIn: '2031-01-01', checkOut: '2999-12-31', guests: 1 }),
+      ],
       ['/graphql', json('POST', { query: aliases(300, 100) })],
       ['/graphql', json('POST', { query: aliases(1000, 100) })],
       ['/graphql', json('POST', { query: aliases(40, 5) })],
-      [`/graphql`, json('POST', { query: `{ property(id: "${id}") { calendar(from: "2031-01-01", to: "2031-12-31") { date price } } }` })],
+      [
+        `/graphql`,
+        json('POST', {
+          query: `{ property(id: "${id}") { calendar(from: "2031-01-01", to: "2031-12-31") { date price } } }`,
+        }),
+      ],
       ['/api/v1/auth/register', json('POST', deep)],
-      ['/api/v1/auth/register', json('POST', { email: 'x@example.com', password: 'y', firstName: 'a'.repeat(900_000), lastName: 'b' })],
+      [
+        '/api/v1/auth/register',
+        json('POST', {
+          email: 'x@example.com',
+          password: 'y',
+          firstName: 'a'.repeat(900_000),
+          lastName: 'b',
+        }),
+      ],
     ];
 
     if (process.env['EVENT_LOOP_PROFILE']) {
@@ -144,7 +171,9 @@ describe('the event loop under hostile anonymous requests', () => {
         const started = performance.now();
         const res = await fetch(`${base}${path}`, init);
         await res.arrayBuffer();
-        console.log(`${(performance.now() - started).toFixed(1)} ms ${res.status} ${path} ${String(init?.body ?? '').slice(0, 60)}`);
+        console.log(
+          `${(performance.now() - started).toFixed(1)} ms ${res.status} ${path} ${String(init?.body ?? '').slice(0, 60)}`,
+        );
       }
     }
     const statuses: number[] = [];

@@ -48,7 +48,12 @@ interface Walk {
 }
 
 /** Cost of a selection set under `parentTypeName`, counted only until it passes `budget`. */
-function selectionCost(walk: Walk, selectionSet: SelectionSetNode, parentTypeName: string, budget: number): number {
+function selectionCost(
+  walk: Walk,
+  selectionSet: SelectionSetNode,
+  parentTypeName: string,
+  budget: number,
+): number {
   const parent = walk.schema.getType(parentTypeName);
   if (!parent || !isObjectType(parent)) return 0;
   let cost = 0;
@@ -85,7 +90,8 @@ function selectionCost(walk: Walk, selectionSet: SelectionSetNode, parentTypeNam
 /** The costliest operation of a document, counted until it passes `budget`. */
 export function documentCost(schema: GraphQLSchema, document: DocumentNode, budget: number): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   let worst = 0;
   for (const d of document.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
@@ -96,7 +102,10 @@ export function documentCost(schema: GraphQLSchema, document: DocumentNode, budg
           ? schema.getSubscriptionType()
           : schema.getQueryType();
     if (!root) continue;
-    worst = Math.max(worst, selectionCost({ schema, fragments, open: new Set() }, d.selectionSet, root.name, budget));
+    worst = Math.max(
+      worst,
+      selectionCost({ schema, fragments, open: new Set() }, d.selectionSet, root.name, budget),
+    );
   }
   return worst;
 }

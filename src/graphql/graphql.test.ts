@@ -87,7 +87,9 @@ describe('GraphQL', () => {
       codeOf(await gql('query($id: UUID!) { booking(id: $id) { id } }', { id: bookingId }, stranger)),
     ).toBe('not_found');
     expect(
-      codeOf(await gql('mutation($id: UUID!) { cancelBooking(id: $id) { id } }', { id: bookingId }, stranger)),
+      codeOf(
+        await gql('mutation($id: UUID!) { cancelBooking(id: $id) { id } }', { id: bookingId }, stranger),
+      ),
     ).toBe('not_found');
     expect(codeOf(await gql('{ me { id } }'))).toBe('unauthorized');
 

@@ -56,7 +56,10 @@ describe('GraphQL argument hygiene', () => {
     expectBadInput(await gql(t, q, { from: '2030-02-30', to: '2030-03-02' }));
     expectBadInput(await gql(t, q, { from: '0000-01-01', to: '0000-01-03' }));
     expectBadInput(
-      await gql(t, `{ property(id: "${listing.id}") { calendar(from: "2030-01-01", to: "2030-13-01") { date } } }`),
+      await gql(
+        t,
+        `{ property(id: "${listing.id}") { calendar(from: "2030-01-01", to: "2030-13-01") { date } } }`,
+      ),
     );
     // A valid but far-away range is answered at once with the REST rule (at most 366 days).
     const started = performance.now();
@@ -69,7 +72,9 @@ describe('GraphQL argument hygiene', () => {
     const search = 'query($f: PropertySearch) { properties(filter: $f) { edges { node { id } } } }';
     expectBadInput(await gql(t, search, { f: { city: 'Lis\u0000bon' } }));
     expectBadInput(await gql(t, search, { f: { city: 'Lis\uD800bon' } }));
-    expectBadInput(await gql(t, '{ properties(filter: { city: "Lis\\u0000bon" }) { edges { node { id } } } }'));
+    expectBadInput(
+      await gql(t, '{ properties(filter: { city: "Lis\\u0000bon" }) { edges { node { id } } } }'),
+    );
     expectBadInput(await gql(t, '{ properties(filter: { lat: 1e309, lng: 0 }) { edges { node { id } } } }'));
     const reg = await gql(
       t,
@@ -102,7 +107,10 @@ describe('GraphQL cost and size limits', () => {
       expect(performance.now() - started).toBeLessThan(2000);
     }
     // Ten aliases of a small page are an ordinary query.
-    const few = await gql(t, `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: properties(first: 5) { edges { node { id } } }`).join(' ')} }`);
+    const few = await gql(
+      t,
+      `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: properties(first: 5) { edges { node { id } } }`).join(' ')} }`,
+    );
     expect(few.errors, few.raw).toBeUndefined();
   });
 

@@ -137,7 +137,10 @@ export async function graphqlPlugin(
     const found = findUnsafeValue(variables ?? {}, []);
     if (found) {
       throw new GraphQLError(`Variable ${found.field} ${found.message}`, {
-        extensions: { ...badUserInput, errors: [{ field: found.field, message: found.message, in: 'variables' }] },
+        extensions: {
+          ...badUserInput,
+          errors: [{ field: found.field, message: found.message, in: 'variables' }],
+        },
       });
     }
   });

@@ -27,7 +27,8 @@ function stringScalar(name: string, description: string, schema: TSchema, messag
     serialize: (value) => String(value),
     parseValue: parse,
     parseLiteral: (ast) => {
-      if (ast.kind !== Kind.STRING) throw new GraphQLError(`${name} must be a string`, { extensions: badUserInput });
+      if (ast.kind !== Kind.STRING)
+        throw new GraphQLError(`${name} must be a string`, { extensions: badUserInput });
       return parse(ast.value);
     },
   });

@@ -45,7 +45,9 @@ function unbounded(schema: Schema, resolve: (ref: string) => Schema, path: strin
     if (typeof schema['maxLength'] !== 'number' && !['uuid', 'date', 'date-time'].includes(String(format)))
       out.push(`${path}: string without maxLength`);
   } else if (type === 'integer' || type === 'number') {
-    const hasMin = typeof schema['minimum'] === 'number' || typeof schema['exclusiveMinimum'] === 'number' ||
+    const hasMin =
+      typeof schema['minimum'] === 'number' ||
+      typeof schema['exclusiveMinimum'] === 'number' ||
       (schema['exclusiveMinimum'] === true && typeof schema['minimum'] === 'number');
     if (!hasMin) out.push(`${path}: number without a minimum`);
     if (typeof schema['maximum'] !== 'number' && typeof schema['exclusiveMaximum'] !== 'number')
@@ -77,9 +79,12 @@ describe('schemas', () => {
         for (const p of (op['parameters'] ?? []) as Schema[]) {
           unbounded(p['schema'] as Schema, resolve, `${where} ${p['in']}.${p['name']}`, problems);
         }
-        const body = (op['requestBody'] as Schema | undefined)?.['content'] as Record<string, Schema> | undefined;
+        const body = (op['requestBody'] as Schema | undefined)?.['content'] as
+          | Record<string, Schema>
+          | undefined;
         for (const [type, media] of Object.entries(body ?? {})) {
-          if (media['schema']) unbounded(media['schema'] as Schema, resolve, `${where} body(${type})`, problems);
+          if (media['schema'])
+            unbounded(media['schema'] as Schema, resolve, `${where} body(${type})`, problems);
         }
       }
     }
@@ -99,10 +104,20 @@ describe('hostile input', () => {
       const reg = await t.app.inject({
         method: 'POST',
         url: '/api/v1/auth/register',
-        payload: { email: `n${Date.now()}@example.com`, password: 'long-enough-pass-1', firstName: value, lastName: 'X' },
+        payload: {
+          email: `n${Date.now()}@example.com`,
+          password: 'long-enough-pass-1',
+          firstName: value,
+          lastName: 'X',
+        },
       });
       expect(expectProblem(reg, 400, 'validation_error').errors?.[0]?.field).toBe('firstName');
-      const profile = await t.app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: guest.auth, payload: { lastName: value } });
+      const profile = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/users/me',
+        headers: guest.auth,
+        payload: { lastName: value },
+      });
       expect(expectProblem(profile, 400, 'validation_error').errors?.[0]?.field).toBe('lastName');
       const title = await t.app.inject({
         method: 'PATCH',
@@ -111,7 +126,8 @@ describe('hostile input', () => {
         payload: { title: `Nice ${value}`, amenities: [value] },
       });
       expectProblem(title, 400, 'validation_error');
-      if (value.includes('\u0000')) expectProblem(await get('/api/v1/users?email=a%00b', admin), 400, 'validation_error');
+      if (value.includes('\u0000'))
+        expectProblem(await get('/api/v1/users?email=a%00b', admin), 400, 'validation_error');
     }
     // The listing was not changed by the refused updates.
     const after = (await get(`/api/v1/properties/${listing.id}`)).json();
@@ -139,9 +155,18 @@ describe('hostile input', () => {
 
   it('impossible, ancient and far-future dates are 400 and are answered at once', async () => {
     const cases: [string, unknown][] = [
-      ['/api/v1/bookings/quote', { propertyId: listing.id, checkIn: '2030-02-30', checkOut: '2030-03-02', guests: 1 }],
-      ['/api/v1/bookings/quote', { propertyId: listing.id, checkIn: '0000-01-01', checkOut: '0000-01-03', guests: 1 }],
-      ['/api/v1/bookings/quote', { propertyId: listing.id, checkIn: '2030-01-01', checkOut: '9999-12-31', guests: 1 }],
+      [
+        '/api/v1/bookings/quote',
+        { propertyId: listing.id, checkIn: '2030-02-30', checkOut: '2030-03-02', guests: 1 },
+      ],
+      [
+        '/api/v1/bookings/quote',
+        { propertyId: listing.id, checkIn: '0000-01-01', checkOut: '0000-01-03', guests: 1 },
+      ],
+      [
+        '/api/v1/bookings/quote',
+        { propertyId: listing.id, checkIn: '2030-01-01', checkOut: '9999-12-31', guests: 1 },
+      ],
     ];
     for (const [url, payload] of cases) {
       const started = performance.now();
@@ -176,7 +201,10 @@ describe('hostile input', () => {
 
 describe('findUnsafeValue', () => {
   it('finds the path of the first unsafe value, iteratively, and refuses absurd nesting', () => {
-    expect(findUnsafeValue({ a: [1, { b: 'x\u0000' }] })).toEqual({ field: 'a.1.b', message: 'must not contain NUL characters' });
+    expect(findUnsafeValue({ a: [1, { b: 'x\u0000' }] })).toEqual({
+      field: 'a.1.b',
+      message: 'must not contain NUL characters',
+    });
     expect(findUnsafeValue({ n: Number.POSITIVE_INFINITY })?.field).toBe('n');
     expect(findUnsafeValue({ ['k\uDC00']: 1 })?.message).toMatch(/name/);
     expect(findUnsafeValue({ ok: ['fine', 1, null, true, { deep: '😀' }] })).toBeNull();

@@ -38,13 +38,19 @@ export function findUnsafeValue(root: unknown, prefix: string[] = []): UnsafeVal
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return { field: field(), message: 'must be a finite number' };
     } else if (value !== null && typeof value === 'object') {
-      if (path.length - prefix.length >= MAX_DEPTH) return { field: field(), message: 'is nested too deeply' };
+      if (path.length - prefix.length >= MAX_DEPTH)
+        return { field: field(), message: 'is nested too deeply' };
       if (Array.isArray(value)) {
-        for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, String(i)] });
+        for (let i = value.length - 1; i >= 0; i--)
+          stack.push({ value: value[i], path: [...path, String(i)] });
       } else if (!Buffer.isBuffer(value)) {
         for (const [k, v] of Object.entries(value)) {
           const keyProblem = unsafeString(k);
-          if (keyProblem) return { field: [...path, k.replace(/[^\x20-\x7e]/g, '?')].join('.'), message: `name ${keyProblem}` };
+          if (keyProblem)
+            return {
+              field: [...path, k.replace(/[^\x20-\x7e]/g, '?')].join('.'),
+              message: `name ${keyProblem}`,
+            };
           stack.push({ value: v, path: [...path, k] });
         }
       }

@@ -11,4 +11,3 @@ export const DateOnly = Type.String({
   maxLength: 10,
   description: 'YYYY-MM-DD (years 2000–2999)',
 });
-

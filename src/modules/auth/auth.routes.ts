@@ -2,6 +2,7 @@ import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { clientInfo, problemResponses, type RoostApp } from '../../platform/http.js';
 import { UserSchema } from '../users/users.schemas.js';
+import type { AuthLimits } from './auth.limits.js';
 import {
   Accepted,
   EmailBody,
@@ -12,7 +13,6 @@ import {
   SessionSchema,
   TokenBody,
 } from './auth.schemas.js';
-import type { AuthLimits } from './auth.limits.js';
 import * as auth from './auth.service.js';
 
 export async function authRoutes(

@@ -5,8 +5,8 @@
  */
 
 import { isUniqueViolation } from '../../db/dialect.js';
-import { inTransaction } from '../../db/transaction.js';
 import type { UserTokenPurpose } from '../../db/schema/index.js';
+import { inTransaction } from '../../db/transaction.js';
 import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId, randomToken, sha256Hex } from '../../platform/crypto.js';
@@ -317,7 +317,8 @@ export async function setSuspended(
   suspend: boolean,
 ): Promise<UserView> {
   assertRole(actor, 'admin');
-  if (userId === actor.userId) throw conflict('cannot_suspend_self', 'An admin cannot suspend their own account');
+  if (userId === actor.userId)
+    throw conflict('cannot_suspend_self', 'An admin cannot suspend their own account');
   const user = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const updated = await updateUser(trx, userId, { suspended_at: suspend ? now : null });

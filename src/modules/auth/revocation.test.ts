@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisCache } from '../../platform/cache.js';
 import {
   createTestApp,
   createUser,
@@ -15,6 +14,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/support/test-app.js';
+import { RedisCache } from '../../platform/cache.js';
 
 const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/11';
 
@@ -139,7 +139,11 @@ for (const cacheKind of ['redis', 'memory'] as const) {
       const root = await createUser(t, 'admin');
       const admin = await createUser(t, 'admin');
       for (const app of apps()) {
-        const list = await app.app.inject({ method: 'GET', url: '/api/v1/users?limit=1', headers: admin.auth });
+        const list = await app.app.inject({
+          method: 'GET',
+          url: '/api/v1/users?limit=1',
+          headers: admin.auth,
+        });
         expect(list.statusCode).toBe(200);
       }
       const demote = await t.app.inject({
@@ -166,7 +170,11 @@ for (const cacheKind of ['redis', 'memory'] as const) {
       });
       expect(became.statusCode).toBe(200);
       for (const app of apps()) {
-        const mine = await app.app.inject({ method: 'GET', url: '/api/v1/properties/mine', headers: guest.auth });
+        const mine = await app.app.inject({
+          method: 'GET',
+          url: '/api/v1/properties/mine',
+          headers: guest.auth,
+        });
         expect(mine.statusCode).toBe(200);
       }
     });
@@ -183,10 +191,22 @@ for (const cacheKind of ['redis', 'memory'] as const) {
       expect(suspended.statusCode).toBe(200);
       expect(suspended.json().suspended).toBe(true);
       for (const app of apps()) expectProblem(await me(app, u), 401, 'account_suspended');
-      expectProblem(await post('/api/v1/auth/refresh', null, { refreshToken: u.refreshToken }), 401, 'session_revoked');
-      expectProblem(await post('/api/v1/auth/login', null, { email: u.email, password: u.password }), 403, 'account_suspended');
+      expectProblem(
+        await post('/api/v1/auth/refresh', null, { refreshToken: u.refreshToken }),
+        401,
+        'session_revoked',
+      );
+      expectProblem(
+        await post('/api/v1/auth/login', null, { email: u.email, password: u.password }),
+        403,
+        'account_suspended',
+      );
       // A wrong password is answered as for anyone, without telling the account is suspended.
-      expectProblem(await post('/api/v1/auth/login', null, { email: u.email, password: 'wrong-pass-99' }), 401, 'invalid_credentials');
+      expectProblem(
+        await post('/api/v1/auth/login', null, { email: u.email, password: 'wrong-pass-99' }),
+        401,
+        'invalid_credentials',
+      );
 
       expect((await post(`/api/v1/users/${u.id}/unsuspend`, root)).json().suspended).toBe(false);
       // Reinstating does not revive the old sessions; a new sign-in works.
@@ -216,7 +236,10 @@ describe('session check cost', () => {
       const claims = await t.ctx.tokens.verify(u.accessToken);
       await t.ctx.sessions.resolve(claims);
       const cache = new RedisCache(redis);
-      expect(await cache.get(`session:${u.id}:${claims.sessionId}`)).toMatchObject({ role: 'guest', active: true });
+      expect(await cache.get(`session:${u.id}:${claims.sessionId}`)).toMatchObject({
+        role: 'guest',
+        active: true,
+      });
     } finally {
       await t.close();
       redis.disconnect();

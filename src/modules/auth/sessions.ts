@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
-import type { Actor, AccessClaims, SessionGate } from '../../platform/auth.js';
+import type { AccessClaims, Actor, SessionGate } from '../../platform/auth.js';
 import type { Cache } from '../../platform/cache.js';
 import { unauthorized } from '../../platform/errors.js';
 import * as repo from './auth.repository.js';

@@ -3,6 +3,7 @@ import { DateOnly } from '../../platform/schemas.js';
 import { BOOKING_STATUSES } from './state.js';
 
 export { DateOnly };
+
 const Money = Type.Integer({ minimum: 0, description: 'Minor units of `currency`' });
 const Night = Type.Object({ date: DateOnly, price: Money });
 

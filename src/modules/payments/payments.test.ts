@@ -24,7 +24,9 @@ let host: TestUser;
 let guest: TestUser;
 
 beforeAll(async () => {
-  t = await createTestApp({ env: { SERVICE_FEE_BPS: '1200', TAX_BPS: '700', SANDBOX_WEBHOOK_SECRET: SECRET } });
+  t = await createTestApp({
+    env: { SERVICE_FEE_BPS: '1200', TAX_BPS: '700', SANDBOX_WEBHOOK_SECRET: SECRET },
+  });
   host = await createUser(t, 'host');
   guest = await createUser(t);
 });

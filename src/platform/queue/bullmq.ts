@@ -1,5 +1,7 @@
 /** The job queue on Redis (BullMQ): one queue, job names from the registry. */
+
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   definitionOf,
   errorMessage,
@@ -80,6 +82,8 @@ export interface WorkerOptions extends BullOptions {
   /** How long a job's lock lasts; a crashed worker's job is retried after it lapses. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How often the schedules are installed again, besides after every reconnect (default 60 s). */
+  scheduleRefreshMs?: number;
   /** Told of every attempt (completed, retried, failed). */
   onJob?: JobObserver;
   /** Problems outside any job (Redis connection errors). */
@@ -102,7 +106,7 @@ export async function startBullWorker<N extends string>(
   opts: WorkerOptions,
 ) {
   const log = opts.log ?? (() => {});
-  const process = async (job: Job) => {
+  const processJob = async (job: Job) => {
     const started = performance.now();
     const attempt = job.attemptsMade + 1;
     const report = (outcome: 'completed' | 'retried' | 'failed', err?: unknown) =>
@@ -134,7 +138,7 @@ export async function startBullWorker<N extends string>(
     }
     report('completed');
   };
-  const worker = new Worker(QUEUE_NAME, process, {
+  const worker = new Worker(QUEUE_NAME, processJob, {
     connection: connection(opts.url),
     prefix: opts.prefix ?? 'roost',
     concurrency: opts.concurrency ?? 5,
@@ -145,11 +149,7 @@ export async function startBullWorker<N extends string>(
   worker.on('error', (err) => log('job worker error', err));
   const queue = new Queue(QUEUE_NAME, { connection: connection(opts.url), prefix: opts.prefix ?? 'roost' });
   queue.on('error', (err) => log('job queue error', err));
-  try {
-    const wanted = new Set(schedules.map((s) => `${SCHEDULER_PREFIX}${s.job}`));
-    for (const s of await queue.getJobSchedulers(0, -1)) {
-      if (s.key.startsWith(SCHEDULER_PREFIX) && !wanted.has(s.key)) await queue.removeJobScheduler(s.key);
-    }
+  const installSchedules = async () => {
     for (const s of schedules) {
       const def = definitionOf(registry, s.job);
       await queue.upsertJobScheduler(
@@ -167,8 +167,37 @@ export async function startBullWorker<N extends string>(
         },
       );
     }
+  };
+  let reinstall: NodeJS.Timeout | undefined;
+  let watcher: Redis | undefined;
+  try {
+    const wanted = new Set(schedules.map((s) => `${SCHEDULER_PREFIX}${s.job}`));
+    for (const s of await queue.getJobSchedulers(0, -1)) {
+      if (s.key.startsWith(SCHEDULER_PREFIX) && !wanted.has(s.key)) await queue.removeJobScheduler(s.key);
+    }
+    await installSchedules();
+    // Redis can come back without its data (a restart without persistence, a failover to an empty
+    // replica), and the schedulers with it. Upserting is idempotent (no extra runs), so install them
+    // again on every reconnect, and every minute as a backstop.
+    const again = () =>
+      void installSchedules().catch((err) => log('re-installing job schedules failed', err));
+    // A small connection of its own tells when Redis is back (BullMQ's are internal to it).
+    watcher = new Redis(opts.url, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (n) => Math.min(n * 250, 2000),
+    });
+    watcher.on('error', () => {}); // the worker's own connections report errors
+    let connectedBefore = false;
+    watcher.on('ready', () => {
+      if (connectedBefore) again();
+      connectedBefore = true;
+    });
+    reinstall = setInterval(again, opts.scheduleRefreshMs ?? 60_000);
+    reinstall.unref();
     await worker.waitUntilReady();
   } catch (err) {
+    clearInterval(reinstall);
+    watcher?.disconnect();
     await worker.close(true).catch(() => {});
     await queue.close().catch(() => {});
     throw err;
@@ -181,6 +210,8 @@ export async function startBullWorker<N extends string>(
      * keeps its lock until it lapses, and another worker runs it again). `force` abandons them at once.
      */
     close(force = false) {
+      clearInterval(reinstall);
+      watcher?.disconnect();
       closing ??= (async () => {
         const timeoutMs = opts.closeTimeoutMs ?? 8_000;
         let timer: NodeJS.Timeout | undefined;
