@@ -26,7 +26,7 @@ import { authPlugin } from './platform/auth.js';
 import { FailSoftCache, MemoryCache, RedisCache, redisGuard } from './platform/cache.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
-import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
+import { ProblemSchema, problem, registerErrorHandling, sendProblem } from './platform/errors.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
 import { registerInputHygiene } from './platform/input.js';
@@ -50,6 +50,7 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const UUID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: ServiceContext }> {
   const { config, database } = opts;
@@ -65,7 +66,17 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    // Requests Fastify refuses before routing (an undecodable URL, a bad content type) get problems too.
+    frameworkErrors: (error, req, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request';
+      void sendProblem(req, reply, problem(status, code, error.message));
+    },
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false },
+      // ajv-formats' `uuid` also accepts `urn:uuid:…`, which the databases refuse: ids are the bare form.
+      onCreate: (ajv) => void ajv.addFormat('uuid', UUID_FORMAT),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ctx = createServiceContext(config, database, {

@@ -88,12 +88,12 @@ export async function graphqlPlugin(
             },
           };
         }
-        const own = (original as { extensions?: Record<string, unknown> } | undefined)?.extensions;
+        const own = original instanceof GraphQLError ? original.extensions : undefined;
         if (own?.['code']) {
           // Refused by an argument scalar or an input check: the message names the argument and why.
           return { ...base, message: strip(err.message), extensions: { ...own } };
         }
-        if (original && !own && err.path) {
+        if (original && !(original instanceof GraphQLError)) {
           // An unexpected failure inside a resolver: log it, tell the client nothing internal.
           context?.reply?.log.error({ err: original }, 'graphql resolver failed');
           return {

@@ -27,6 +27,7 @@ import { getMe } from '../modules/users/users.service.js';
 import { type Actor, requireActor as requireRestActor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { clientInfo } from '../platform/http.js';
+import { parseIdempotencyKey } from '../platform/idempotency.js';
 import { encodeCursor } from '../platform/pagination.js';
 import { validate } from '../platform/validation.js';
 import { DateScalar, UUIDScalar } from './scalars.js';
@@ -140,7 +141,7 @@ export function createResolvers(): IResolvers {
             c.ctx,
             actorOf(c),
             validate(CreateBookingBody, input),
-            idempotencyKey ? String(idempotencyKey) : undefined,
+            parseIdempotencyKey(idempotencyKey, false, { field: 'idempotencyKey', in: 'arguments' }),
           )
         ).body,
       cancelBooking: async (_: unknown, { id, reason }: Args, c: Ctx) =>

@@ -37,11 +37,16 @@ export function requestFingerprint(value: unknown): string {
 
 const KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 
-export function parseIdempotencyKey(header: unknown, required: boolean): string | undefined {
-  if (header === undefined || header === '') {
+export function parseIdempotencyKey(
+  header: unknown,
+  required: boolean,
+  /** Where the key came from, for the error (REST: the header; GraphQL: an argument). */
+  source: { field: string; in: string } = { field: 'idempotency-key', in: 'headers' },
+): string | undefined {
+  if (header === undefined || header === null || header === '') {
     if (required) {
       throw badRequest('idempotency_key_required', 'This request needs an Idempotency-Key header', [
-        { field: 'idempotency-key', message: 'is required', in: 'headers' },
+        { ...source, message: 'is required' },
       ]);
     }
     return undefined;
@@ -50,7 +55,7 @@ export function parseIdempotencyKey(header: unknown, required: boolean): string 
     throw badRequest(
       'invalid_idempotency_key',
       'Idempotency-Key must be 8–255 characters of [A-Za-z0-9_.:-]',
-      [{ field: 'idempotency-key', message: 'must be 8–255 characters of [A-Za-z0-9_.:-]', in: 'headers' }],
+      [{ ...source, message: 'must be 8–255 characters of [A-Za-z0-9_.:-]' }],
     );
   }
   return header;

@@ -199,6 +199,78 @@ describe('hostile input', () => {
   });
 });
 
+describe('what the fuzz test found (each a root cause, pinned here)', () => {
+  it('refuses urn:uuid ids, which the uuid format allowed and the databases do not', async () => {
+    const urn = `urn:uuid:${listing.id}`;
+    expectProblem(
+      await t.app.inject({ method: 'GET', url: `/api/v1/properties/${encodeURIComponent(urn)}` }),
+      400,
+    );
+    const quote = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/bookings/quote',
+      payload: { propertyId: urn, checkIn: '2031-01-01', checkOut: '2031-01-03', guests: 1 },
+    });
+    expectProblem(quote, 400, 'validation_error');
+  });
+
+  it('refuses subnormal numbers (PostgreSQL cannot read them)', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/properties?lat=3.5e-323&lng=-7.8e-7' });
+    expect(expectProblem(res, 400, 'validation_error').errors?.[0]?.field).toBe('lat');
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/properties?lat=0&lng=-7.8e-7' })).statusCode,
+    ).toBe(200);
+  });
+
+  it('refuses cursors whose values do not fit their sort order, or carry NUL or lone surrogates', async () => {
+    const cursor = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    for (const [sort, c] of [
+      ['newest', { v: 1e308, id: listing.id }],
+      ['newest', { v: '\uD800', id: listing.id }],
+      ['highest', { v: '2031-01-01T00:00:00.000Z', id: listing.id }],
+      ['highest', { s: 'price_asc', v: '\u0000', id: listing.id }],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/properties/${listing.id}/reviews?sort=${sort}&cursor=${cursor(c)}`,
+      });
+      expectProblem(res, 400, 'invalid_cursor');
+    }
+  });
+
+  it('answers an unreadable multipart body and a NUL in its caption with 400', async () => {
+    const noBoundary = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/properties/${listing.id}/photos`,
+      headers: { ...host.auth, 'content-type': 'multipart/form-data' },
+      payload: '--x\r\n',
+    });
+    expectProblem(noBoundary, 400, 'malformed_multipart');
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    const body = Buffer.concat([
+      Buffer.from('--b\r\nContent-Disposition: form-data; name="caption"\r\n\r\na\u0000b\r\n'),
+      Buffer.from(
+        '--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n',
+      ),
+      png,
+      Buffer.from('\r\n--b--\r\n'),
+    ]);
+    const nul = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/properties/${listing.id}/photos`,
+      headers: { ...host.auth, 'content-type': 'multipart/form-data; boundary=b' },
+      payload: body,
+    });
+    expect(expectProblem(nul, 400, 'validation_error').errors?.[0]?.field).toBe('caption');
+  });
+
+  it('answers an undecodable URL with a problem', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/properties/%ED%A0%80' });
+    expect(res.statusCode).toBe(400);
+    expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('findUnsafeValue', () => {
   it('finds the path of the first unsafe value, iteratively, and refuses absurd nesting', () => {
     expect(findUnsafeValue({ a: [1, { b: 'x\u0000' }] })).toEqual({

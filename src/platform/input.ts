@@ -2,7 +2,7 @@
  * Input hygiene, in one place for both APIs: values no schema keyword catches and no database should
  * see. Strings with NUL (PostgreSQL refuses them in text) or unpaired UTF-16 surrogates (not encodable
  * as UTF-8), and numbers that are not finite (Ajv coerces `1e309` and `Infinity` in a query string to
- * Infinity, which even passes `type: integer`). The REST hook runs after schema validation (so coerced
+ * Infinity, which even passes `type: integer`) or subnormal (PostgreSQL refuses `3.5e-323`). The REST hook runs after schema validation (so coerced
  * values are seen) and before any handler; GraphQL checks its variables and document the same way.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,6 +13,9 @@ export interface UnsafeValue {
   field: string;
   message: string;
 }
+
+/** The smallest positive normal double; below it (but above 0) numbers are subnormal. */
+const MIN_NORMAL = 2.2250738585072014e-308;
 
 /** Deepest structure walked; a deeper one is refused rather than recursed into. */
 const MAX_DEPTH = 64;
@@ -37,6 +40,10 @@ export function findUnsafeValue(root: unknown, prefix: string[] = []): UnsafeVal
       if (problem) return { field: field(), message: problem };
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return { field: field(), message: 'must be a finite number' };
+      // Subnormal doubles (e.g. 3.5e-323) are refused by PostgreSQL's float8 input: no input needs one.
+      if (value !== 0 && Math.abs(value) < MIN_NORMAL) {
+        return { field: field(), message: 'must be zero or at least 1e-300 in magnitude' };
+      }
     } else if (value !== null && typeof value === 'object') {
       if (path.length - prefix.length >= MAX_DEPTH)
         return { field: field(), message: 'is nested too deeply' };

@@ -5,6 +5,7 @@
 import { type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { badRequest } from './errors.js';
+import { findUnsafeValue } from './input.js';
 
 export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -17,7 +18,8 @@ export function decodeCursor<T>(cursor: string, schema: TSchema): T {
   } catch {
     parsed = undefined;
   }
-  if (parsed === undefined || !Value.Check(schema, parsed)) {
+  // A cursor is client input too: the same hygiene as every other value (no NUL, no lone surrogates).
+  if (parsed === undefined || !Value.Check(schema, parsed) || findUnsafeValue(parsed)) {
     throw badRequest('invalid_cursor', 'The cursor is not valid for this query', [
       { field: 'cursor', message: 'is not a cursor this endpoint issued', in: 'querystring' },
     ]);

@@ -2,10 +2,12 @@
  * Paying for bookings, provider webhooks and refunds. Every settled movement of money is posted to
  * the double-entry ledger in the same transaction as the state change it belongs to.
  */
+import { Value } from 'typebox/value';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, badRequest, conflict, notFound } from '../../platform/errors.js';
+import { findUnsafeValue } from '../../platform/input.js';
 import { countPayment } from '../../platform/metrics.js';
 import type { BookingRow } from '../bookings/bookings.repository.js';
 import * as bookingsRepo from '../bookings/bookings.repository.js';
@@ -13,7 +15,12 @@ import { transition } from '../bookings/transitions.js';
 import { guestChargePostings, postTransaction, refundPostings } from './ledger.js';
 import * as repo from './payments.repository.js';
 import type { PaymentView } from './payments.schemas.js';
-import { type ChargeResult, type PaymentProvider, WebhookSignatureError } from './provider.js';
+import {
+  type ChargeResult,
+  type PaymentProvider,
+  ProviderEventSchema,
+  WebhookSignatureError,
+} from './provider.js';
 
 type Db = ServiceContext['db'];
 
@@ -185,6 +192,9 @@ export async function handleWebhook(
   } catch (err) {
     if (err instanceof WebhookSignatureError) throw badRequest('invalid_signature', err.message);
     throw badRequest('invalid_webhook', 'The webhook body could not be parsed');
+  }
+  if (!Value.Check(ProviderEventSchema, event) || findUnsafeValue(event)) {
+    throw badRequest('invalid_webhook', 'The webhook event has missing or malformed fields');
   }
   return ctx.db.transaction().execute(async (trx) => {
     const fresh = await repo.recordWebhookEvent(trx, provider.name, event.id, event.type);

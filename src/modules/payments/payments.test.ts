@@ -101,6 +101,15 @@ describe('asynchronous payments and webhooks', () => {
       'invalid_signature',
     );
     expectProblem(await webhook(body, 'garbage'), 400, 'invalid_signature');
+    // Signed, but malformed inside: refused before anything is stored (was a 500).
+    for (const bad of [
+      JSON.stringify({ id: null, type: 'payment.succeeded', data: { objectRef: payment.provider_ref } }),
+      sandboxEvent('x'.repeat(300), 'payment.succeeded', payment.provider_ref!),
+      sandboxEvent('evt_\uD800', 'payment.succeeded', payment.provider_ref!),
+      sandboxEvent('evt_nul', 'payment.succeeded', `${payment.provider_ref}\u0000`),
+    ]) {
+      expectProblem(await webhook(bad, signSandboxWebhook(SECRET, bad)), 400, 'invalid_webhook');
+    }
     expect(await bookingStatus(b.id)).toBe('pending_payment');
     expect(await t.ctx.db.selectFrom('webhook_events').selectAll().execute()).toHaveLength(0);
 

@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 /**
  * The seam between Roost and a payment service provider. Bookings and the payments service speak only
  * this interface; `sandbox` (built in, deterministic) and `stripe` implement it.
@@ -42,6 +43,17 @@ export interface RefundResult {
 }
 
 /** A webhook event, verified and normalized. */
+/**
+ * What a verified webhook must look like before anything is stored: a signature proves who sent it,
+ * not that its fields fit (an event with `"id": null`, a 10 kB reference, a NUL byte).
+ */
+export const ProviderEventSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 255 }),
+  type: Type.Enum(['payment.succeeded', 'payment.failed', 'refund.succeeded', 'refund.failed', 'other']),
+  objectRef: Type.String({ maxLength: 255 }),
+  failureReason: Type.Optional(Type.String({ maxLength: 255 })),
+});
+
 export interface ProviderEvent {
   /** The provider's event id: the replay-protection key. */
   id: string;

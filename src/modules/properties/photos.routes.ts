@@ -5,6 +5,7 @@ import type { ServiceContext } from '../../platform/context.js';
 import { badRequest } from '../../platform/errors.js';
 import type { FileStore } from '../../platform/file-store.js';
 import { problemResponses, type RoostApp } from '../../platform/http.js';
+import { findUnsafeValue, unsafeInputError } from '../../platform/input.js';
 import * as photos from './photos.service.js';
 
 const Photo = Type.Object({
@@ -20,6 +21,18 @@ const PhotoParams = Type.Object({
   id: Type.String({ format: 'uuid' }),
   photoId: Type.String({ format: 'uuid' }),
 });
+
+/**
+ * The multipart parser throws plain errors for a body it cannot read (no boundary, a truncated part):
+ * those are the client's, 400. Errors that carry a status (too large: 413) keep it.
+ */
+function malformedMultipart(err: unknown): never {
+  if ((err as { statusCode?: number } | null)?.statusCode) throw err;
+  throw badRequest(
+    'malformed_multipart',
+    'The multipart body could not be read (boundary, part headers or end missing)',
+  );
+}
 
 /** Photo management under /api/v1/properties/:id/photos. */
 export async function photosRoutes(app: RoostApp, { ctx, files }: { ctx: ServiceContext; files: FileStore }) {
@@ -44,14 +57,17 @@ export async function photosRoutes(app: RoostApp, { ctx, files }: { ctx: Service
     },
     async (req, reply) => {
       const actor = requireActor(req);
-      const file = await req.file();
+      const file = await req.file().catch(malformedMultipart);
       if (!file) throw badRequest('file_required', 'Send the photo in a multipart field named "file"');
-      const bytes = await file.toBuffer();
+      const bytes = await file.toBuffer().catch(malformedMultipart);
       const captionField = file.fields['caption'];
       const caption =
         captionField && !Array.isArray(captionField) && captionField.type === 'field'
           ? String(captionField.value)
           : undefined;
+      // Multipart fields are not a JSON body: the platform's input check is applied here.
+      const unsafe = findUnsafeValue({ caption });
+      if (unsafe) throw unsafeInputError(unsafe, 'body');
       const photo = await photos.addPhoto(ctx, files, actor, req.params.id, { bytes, caption });
       return reply.code(201).send(photo);
     },

@@ -98,7 +98,11 @@ export const ReviewsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ReviewCursor = Type.Object({
-  v: Type.Union([Type.Number(), Type.String()]),
-  id: Type.String({ format: 'uuid' }),
-});
+/** The keyset cursor of each sort order: what its value must be, so a crafted cursor is a 400. */
+export const ReviewCursors = {
+  newest: Type.Object({
+    v: Type.String({ format: 'date-time', maxLength: 30 }),
+    id: Type.String({ format: 'uuid' }),
+  }),
+  highest: Type.Object({ v: Type.Integer({ minimum: 1, maximum: 5 }), id: Type.String({ format: 'uuid' }) }),
+};

@@ -17,7 +17,7 @@ import { invalidateProperty } from '../properties/properties.service.js';
 import * as repo from './reviews.repository.js';
 import {
   type CreateReviewInput,
-  ReviewCursor,
+  ReviewCursors,
   type ReviewView,
   type UpdateReviewInput,
 } from './reviews.schemas.js';
@@ -191,7 +191,7 @@ export async function listPropertyReviews(
   const property = await findProperty(ctx.db, propertyId);
   if (!property || property.status !== 'listed') throw notFound('Property');
   const after = q.cursor
-    ? decodeCursor<{ v: number | string; id: string }>(q.cursor, ReviewCursor)
+    ? decodeCursor<{ v: number | string; id: string }>(q.cursor, ReviewCursors[q.sort])
     : undefined;
   const rows = await repo.listReviews(ctx.db, { propertyId, sort: q.sort, after, limit: q.limit + 1 });
   return toPage(rows, q.limit, toReviewView, reviewCursor(q.sort));
