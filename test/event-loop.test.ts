@@ -4,30 +4,17 @@
  * far-away stays, aliased and deeply paged GraphQL, megabyte bodies — from several connections at once,
  * while a probe measures how long `/health/live` takes to answer. Every probe must answer within 200 ms.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type RoostProcess, startRoost, waitUntilServing } from './support/processes.js';
 import { createTestDatabase, type TestDatabase, testDbKind } from './support/test-db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'roost-loop-'));
 let db: TestDatabase;
-let server: ChildProcess;
+let server: RoostProcess;
 let base: string;
-let stderr = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method,
@@ -40,45 +27,21 @@ beforeAll(async () => {
   db = await createTestDatabase(undefined, testDbKind() === 'mysql' ? 'mysql' : 'postgres');
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-      DATABASE_URL: db.url,
-      REDIS_URL: '',
-      JWT_SECRET: 'event-loop-test-secret-0123456789abcdef',
-      DATA_DIR: join(dir, 'data'),
-      MAIL_DIR: join(dir, 'mail'),
-      UPLOADS_DIR: join(dir, 'uploads'),
-      RATE_LIMIT_AUTH_MAX: '100000',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  server = startRoost('src/server.ts', {
+    PORT: String(port),
+    LOG_LEVEL: 'error',
+    DATABASE_URL: db.url!,
+    JWT_SECRET: 'event-loop-test-secret-0123456789abcdef',
+    DATA_DIR: join(dir, 'data'),
+    MAIL_DIR: join(dir, 'mail'),
+    UPLOADS_DIR: join(dir, 'uploads'),
+    RATE_LIMIT_AUTH_MAX: '100000',
   });
-  server.stderr?.on('data', (d) => {
-    stderr += String(d);
-  });
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`server exited: ${stderr}`);
-    const ok = await fetch(`${base}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`server not ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}, 60_000);
+  await waitUntilServing(server, `${base}/health/ready`);
+}, 90_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop().catch(() => undefined);
   await db?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -10,7 +10,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
@@ -21,6 +20,7 @@ import { FileMailer, type Mailer } from '../src/platform/mailer.js';
 import { connectRedis, type Jobs, startJobs } from '../src/runtime.js';
 import { createServiceContext } from '../src/services.js';
 import { createListing } from './support/fixtures.js';
+import { freePort } from './support/processes.js';
 import { waitFor } from './support/redis.js';
 import {
   createTestApp,
@@ -33,17 +33,6 @@ import { createTestDatabase, type TestDatabase } from './support/test-db.js';
 
 /** Every request made during the outage must answer within this (they take milliseconds in practice). */
 const REQUEST_BOUND_MS = 2000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server of this test's own, persisting to an append-only file so a restart keeps the data. */
 class OwnRedis {
