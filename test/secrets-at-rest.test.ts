@@ -93,12 +93,19 @@ describe('secrets at rest', () => {
     expect((await post('/auth/verify-email/resend', {}, user.auth)).statusCode).toBe(202);
     expect((await post('/auth/password-reset/request', { email: user.email })).statusCode).toBe(202);
 
-    const outbox = await t.ctx.db
-      .selectFrom('email_outbox')
-      .selectAll()
-      .where('recipient', '=', user.email)
-      .orderBy('id')
-      .execute();
+    // The reset email is written just after the response (so its timing tells nothing): wait for it.
+    const emails = () =>
+      t.ctx.db
+        .selectFrom('email_outbox')
+        .selectAll()
+        .where('recipient', '=', user.email)
+        .orderBy('id')
+        .execute();
+    let outbox = await emails();
+    for (const deadline = Date.now() + 5_000; outbox.length < 3 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      outbox = await emails();
+    }
     expect(outbox.map((r) => r.template)).toEqual(['verify_email', 'verify_email', 'password_reset']);
     for (const row of outbox) {
       const payload = row.payload as Record<string, unknown>;
