@@ -82,6 +82,8 @@ async function ownedDatabase(
 export async function createTestDatabase(
   template?: string,
   engine: TestDbKind = testDbKind(),
+  /** false: an empty database, for tests of the migrate command itself. */
+  migrate = true,
 ): Promise<TestDatabase> {
   if (engine === 'pglite') {
     const database = await createDatabase({ pgliteDataDir: 'memory' });
@@ -91,12 +93,12 @@ export async function createTestDatabase(
   const name = freshName();
   if (engine === 'mysql') {
     await mysqlAdminQuery(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-    return ownedDatabase(urlFor(name, mysqlAdminUrl()), true, () =>
+    return ownedDatabase(urlFor(name, mysqlAdminUrl()), migrate, () =>
       mysqlAdminQuery(`DROP DATABASE IF EXISTS ${name}`),
     );
   }
   await adminQuery(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
-  return ownedDatabase(urlFor(name), !template, () =>
+  return ownedDatabase(urlFor(name), !template && migrate, () =>
     adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   );
 }
