@@ -3,6 +3,7 @@
  * as BAD_USER_INPUT with REST's `validation_error` code before anything runs; costly queries (aliases,
  * big pages) are refused by a cost limit; suggestions do not leak the schema when introspection is off.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createListing } from '../../test/support/fixtures.js';
 import { createTestApp, createUser, type TestApp, type TestUser } from '../../test/support/test-app.js';
@@ -148,6 +149,22 @@ describe('GraphQL without introspection', () => {
       expect(open.raw).toMatch(/did you mean/i);
     } finally {
       await closed.close();
+    }
+  });
+});
+
+describe('GraphQL resolver failures', () => {
+  it('answer internal_error without the driver message, also on a non-null root field', async () => {
+    const broken = await createTestApp();
+    try {
+      await sql`alter table properties rename to properties_gone`.execute(broken.ctx.db);
+      const r = await gql(broken, '{ properties(first: 5) { edges { node { id } } } }');
+      expect(r.errors?.[0]?.extensions.code, r.raw).toBe('internal_error');
+      expect(r.errors?.[0]?.message).toBe('An unexpected error occurred');
+      expect(r.raw).not.toMatch(/properties_gone|relation|does not exist|doesn't exist|ER_|select/i);
+    } finally {
+      await sql`alter table properties_gone rename to properties`.execute(broken.ctx.db).catch(() => {});
+      await broken.close();
     }
   });
 });

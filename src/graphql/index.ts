@@ -45,6 +45,7 @@ export async function graphqlPlugin(
   const { config } = ctx;
   const production = config.NODE_ENV === 'production';
   const introspection = config.GRAPHQL_INTROSPECTION ?? !production;
+  const strip = (message: string) => (introspection ? message : message.replace(SUGGESTION, ''));
   await app.register(mercurius, {
     schema,
     resolvers: createResolvers(),
@@ -60,7 +61,9 @@ export async function graphqlPlugin(
       const anyApp = (execution.errors ?? []).some(
         (e) => (e as { originalError?: unknown }).originalError instanceof AppError,
       );
-      if ((execution.data === undefined || execution.data === null) && !anyApp) {
+      // `data` is absent only when nothing ran; `null` means a resolver failed on a non-null root field,
+      // whose errors are mapped one by one below (an unexpected one never shows its message).
+      if (execution.data === undefined && !anyApp) {
         // Refused before execution (syntax, validation, depth, cost, argument types, introspection):
         // mercurius' own messages, with our codes where a rule or scalar set one.
         const errors = (formatted.response.errors ?? []).map((e) => ({
@@ -112,8 +115,6 @@ export async function graphqlPlugin(
       return { statusCode: formatted.statusCode, response: { data: execution.data ?? null, errors } };
     },
   });
-
-  const strip = (message: string) => (introspection ? message : message.replace(SUGGESTION, ''));
 
   app.graphql.addHook('preParsing', async (_schema, source) => {
     if (source.length > config.GRAPHQL_MAX_QUERY_CHARS) {

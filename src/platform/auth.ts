@@ -99,10 +99,19 @@ export const authPlugin = fp<{ tokens: AccessTokens; sessions: SessionGate }>(
         request.authError = unauthorized('Authorization header must be "Bearer <token>"', 'invalid_token');
         return;
       }
+      let claims: AccessClaims;
       try {
-        request.actor = await sessions.resolve(await tokens.verify(match[1]));
+        claims = await tokens.verify(match[1]);
       } catch (err) {
         request.authError = err instanceof AppError ? err : unauthorized();
+        return;
+      }
+      try {
+        request.actor = await sessions.resolve(claims);
+      } catch (err) {
+        // A revoked session is the caller's problem (401); a database failure is ours, not a sign-out.
+        if (!(err instanceof AppError)) throw err;
+        request.authError = err;
       }
     });
   },

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestApp,
@@ -226,6 +227,27 @@ for (const cacheKind of ['redis', 'memory'] as const) {
     });
   });
 }
+
+describe('session check failures', () => {
+  it('a database failure during the check is a server error, not a sign-out', async () => {
+    const t = await createTestApp();
+    try {
+      const u = await createUser(t);
+      const token = await t.ctx.tokens.sign({ userId: u.id, sessionId: randomUUID() });
+      await sql`alter table refresh_tokens rename to refresh_tokens_gone`.execute(t.ctx.db);
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/me',
+        headers: { authorization: `Bearer ${token.token}` },
+      });
+      expectProblem(res, 500, 'internal_error');
+      expect(res.body).not.toMatch(/refresh_tokens|relation|exist/);
+      await sql`alter table refresh_tokens_gone rename to refresh_tokens`.execute(t.ctx.db);
+    } finally {
+      await t.close();
+    }
+  });
+});
 
 describe('session check cost', () => {
   it('answers from Redis after the first request (no database round trip)', async () => {
