@@ -66,3 +66,29 @@ describe.each(['postgres', 'mysql'] as const)('inTransaction on %s', (engine) =>
     }
   });
 });
+
+describe('one transaction path', () => {
+  it('opens no transaction outside src/db except through inTransaction (which retries and forbids effects)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join, relative } = await import('node:path');
+    const src = join(import.meta.dirname, '..');
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (path !== join(src, 'db')) walk(path);
+        } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+          readFileSync(path, 'utf8')
+            .split('\n')
+            .forEach((line, i) => {
+              if (/\.transaction\(\)/.test(line))
+                offenders.push(`${relative(src, path)}:${i + 1}: ${line.trim()}`);
+            });
+        }
+      }
+    };
+    walk(src);
+    expect(offenders).toEqual([]);
+  });
+});

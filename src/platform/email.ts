@@ -8,9 +8,11 @@
  * derived from the server secret. The sender opens them only to render the email and erases the
  * sealed part from the row in the transaction that marks it sent.
  */
+
 import { type Kysely, sql } from 'kysely';
 import { insertUnlessExists } from '../db/dialect.js';
 import type { DB } from '../db/schema/index.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Config } from './config.js';
 import { deriveSealingKey, newId, type SealingKey, seal, UnsealError, unseal } from './crypto.js';
 import { type Mailer, renderEmail } from './mailer.js';
@@ -111,7 +113,7 @@ export async function deliverEmail(
   opts: DeliverOptions = {},
 ): Promise<'sent' | 'skipped'> {
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await inTransaction(db, async (trx) => {
       const row = await trx
         .selectFrom('email_outbox')
         .selectAll()

@@ -51,7 +51,7 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
   assertPasswordPolicy(input.password, email);
   const passwordHash = await hashPassword(input.password);
   try {
-    return await ctx.db.transaction().execute(async (trx) => {
+    return await inTransaction(ctx.db, async (trx) => {
       const user = await insertUser(trx, {
         id: newId(),
         email,
@@ -118,11 +118,11 @@ export async function resendVerification(ctx: ServiceContext, actor: Actor): Pro
   const user = await findUserById(ctx.db, actor.userId);
   if (!user) throw notFound('User');
   if (user.email_verified_at) throw conflict('already_verified', 'This email address is already verified');
-  await ctx.db.transaction().execute((trx) => issueVerification(ctx, trx, user));
+  await inTransaction(ctx.db, (trx) => issueVerification(ctx, trx, user));
 }
 
 export async function verifyEmail(ctx: ServiceContext, token: string): Promise<UserView> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const row = await repo.consumeUserToken(trx, sha256Hex(token), 'verify_email', now);
     if (!row) throw invalidField('token', 'is invalid, expired or already used', 'invalid_token');
@@ -188,7 +188,7 @@ export async function refresh(
 ): Promise<SessionTokens> {
   // The presented token's row is locked: of two concurrent refreshes with one token, the second waits,
   // sees the token rotated, and revokes the family including the token the first one just minted.
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
+  const outcome = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const row = await repo.lockRefreshToken(trx, sha256Hex(refreshToken));
     if (!row) return { error: unauthorized('The refresh token is invalid', 'invalid_refresh_token') };
@@ -235,7 +235,7 @@ export async function logout(ctx: ServiceContext, refreshToken: string): Promise
 export async function requestPasswordReset(ctx: ServiceContext, email: string): Promise<void> {
   const user = await findUserByEmail(ctx.db, normalizeEmail(email));
   if (!user) return;
-  await ctx.db.transaction().execute((trx) =>
+  await inTransaction(ctx.db, (trx) =>
     issueUserToken(ctx, trx, user, 'reset_password', {
       ttlMs: ctx.config.PASSWORD_RESET_TTL_MINUTES * 60_000,
       template: 'password_reset',
@@ -247,7 +247,7 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
 
 /** Sets a new password from a reset link and signs the user out everywhere. */
 export async function resetPassword(ctx: ServiceContext, token: string, password: string): Promise<void> {
-  const userId = await ctx.db.transaction().execute(async (trx) => {
+  const userId = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const row = await repo.consumeUserToken(trx, sha256Hex(token), 'reset_password', now);
     if (!row) throw invalidField('token', 'is invalid, expired or already used', 'invalid_token');
@@ -284,7 +284,7 @@ export async function changePassword(
   }
   assertPasswordPolicy(input.newPassword, user.email, 'newPassword');
   const passwordHash = await hashPassword(input.newPassword);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     await updateUser(trx, user.id, { password_hash: passwordHash });
     await repo.revokeUserSessions(trx, user.id, 'password_changed', now, actor.sessionId);

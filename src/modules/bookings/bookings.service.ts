@@ -251,7 +251,7 @@ export async function cancelBooking(ctx: ServiceContext, actor: Actor, id: strin
   const visible = await getBookingFor(ctx, actor, id);
   const byGuest = visible.guest_id === actor.userId;
   const byHost = visible.host_id === actor.userId || (actor.role === 'admin' && !byGuest);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const booking = (await repo.lockBooking(trx, id))!;
     const to: BookingStatus = byGuest ? 'cancelled_by_guest' : 'cancelled_by_host';
     if (!byGuest && !byHost) throw notFound('Booking');
@@ -287,7 +287,7 @@ export async function respondToRequest(
   if (visible.host_id !== actor.userId && actor.role !== 'admin') {
     throw forbidden('Only the host can answer a booking request');
   }
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const booking = (await repo.lockBooking(trx, id))!;
     // Only a paid request waits for the host: an unpaid hold is confirmed by its payment, never by hand.
     if (booking.status !== 'awaiting_host') {
@@ -305,7 +305,7 @@ export async function respondToRequest(
 
 /** Expire unpaid holds past their time, freeing their nights. Returns how many expired. */
 export async function expireUnpaidHolds(ctx: ServiceContext, batch = 500): Promise<number> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const rows = await repo.lockExpiredHolds(trx, ctx.now(), batch);
     for (const b of rows) await transition(ctx, trx, b, 'expired', null, 'hold expired unpaid');
     return rows.length;
@@ -314,7 +314,7 @@ export async function expireUnpaidHolds(ctx: ServiceContext, batch = 500): Promi
 
 /** Mark confirmed stays whose check-out day has come as completed. Returns how many. */
 export async function completeFinishedStays(ctx: ServiceContext, batch = 500): Promise<number> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const rows = await repo.lockFinishedStays(trx, todayOf(ctx.now()), batch);
     for (const b of rows) await transition(ctx, trx, b, 'completed', null, 'stay finished');
     return rows.length;

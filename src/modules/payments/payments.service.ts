@@ -2,7 +2,9 @@
  * Paying for bookings, provider webhooks and refunds. Every settled movement of money is posted to
  * the double-entry ledger in the same transaction as the state change it belongs to.
  */
+
 import { Value } from 'typebox/value';
+import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
@@ -55,7 +57,7 @@ export async function payBooking(
   input: { paymentMethod: string },
 ): Promise<{ status: number; payment: PaymentView }> {
   const provider = providerNamed(ctx, ctx.config.PAYMENT_PROVIDER);
-  const started = await ctx.db.transaction().execute(async (trx) => {
+  const started = await inTransaction(ctx.db, async (trx) => {
     const booking = await bookingsRepo.lockBooking(trx, bookingId);
     if (!booking || booking.guest_id !== actor.userId) throw notFound('Booking');
     const live = await repo.findLivePayment(trx, booking.id);
@@ -98,17 +100,16 @@ export async function payBooking(
       idempotencyKey: payment.id,
       metadata: { paymentId: payment.id, bookingId },
     });
-  } catch (err) {
+  } catch {
     // Unknown outcome: leave the payment processing; a webhook or follow-up settles it.
+    // The provider's own error text (hosts, addresses, SDK internals) is not the client's to read.
     throw new AppError(
       502,
       'provider_unavailable',
-      `The payment provider did not answer: ${(err as Error).message}`,
+      'The payment provider did not answer; the payment stays processing and is settled when it does',
     );
   }
-  const settled = await ctx.db
-    .transaction()
-    .execute((trx) => applyChargeResult(ctx, trx, payment.id, result));
+  const settled = await inTransaction(ctx.db, (trx) => applyChargeResult(ctx, trx, payment.id, result));
   if (settled.status === 'failed') {
     throw new AppError(
       402,
@@ -196,7 +197,7 @@ export async function handleWebhook(
   if (!Value.Check(ProviderEventSchema, event) || findUnsafeValue(event)) {
     throw badRequest('invalid_webhook', 'The webhook event has missing or malformed fields');
   }
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const fresh = await repo.recordWebhookEvent(trx, provider.name, event.id, event.type);
     if (!fresh) return { received: true as const, duplicate: true };
     if (event.type === 'payment.succeeded' || event.type === 'payment.failed') {
@@ -337,7 +338,7 @@ export async function reconcileProcessingPayments(
     if (!provider || !p.provider_ref) continue;
     const result = await provider.retrieve(p.provider_ref);
     if (result.status === 'processing') continue;
-    const after = await ctx.db.transaction().execute((trx) => applyChargeResult(ctx, trx, p.id, result));
+    const after = await inTransaction(ctx.db, (trx) => applyChargeResult(ctx, trx, p.id, result));
     if (after.status !== 'processing') settled++;
   }
   return settled;

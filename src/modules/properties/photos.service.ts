@@ -1,4 +1,5 @@
 /** Listing photos: uploaded by the host, ordered, one cover. */
+import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
@@ -26,7 +27,7 @@ export async function addPhoto(
   if (upload.caption && upload.caption.length > 200)
     throw invalidField('caption', 'must be at most 200 characters');
   const key = await files.put(upload.bytes, kind.extension);
-  const row = await ctx.db.transaction().execute(async (trx) => {
+  const row = await inTransaction(ctx.db, async (trx) => {
     const existing = await repo.lockPhotos(trx, propertyId);
     if (existing.length >= MAX_PHOTOS)
       throw conflict('too_many_photos', `A listing has at most ${MAX_PHOTOS} photos`);
@@ -47,7 +48,7 @@ export async function addPhoto(
 
 export async function deletePhoto(ctx: ServiceContext, actor: Actor, propertyId: string, photoId: string) {
   await ownedProperty(ctx, actor, propertyId);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     const photos = await repo.lockPhotos(trx, propertyId);
     const photo = photos.find((p) => p.id === photoId);
     if (!photo) throw notFound('Photo');
@@ -66,7 +67,7 @@ export async function deletePhoto(ctx: ServiceContext, actor: Actor, propertyId:
 /** Put the photos in the given order (every photo exactly once). */
 export async function reorderPhotos(ctx: ServiceContext, actor: Actor, propertyId: string, order: string[]) {
   await ownedProperty(ctx, actor, propertyId);
-  const photos = await ctx.db.transaction().execute(async (trx) => {
+  const photos = await inTransaction(ctx.db, async (trx) => {
     const current = await repo.lockPhotos(trx, propertyId);
     const ids = new Set(current.map((p) => p.id));
     if (
@@ -85,7 +86,7 @@ export async function reorderPhotos(ctx: ServiceContext, actor: Actor, propertyI
 
 export async function setCover(ctx: ServiceContext, actor: Actor, propertyId: string, photoId: string) {
   await ownedProperty(ctx, actor, propertyId);
-  const photos = await ctx.db.transaction().execute(async (trx) => {
+  const photos = await inTransaction(ctx.db, async (trx) => {
     const current = await repo.lockPhotos(trx, propertyId);
     if (!current.some((p) => p.id === photoId)) throw notFound('Photo');
     await repo.reorder(

@@ -1,6 +1,8 @@
 /** Listings: hosts create and manage them; anyone searches the listed ones. */
+
 import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
+import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import { cached } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
@@ -113,7 +115,7 @@ export async function createProperty(
   const minNights = input.minNights ?? 1;
   const maxNights = input.maxNights ?? null;
   assertNights(minNights, maxNights);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const row = await repo.insertProperty(trx, {
       id: newId(),
       host_id: actor.userId,
@@ -191,7 +193,7 @@ export async function updateProperty(
   set('cancellation_policy', input.cancellationPolicy);
   set('instant_book', input.instantBook);
   set('house_rules', input.houseRules);
-  const row = await ctx.db.transaction().execute(async (trx) => {
+  const row = await inTransaction(ctx.db, async (trx) => {
     const updated = await repo.updateProperty(trx, id, patch);
     if (input.amenities) await repo.replaceAmenities(trx, id, input.amenities);
     return updated;
@@ -235,7 +237,7 @@ export async function setPublished(
 
 /** Soft delete; refused while a stay is booked or under way. */
 export async function deleteProperty(ctx: ServiceContext, actor: Actor, id: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     await ownedProperty(ctx, actor, id, trx);
     await repo.lockProperty(trx, id);
     if (await repo.hasFutureBookings(trx, id, todayOf(ctx.now()))) {

@@ -5,6 +5,7 @@
  */
 
 import { isUniqueViolation } from '../../db/dialect.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import { assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
@@ -71,7 +72,7 @@ export async function createReview(
 ): Promise<ReviewView> {
   const booking = await ratableStay(ctx, actor, input.bookingId, 'guest');
   try {
-    const row = await ctx.db.transaction().execute(async (trx) => {
+    const row = await inTransaction(ctx.db, async (trx) => {
       const created = await repo.insertReview(trx, {
         id: newId(),
         booking_id: booking.id,
@@ -107,7 +108,7 @@ export async function updateReview(
   id: string,
   input: UpdateReviewInput,
 ): Promise<ReviewView> {
-  const row = await ctx.db.transaction().execute(async (trx) => {
+  const row = await inTransaction(ctx.db, async (trx) => {
     const review = await repo.lockReview(trx, id);
     if (!review || review.guest_id !== actor.userId) throw notFound('Review');
     if (
@@ -143,7 +144,7 @@ export async function replyToReview(
   id: string,
   body: string,
 ): Promise<ReviewView> {
-  const row = await ctx.db.transaction().execute(async (trx) => {
+  const row = await inTransaction(ctx.db, async (trx) => {
     const review = await repo.lockReview(trx, id);
     if (!review || review.hidden_at) throw notFound('Review');
     if (review.host_id !== actor.userId) throw forbidden('Only the host of this stay can reply');
@@ -167,7 +168,7 @@ export async function setHidden(
   reason?: string,
 ): Promise<ReviewView> {
   assertRole(actor, 'admin');
-  const row = await ctx.db.transaction().execute(async (trx) => {
+  const row = await inTransaction(ctx.db, async (trx) => {
     const review = await repo.lockReview(trx, id);
     if (!review) throw notFound('Review');
     const updated = await repo.updateReview(trx, id, {
