@@ -137,8 +137,10 @@ describe('npm run worker, against real Redis and PostgreSQL', () => {
       10_000,
       'the outbox row marked sent',
     );
-    const sends = ran().filter((l) => l['job'] === 'send-email' && l['id'] === `email-${row.id}`);
-    expect(sends).toEqual([expect.objectContaining({ outcome: 'completed', attempt: 1 })]);
+    // The job logs its outcome just after the row is committed as sent: wait for that line too.
+    const sends = () => ran().filter((l) => l['job'] === 'send-email' && l['id'] === `email-${row.id}`);
+    await waitFor(async () => sends().length > 0, 10_000, 'the send-email log line');
+    expect(sends()).toEqual([expect.objectContaining({ outcome: 'completed', attempt: 1 })]);
 
     // Each scheduled job ran exactly once across both workers; the relay (every 5 s) at most once a slot.
     const elapsedMs = performance.now() - started;

@@ -92,3 +92,15 @@ describe('one transaction path', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('findOrFail', () => {
+  it('returns the row, or throws a 404 naming what is missing', async () => {
+    const { findOrFail } = await import('./find-or-fail.js');
+    expect(await findOrFail(Promise.resolve({ id: 'x' }), 'Booking')).toEqual({ id: 'x' });
+    await expect(findOrFail(Promise.resolve(undefined), 'Booking')).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+      message: 'Booking not found',
+    });
+  });
+});

@@ -2,6 +2,7 @@
  * Bookings: quotes, reservations and their life cycle. The no-overlap rule is the database's
  * (an exclusion constraint); this service turns its refusal into a clear 409.
  */
+import { findOrFail } from '../../db/find-or-fail.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
@@ -252,7 +253,7 @@ export async function cancelBooking(ctx: ServiceContext, actor: Actor, id: strin
   const byGuest = visible.guest_id === actor.userId;
   const byHost = visible.host_id === actor.userId || (actor.role === 'admin' && !byGuest);
   return inTransaction(ctx.db, async (trx) => {
-    const booking = (await repo.lockBooking(trx, id))!;
+    const booking = await findOrFail(repo.lockBooking(trx, id), 'Booking');
     const to: BookingStatus = byGuest ? 'cancelled_by_guest' : 'cancelled_by_host';
     if (!byGuest && !byHost) throw notFound('Booking');
     assertTransition(booking.status, to);
@@ -288,7 +289,7 @@ export async function respondToRequest(
     throw forbidden('Only the host can answer a booking request');
   }
   return inTransaction(ctx.db, async (trx) => {
-    const booking = (await repo.lockBooking(trx, id))!;
+    const booking = await findOrFail(repo.lockBooking(trx, id), 'Booking');
     // Only a paid request waits for the host: an unpaid hold is confirmed by its payment, never by hand.
     if (booking.status !== 'awaiting_host') {
       throw conflict(

@@ -4,6 +4,7 @@
  */
 
 import { Value } from 'typebox/value';
+import { findOrFail } from '../../db/find-or-fail.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
@@ -125,7 +126,7 @@ export async function payBooking(
  * (webhooks and synchronous answers may both report the same outcome).
  */
 async function applyChargeResult(ctx: ServiceContext, trx: Db, paymentId: string, result: ChargeResult) {
-  const payment = (await repo.lockPayment(trx, paymentId))!;
+  const payment = await findOrFail(repo.lockPayment(trx, paymentId), 'Payment');
   const now = ctx.now();
   if (payment.status === 'succeeded' || payment.status === 'failed') return payment;
   if (result.status !== 'processing') countPayment(payment.provider, result.status);
@@ -150,7 +151,7 @@ async function applyChargeResult(ctx: ServiceContext, trx: Db, paymentId: string
     { status: 'succeeded', provider_ref: result.providerRef },
     now,
   );
-  const booking = (await bookingsRepo.lockBooking(trx, payment.booking_id))!;
+  const booking = await findOrFail(bookingsRepo.lockBooking(trx, payment.booking_id), 'Booking');
   await postTransaction(trx, {
     kind: 'guest_charge',
     reference: { type: 'payment', id: payment.id },
