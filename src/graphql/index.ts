@@ -29,7 +29,8 @@ function unsafeLiteral(document: DocumentNode): string | null {
   let problem: string | null = null;
   visit(document, {
     StringValue(node) {
-      problem ??= unsafeString(node.value) ? `a string argument ${unsafeString(node.value)}` : null;
+      const unsafe = problem ? null : unsafeString(node.value);
+      if (unsafe) problem = `a string argument ${unsafe}`;
     },
     FloatValue(node) {
       if (!Number.isFinite(Number(node.value))) problem ??= 'a number argument must be finite';

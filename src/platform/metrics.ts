@@ -2,10 +2,12 @@
  * Prometheus metrics (prom-client). Counters and histograms are process-wide; gauges read their
  * sources (DB pools, job queues) when scraped. Services call the small helpers below.
  */
+
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import client from 'prom-client';
 import type { JobQueue } from './queue/registry.js';
+import { TIMED_OUT, within } from './timeout.js';
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry });
@@ -70,18 +72,10 @@ new client.Gauge({
   async collect() {
     // Bounded: BullMQ's connections queue commands while Redis is away (they wait for a reconnect,
     // however long), and a scrape must answer whatever Redis does. If any queue does not answer within
-    // the bound, or fails, the gauge is left out of this scrape rather than showing partial or stale counts.
-    const BOUND_MS = 300;
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), BOUND_MS);
-    });
-    const all = await Promise.race([
-      Promise.all([...queues].map((q) => q.counts().catch(() => undefined))),
-      gaveUp,
-    ]).finally(() => clearTimeout(timer));
+    // the bound (300 ms), or fails, the gauge is left out of this scrape rather than showing partial or stale counts.
+    const all = await within(Promise.all([...queues].map((q) => q.counts().catch(() => undefined))), 300);
     this.reset();
-    if (!all || all.some((c) => c === undefined)) return;
+    if (all === TIMED_OUT || all.some((c) => c === undefined)) return;
     const sums = { waiting: 0, active: 0, delayed: 0, failed: 0 };
     for (const c of all) {
       if (!c) continue;

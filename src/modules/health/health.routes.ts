@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { RedisGuard } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
 import type { RoostApp } from '../../platform/http.js';
+import { TIMED_OUT, within } from '../../platform/timeout.js';
 
 const Check = Type.Object({
   status: Type.Enum(['ok', 'fail', 'down'], {
@@ -130,10 +131,8 @@ export async function healthRoutes(
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  const result = await within(p, ms);
+  if (result === TIMED_OUT) throw new Error(`timed out after ${ms} ms`);
+  return result;
 }

@@ -2,6 +2,7 @@
 
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { TIMED_OUT, within } from '../timeout.js';
 import {
   definitionOf,
   errorMessage,
@@ -214,13 +215,7 @@ export async function startBullWorker<N extends string>(
       watcher?.disconnect();
       closing ??= (async () => {
         const timeoutMs = opts.closeTimeoutMs ?? 8_000;
-        let timer: NodeJS.Timeout | undefined;
-        const gaveUp = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        });
-        const result = await Promise.race([worker.close(force).then(() => 'closed' as const), gaveUp]);
-        clearTimeout(timer);
-        if (result === 'timeout') {
+        if ((await within(worker.close(force), timeoutMs)) === TIMED_OUT) {
           log(`job worker: active jobs still running after ${timeoutMs} ms; leaving them to their locks`);
           await worker.disconnect().catch(() => {});
         }

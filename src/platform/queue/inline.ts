@@ -6,7 +6,9 @@
  * Schedules run once at start-up (like a new BullMQ scheduler with `every`: a catch-up after the
  * downtime), then every `everyMs`. Every attempt is counted and reported like a BullMQ one.
  */
+
 import { randomUUID } from 'node:crypto';
+import { TIMED_OUT, within } from '../timeout.js';
 import {
   definitionOf,
   errorMessage,
@@ -166,15 +168,9 @@ export function createInlineQueue<N extends string>(
       timers.clear();
       // Waiting jobs and pending retries are dropped (the outbox keeps undelivered email pending).
       if (running.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            log(`closing with ${running.size} job(s) still running after ${timeoutMs} ms`);
-            resolve();
-          }, timeoutMs);
-        });
-        await Promise.race([Promise.allSettled([...running]), timeout]);
-        clearTimeout(timer);
+        if ((await within(Promise.allSettled([...running]), timeoutMs)) === TIMED_OUT) {
+          log(`closing with ${running.size} job(s) still running after ${timeoutMs} ms`);
+        }
       }
       live.clear();
       settle();

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { assertRole, bearerSecurity, requireActor } from '../auth.js';
 import { AppError, notFound } from '../errors.js';
 import { problemResponses, type RoostApp } from '../http.js';
+import { TIMED_OUT, within } from '../timeout.js';
 import type { JobQueue } from './registry.js';
 
 const FailedJob = Type.Object({
@@ -16,17 +17,13 @@ const FailedJob = Type.Object({
 /** The queue lives in Redis: while Redis is down, answer 503 in bounded time rather than wait for it. */
 const QUEUE_WAIT_MS = 2_000;
 async function fromQueue<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   const unavailable = () =>
     new AppError(503, 'queue_unavailable', 'The job queue is not answering; try again shortly');
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(unavailable()), QUEUE_WAIT_MS);
+  const result = await within(work, QUEUE_WAIT_MS).catch(() => {
+    throw unavailable();
   });
-  try {
-    return await Promise.race([work.catch(() => Promise.reject(unavailable())), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  if (result === TIMED_OUT) throw unavailable();
+  return result;
 }
 
 /** The dead-letter view: jobs that used up their attempts, and a way to run one again (admin). */
