@@ -20,7 +20,7 @@ import { createDatabase, isMysqlUrl } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { DB } from '../src/db/schema/index.js';
 import { generateListings } from '../src/modules/properties/generate.js';
-import { seedDemoUsers } from '../src/modules/users/demo-users.js';
+import { seedDemoUsers } from '../src/modules/accounts/demo-users.js';
 import { MemoryCache } from '../src/platform/cache.js';
 import { loadConfig } from '../src/platform/config.js';
 
@@ -294,7 +294,7 @@ async function benchSession() {
   const { Redis } = await import('ioredis');
   // A pool of its own: closing this app closes it.
   const database = await createDatabase({ url: benchUrl, poolMax: CONNECTIONS + 5 });
-  const { sessionState } = await import('../src/modules/auth/auth.repository.js');
+  const { sessionState } = await import('../src/modules/accounts/auth.repository.js');
   const redis = new Redis(REDIS);
   const config = loadConfig({
     NODE_ENV: 'production',

@@ -4,14 +4,11 @@
  * schedule (or an `enqueue`) naming a job that is not defined here does not compile.
  */
 import { Type } from 'typebox';
-import { purgeExpiredTokens } from './modules/auth/auth.service.js';
-import {
-  completeFinishedStays,
-  expireUnpaidHolds,
-  queueCheckinReminders,
-  queueReviewReminders,
-} from './modules/bookings/bookings.service.js';
-import { reconcileProcessingPayments } from './modules/payments/payments.service.js';
+import { reconcileProcessingPayments } from './flows/pay.js';
+import { settlePendingRefunds } from './flows/refunds.js';
+import { queueCheckinReminders, queueReviewReminders } from './flows/reminders.js';
+import { purgeExpiredTokens } from './modules/accounts/auth.service.js';
+import { completeFinishedStays, expireUnpaidHolds } from './modules/bookings/bookings.service.js';
 import type { ServiceContext } from './platform/context.js';
 import { deliverEmail, outboxSealingKey, pendingEmailIds } from './platform/email.js';
 import type { Mailer } from './platform/mailer.js';
@@ -79,6 +76,12 @@ function definitions(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue<
       handler: async () => void (await reconcileProcessingPayments(ctx)),
     }),
     defineJob({
+      name: 'settle-refunds',
+      schema: Empty,
+      // Refunds still pending after their request's own attempt (a crash, an outage, a slow provider).
+      handler: async () => void (await settlePendingRefunds(ctx)),
+    }),
+    defineJob({
       name: 'purge-expired-tokens',
       schema: Empty,
       handler: async () => void (await purgeExpiredTokens(ctx)),
@@ -104,5 +107,6 @@ export const SCHEDULES: readonly Schedule<JobName>[] = [
   { job: 'checkin-reminders', everyMs: 60 * 60_000 },
   { job: 'review-reminders', everyMs: 60 * 60_000 },
   { job: 'reconcile-payments', everyMs: 5 * 60_000 },
+  { job: 'settle-refunds', everyMs: 60_000 },
   { job: 'purge-expired-tokens', everyMs: 6 * 60 * 60_000 },
 ];

@@ -1,6 +1,6 @@
 /** Wires the ServiceContext that every service receives, for the API, the CLI commands and the worker. */
 import type { Database } from './db/database.js';
-import { createSessionGate } from './modules/auth/sessions.js';
+import { createSessionGate } from './modules/accounts/sessions.js';
 import { createPaymentProviders } from './modules/payments/providers.js';
 import { createAccessTokens } from './platform/auth.js';
 import { type Cache, MemoryCache } from './platform/cache.js';

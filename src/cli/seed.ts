@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { createDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { seedDemoUsers } from '../modules/accounts/demo-users.js';
 import { generateListings } from '../modules/properties/generate.js';
-import { seedDemoUsers } from '../modules/users/demo-users.js';
 import { loadConfig } from '../platform/config.js';
 
 const { values } = parseArgs({

@@ -8,7 +8,7 @@
  */
 import type { DocumentNode } from 'graphql';
 import mercurius from 'mercurius';
-import type { AuthLimits } from '../modules/auth/auth.limits.js';
+import type { AuthLimits } from '../modules/accounts/auth.limits.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';
 import type { RoostApp } from '../platform/http.js';

@@ -3,13 +3,18 @@
  * authorization; nested fields are batched by loaders (one query per field per request).
  */
 import type { IResolvers, MercuriusContext, MercuriusLoaders } from 'mercurius';
-import type { AuthLimits } from '../modules/auth/auth.limits.js';
-import { LoginBody, RegisterBody } from '../modules/auth/auth.schemas.js';
-import * as auth from '../modules/auth/auth.service.js';
+import * as book from '../flows/book.js';
+import * as cancel from '../flows/cancel.js';
+import * as pay from '../flows/pay.js';
+import * as reviewFlows from '../flows/reviews.js';
+import type { AuthLimits } from '../modules/accounts/auth.limits.js';
+import { LoginBody, RegisterBody } from '../modules/accounts/auth.schemas.js';
+import * as auth from '../modules/accounts/auth.service.js';
+import { findUsersByIds } from '../modules/accounts/users.repository.js';
+import { getMe } from '../modules/accounts/users.service.js';
 import { CreateBookingBody, StayBody } from '../modules/bookings/bookings.schemas.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import { PayBody } from '../modules/payments/payments.schemas.js';
-import { payBooking } from '../modules/payments/payments.service.js';
 import { photosOf } from '../modules/properties/photos.repository.js';
 import { amenityDetailsOf, findPropertiesByIds } from '../modules/properties/properties.repository.js';
 import {
@@ -22,8 +27,6 @@ import * as properties from '../modules/properties/properties.service.js';
 import { reviewCounts } from '../modules/reviews/reviews.repository.js';
 import { CreateReviewBody, ReplyBody, ReviewsQuery } from '../modules/reviews/reviews.schemas.js';
 import * as reviews from '../modules/reviews/reviews.service.js';
-import { findUsersByIds } from '../modules/users/users.repository.js';
-import { getMe } from '../modules/users/users.service.js';
 import { type Actor, requireActor as requireRestActor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { clientInfo } from '../platform/http.js';
@@ -134,10 +137,10 @@ export function createResolvers(): IResolvers {
         ),
       publishProperty: async (_: unknown, { id, published }: Args, c: Ctx) =>
         nodeFromView(await properties.setPublished(c.ctx, actorOf(c), String(id), Boolean(published))),
-      quote: async (_: unknown, { input }: Args, c: Ctx) => bookings.quote(c.ctx, validate(StayBody, input)),
+      quote: async (_: unknown, { input }: Args, c: Ctx) => book.quote(c.ctx, validate(StayBody, input)),
       book: async (_: unknown, { input, idempotencyKey }: Args, c: Ctx) =>
         (
-          await bookings.createBooking(
+          await book.createBooking(
             c.ctx,
             actorOf(c),
             validate(CreateBookingBody, input),
@@ -145,13 +148,13 @@ export function createResolvers(): IResolvers {
           )
         ).body,
       cancelBooking: async (_: unknown, { id, reason }: Args, c: Ctx) =>
-        bookings.cancelBooking(c.ctx, actorOf(c), String(id), reason ? String(reason) : undefined),
+        cancel.cancelBooking(c.ctx, actorOf(c), String(id), reason ? String(reason) : undefined),
       payBooking: async (_: unknown, { id, paymentMethod }: Args, c: Ctx) =>
-        (await payBooking(c.ctx, actorOf(c), String(id), validate(PayBody, { paymentMethod }))).payment,
+        (await pay.payBooking(c.ctx, actorOf(c), String(id), validate(PayBody, { paymentMethod }))).payment,
       createReview: async (_: unknown, { input }: Args, c: Ctx) =>
-        reviews.createReview(c.ctx, actorOf(c), validate(CreateReviewBody, input)),
+        reviewFlows.createReview(c.ctx, actorOf(c), validate(CreateReviewBody, input)),
       replyToReview: async (_: unknown, { id, body }: Args, c: Ctx) =>
-        reviews.replyToReview(c.ctx, actorOf(c), String(id), validate(ReplyBody, { body }).body),
+        reviewFlows.replyToReview(c.ctx, actorOf(c), String(id), validate(ReplyBody, { body }).body),
     },
     Property: {
       calendar: async (p: PropertyNode, { from, to }: Args, c: Ctx) =>

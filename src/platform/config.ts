@@ -79,6 +79,11 @@ export const ConfigSchema = Type.Object({
   SANDBOX_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   STRIPE_SECRET_KEY: Type.Optional(Type.String({ pattern: '^(sk|rk)_' })),
   STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_' })),
+  /**
+   * How long a payment-provider call may take before its outcome counts as unknown: a charge stays
+   * processing, a refund stays pending, and the reconcile jobs finish them (same idempotency key).
+   */
+  PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   /** Only for tests against a local stub of the Stripe API. */
   STRIPE_API_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Run pending migrations at start-up (always on in embedded mode). */

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../db/database.js';
 import type { DB } from '../db/schema/index.js';
-import type { PaymentProvider } from '../modules/payments/provider.js';
 import type { AccessTokens, SessionGate } from './auth.js';
 import type { Cache } from './cache.js';
 import type { Config } from './config.js';
+import type { PaymentProvider } from './payment-provider.js';
 
 /**
  * What a service needs from the outside world, passed explicitly (no globals):

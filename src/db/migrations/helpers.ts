@@ -24,7 +24,7 @@ import { sqlFamily } from '../dialect.js';
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against an untyped schema.
 export type MigrationDb = Kysely<any>;
 
-const isMysql = (db: MigrationDb) => sqlFamily(db) === 'mysql';
+export const isMysql = (db: MigrationDb) => sqlFamily(db) === 'mysql';
 
 /**
  * On MySQL the migrations run through this plugin, which adjusts every CREATE TABLE:

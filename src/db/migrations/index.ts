@@ -11,6 +11,7 @@ import * as m0005 from './0005_outbox_dedupe.js';
 import * as m0006 from './0006_reviews.js';
 import * as m0007 from './0007_user_suspension.js';
 import * as m0008 from './0008_outbox_withdraw_raw_tokens.js';
+import * as m0009 from './0009_refund_intents.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_reviews': m0006,
   '0007_user_suspension': m0007,
   '0008_outbox_withdraw_raw_tokens': m0008,
+  '0009_refund_intents': m0009,
 };

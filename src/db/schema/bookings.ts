@@ -90,6 +90,11 @@ export interface RefundsTable {
   status: 'pending' | 'succeeded' | 'failed';
   provider_ref: string | null;
   reason: string;
+  /** Provider calls made for it so far (a timeout or an outage leaves it pending for the job). */
+  attempts: Generated<number>;
+  last_error: string | null;
+  /** The provider's reason when it refused the refund. */
+  failure_reason: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

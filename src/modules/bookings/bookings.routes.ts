@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
+import * as book from '../../flows/book.js';
+import * as cancel from '../../flows/cancel.js';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { problemResponses, type RoostApp } from '../../platform/http.js';
 import { parseIdempotencyKey } from '../../platform/idempotency.js';
 import { pageOf } from '../../platform/pagination.js';
-import { BookingPaymentsSchema, PayBody, PaymentSchema } from '../payments/payments.schemas.js';
-import { listBookingPayments, payBooking } from '../payments/payments.service.js';
 import {
   BookingDetailSchema,
   BookingSchema,
@@ -42,7 +42,7 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
         response: { 200: QuoteSchema, ...problemResponses(400, 404, 409) },
       },
     },
-    async (req) => bookings.quote(ctx, req.body),
+    async (req) => book.quote(ctx, req.body),
   );
 
   app.post(
@@ -59,7 +59,7 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
     },
     async (req, reply) => {
       const key = parseIdempotencyKey(req.headers['idempotency-key'], false);
-      const result = await bookings.createBooking(ctx, requireActor(req), req.body, key);
+      const result = await book.createBooking(ctx, requireActor(req), req.body, key);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(result.body);
     },
@@ -106,7 +106,7 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
         response: { 200: BookingSchema, ...problemResponses(401, 404, 409) },
       },
     },
-    async (req) => bookings.cancelBooking(ctx, requireActor(req), req.params.id, req.body.reason),
+    async (req) => cancel.cancelBooking(ctx, requireActor(req), req.params.id, req.body.reason),
   );
 
   for (const [path, accept] of [
@@ -126,44 +126,7 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
           response: { 200: BookingSchema, ...problemResponses(401, 403, 404, 409) },
         },
       },
-      async (req) =>
-        bookings.respondToRequest(ctx, requireActor(req), req.params.id, accept, req.body.reason),
+      async (req) => cancel.respondToRequest(ctx, requireActor(req), req.params.id, accept, req.body.reason),
     );
   }
-
-  app.post(
-    '/:id/pay',
-    {
-      schema: {
-        tags: ['payments'],
-        security,
-        summary: 'Pay for a booking (idempotent: paying again returns the payment under way or done)',
-        params: IdParams,
-        body: PayBody,
-        response: {
-          200: PaymentSchema,
-          202: PaymentSchema,
-          ...problemResponses(400, 401, 402, 404, 409, 502),
-        },
-      },
-    },
-    async (req, reply) => {
-      const { status, payment } = await payBooking(ctx, requireActor(req), req.params.id, req.body);
-      return reply.code(status === 200 ? 200 : 202).send(payment);
-    },
-  );
-
-  app.get(
-    '/:id/payments',
-    {
-      schema: {
-        tags: ['payments'],
-        security,
-        summary: 'Payments and refunds of a booking',
-        params: IdParams,
-        response: { 200: BookingPaymentsSchema, ...problemResponses(401, 404) },
-      },
-    },
-    async (req) => listBookingPayments(ctx, requireActor(req), req.params.id),
-  );
 }

@@ -1,10 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
-import {
-  insertReturning,
-  insertUnlessExists,
-  updateByIdReturning,
-  updateReturning,
-} from '../../db/dialect.js';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { insertReturning, insertUnlessExists, updateByIdReturning } from '../../db/dialect.js';
 import type { PaymentStatus, PaymentsTable, RefundsTable } from '../../db/schema/bookings.js';
 import type { DB } from '../../db/schema/index.js';
 
@@ -31,20 +26,6 @@ export function findLivePayment(db: Kysely<DB>, bookingId: string): Promise<Paym
 
 export function lockPayment(db: Kysely<DB>, id: string): Promise<PaymentRow | undefined> {
   return db.selectFrom('payments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-}
-
-export function lockPaymentByRef(
-  db: Kysely<DB>,
-  provider: string,
-  ref: string,
-): Promise<PaymentRow | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('provider', '=', provider)
-    .where('provider_ref', '=', ref)
-    .forUpdate()
-    .executeTakeFirst();
 }
 
 export function listPayments(db: Kysely<DB>, bookingId: string): Promise<PaymentRow[]> {
@@ -86,34 +67,120 @@ export async function recordWebhookEvent(
   return insertUnlessExists(db, 'webhook_events', { provider, event_id: eventId, type });
 }
 
-/** Settle a pending refund by its provider reference; returns the refund, or undefined if unknown. */
-export async function settleRefund(
-  db: Kysely<DB>,
-  provider: string,
-  ref: string,
-  status: 'succeeded' | 'failed',
-  at: Date,
-): Promise<RefundRow | undefined> {
-  const [row] = await updateReturning(
-    db,
-    'refunds',
-    (eb) =>
-      eb.and([
-        eb('provider_ref', '=', ref),
-        eb('status', '=', 'pending'),
-        eb('payment_id', 'in', eb.selectFrom('payments').select('id').where('provider', '=', provider)),
-      ]),
-    { status, updated_at: at },
-  );
-  return row;
-}
-
 /** Payments still processing since before `before`, oldest first. */
 export function staleProcessingPayments(db: Kysely<DB>, before: Date, limit: number): Promise<PaymentRow[]> {
   return db
     .selectFrom('payments')
     .selectAll()
     .where('status', '=', 'processing')
+    .where('updated_at', '<', before)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+}
+
+export function findPayment(db: Kysely<DB>, id: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findPaymentByRef(
+  db: Kysely<DB>,
+  provider: string,
+  ref: string,
+): Promise<PaymentRow | undefined> {
+  return db
+    .selectFrom('payments')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_ref', '=', ref)
+    .executeTakeFirst();
+}
+
+export function findRefund(db: Kysely<DB>, id: string): Promise<RefundRow | undefined> {
+  return db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function lockRefund(db: Kysely<DB>, id: string): Promise<RefundRow | undefined> {
+  return db.selectFrom('refunds').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** The refund a provider reference names (refund references are unique per provider). */
+export function findRefundByRef(
+  db: Kysely<DB>,
+  provider: string,
+  ref: string,
+): Promise<RefundRow | undefined> {
+  return db
+    .selectFrom('refunds')
+    .selectAll('refunds')
+    .innerJoin('payments', 'payments.id', 'refunds.payment_id')
+    .where('payments.provider', '=', provider)
+    .where('refunds.provider_ref', '=', ref)
+    .executeTakeFirst();
+}
+
+export function updateRefund(
+  db: Kysely<DB>,
+  id: string,
+  patch: {
+    status?: RefundRow['status'];
+    provider_ref?: string | null;
+    attempts?: number;
+    last_error?: string | null;
+    failure_reason?: string | null;
+  },
+  at: Date,
+): Promise<RefundRow> {
+  return updateByIdReturning(db, 'refunds', id, { ...patch, updated_at: at });
+}
+
+/** One more unanswered provider call for a pending refund. */
+export async function recordRefundAttempt(
+  db: Kysely<DB>,
+  id: string,
+  patch: { last_error: string },
+  at: Date,
+) {
+  await db
+    .updateTable('refunds')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: patch.last_error, updated_at: at }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+/** What of a payment has been refunded for certain (succeeded refunds), leaving one refund out. */
+export async function succeededRefundTotal(
+  db: Kysely<DB>,
+  paymentId: string,
+  except: string,
+): Promise<number> {
+  const row = await db
+    .selectFrom('refunds')
+    .select(sql<number>`coalesce(sum(amount), 0)`.as('total'))
+    .where('payment_id', '=', paymentId)
+    .where('status', '=', 'succeeded')
+    .where('id', '<>', except)
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
+}
+
+export async function hasLedgerPosting(db: Kysely<DB>, referenceType: string, referenceId: string) {
+  const row = await db
+    .selectFrom('ledger_transactions')
+    .select('id')
+    .where('reference_type', '=', referenceType)
+    .where('reference_id', '=', referenceId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Pending refunds last touched before `before`, oldest first. */
+export function duePendingRefunds(db: Kysely<DB>, before: Date, limit: number): Promise<RefundRow[]> {
+  return db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('status', '=', 'pending')
     .where('updated_at', '<', before)
     .orderBy('updated_at')
     .limit(limit)

@@ -32,8 +32,13 @@ export const BookingPaymentsSchema = Type.Object({
       id: Type.String(),
       amount: Type.Integer(),
       currency: Type.String(),
-      status: Type.String(),
+      status: Type.Enum(['pending', 'succeeded', 'failed'], {
+        description: 'pending until the provider confirms the money moved back',
+      }),
       reason: Type.String(),
+      failureReason: Type.Union([Type.String(), Type.Null()], {
+        description: "the provider's reason when it refused the refund",
+      }),
       createdAt: Type.String({ format: 'date-time' }),
     }),
   ),

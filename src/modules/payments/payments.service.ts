@@ -1,31 +1,41 @@
 /**
- * Paying for bookings, provider webhooks and refunds. Every settled movement of money is posted to
- * the double-entry ledger in the same transaction as the state change it belongs to.
+ * Payments: charges, refunds and provider webhooks, and their postings in the double-entry ledger.
+ * It knows nothing of bookings: a flow (src/flows) tells it what a charge is for (`ChargeSplit`) and
+ * applies what an outcome means to the booking.
+ *
+ * No provider call happens inside a transaction. A charge is written `processing` and committed before the
+ * provider is asked; a refund is written `pending` (the intent) in the transaction that decides it and is
+ * carried out after the commit by `submitRefund` + `settleRefund`, with the refund's id as the provider's
+ * idempotency key, so any number of attempts (the request's own, the `settle-refunds` job's after a
+ * crash or an outage) move the money once. The ledger records money when the provider confirms it moved.
  */
 
 import { Value } from 'typebox/value';
 import { findOrFail } from '../../db/find-or-fail.js';
-import { inTransaction } from '../../db/transaction.js';
-import type { Actor } from '../../platform/auth.js';
+import { afterCommit } from '../../db/transaction.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, badRequest, conflict, notFound } from '../../platform/errors.js';
 import { findUnsafeValue } from '../../platform/input.js';
 import { countPayment } from '../../platform/metrics.js';
-import type { BookingRow } from '../bookings/bookings.repository.js';
-import * as bookingsRepo from '../bookings/bookings.repository.js';
-import { transition } from '../bookings/transitions.js';
-import { guestChargePostings, postTransaction, refundPostings } from './ledger.js';
-import * as repo from './payments.repository.js';
-import type { PaymentView } from './payments.schemas.js';
 import {
   type ChargeResult,
   type PaymentProvider,
+  type ProviderEvent,
   ProviderEventSchema,
+  type RefundResult,
   WebhookSignatureError,
-} from './provider.js';
+} from '../../platform/payment-provider.js';
+import { TIMED_OUT, within } from '../../platform/timeout.js';
+import { type ChargeComponents, guestChargePostings, postTransaction, refundPostings } from './ledger.js';
+import * as repo from './payments.repository.js';
+import type { PaymentView } from './payments.schemas.js';
 
 type Db = ServiceContext['db'];
+
+/** How a charge splits between the host, the platform and taxes: what the ledger records. */
+export type ChargeSplit = ChargeComponents;
+export type { PaymentRow, RefundRow } from './payments.repository.js';
 
 export function toPaymentView(p: repo.PaymentRow): PaymentView {
   return {
@@ -47,94 +57,103 @@ function providerNamed(ctx: ServiceContext, name: string): PaymentProvider {
   return provider;
 }
 
-/**
- * Pay for a booking the actor made. Idempotent per booking: while a payment is under way or done,
- * paying again returns it instead of charging twice; a failed payment can be retried with another card.
- */
-export async function payBooking(
+/** A provider call, bounded by PAYMENT_PROVIDER_TIMEOUT_MS: past it, the outcome is unknown. */
+async function callProvider<T>(ctx: ServiceContext, work: () => Promise<T>): Promise<T> {
+  const result = await within(work(), ctx.config.PAYMENT_PROVIDER_TIMEOUT_MS);
+  if (result === TIMED_OUT) throw new ProviderTimeout();
+  return result;
+}
+
+class ProviderTimeout extends Error {
+  override name = 'ProviderTimeout';
+  constructor() {
+    super('the payment provider did not answer in time');
+  }
+}
+
+const providerUnavailable = () =>
+  new AppError(
+    502,
+    'provider_unavailable',
+    'The payment provider did not answer; the payment stays processing and is settled when it does',
+  );
+
+// ---------------------------------------------------------------------------------------------- charges
+
+/** The booking's payment that is under way or settled, if any (there is at most one). */
+export function findLivePayment(db: Db, bookingId: string): Promise<repo.PaymentRow | undefined> {
+  return repo.findLivePayment(db, bookingId);
+}
+
+/** A new `processing` payment with the configured provider, in the caller's transaction. */
+export function createPayment(
   ctx: ServiceContext,
-  actor: Actor,
-  bookingId: string,
-  input: { paymentMethod: string },
-): Promise<{ status: number; payment: PaymentView }> {
+  trx: Db,
+  what: { bookingId: string; amount: number; currency: string },
+): Promise<repo.PaymentRow> {
   const provider = providerNamed(ctx, ctx.config.PAYMENT_PROVIDER);
-  const started = await inTransaction(ctx.db, async (trx) => {
-    const booking = await bookingsRepo.lockBooking(trx, bookingId);
-    if (!booking || booking.guest_id !== actor.userId) throw notFound('Booking');
-    const live = await repo.findLivePayment(trx, booking.id);
-    if (live) return { existing: live };
-    if (booking.status !== 'pending_payment') {
-      throw conflict(
-        'not_payable',
-        `A booking that is ${booking.status.replaceAll('_', ' ')} cannot be paid`,
-      );
-    }
-    if (booking.hold_expires_at && booking.hold_expires_at.getTime() <= ctx.now().getTime()) {
-      throw conflict('hold_expired', 'The hold on these dates has expired; book again');
-    }
-    const payment = await repo.insertPayment(trx, {
-      id: newId(),
-      booking_id: booking.id,
-      provider: provider.name,
-      provider_ref: null,
-      amount: booking.total,
-      currency: booking.currency,
-      status: 'processing',
-      failure_reason: null,
-    });
-    return { created: payment };
+  return repo.insertPayment(trx, {
+    id: newId(),
+    booking_id: what.bookingId,
+    provider: provider.name,
+    provider_ref: null,
+    amount: what.amount,
+    currency: what.currency,
+    status: 'processing',
+    failure_reason: null,
   });
-  if ('existing' in started && started.existing) {
-    return {
-      status: started.existing.status === 'succeeded' ? 200 : 202,
-      payment: toPaymentView(started.existing),
-    };
-  }
-  const payment = started.created!;
-  let result: ChargeResult;
-  try {
-    // Our payment id is the provider's idempotency key: a retried call cannot charge twice.
-    result = await provider.charge({
-      amount: payment.amount,
-      currency: payment.currency,
-      paymentMethod: input.paymentMethod,
-      idempotencyKey: payment.id,
-      metadata: { paymentId: payment.id, bookingId },
-    });
-  } catch {
-    // Unknown outcome: leave the payment processing; a webhook or follow-up settles it.
-    // The provider's own error text (hosts, addresses, SDK internals) is not the client's to read.
-    throw new AppError(
-      502,
-      'provider_unavailable',
-      'The payment provider did not answer; the payment stays processing and is settled when it does',
-    );
-  }
-  const settled = await inTransaction(ctx.db, (trx) => applyChargeResult(ctx, trx, payment.id, result));
-  if (settled.status === 'failed') {
-    throw new AppError(
-      402,
-      'payment_failed',
-      `The payment was declined (${settled.failure_reason ?? 'unknown reason'})`,
-    );
-  }
-  return { status: settled.status === 'succeeded' ? 200 : 202, payment: toPaymentView(settled) };
 }
 
 /**
- * Apply a provider outcome to a payment, once: a payment already final is left as it is
- * (webhooks and synchronous answers may both report the same outcome).
+ * Ask the provider to charge a committed `processing` payment. Our payment id is the idempotency key: a
+ * retried call cannot charge twice. No answer (an error, a timeout) is a 502 and leaves the payment
+ * processing for a webhook or the reconcile job; the provider's own error text is not the client's to read.
  */
-async function applyChargeResult(ctx: ServiceContext, trx: Db, paymentId: string, result: ChargeResult) {
+export async function chargePayment(
+  ctx: ServiceContext,
+  payment: repo.PaymentRow,
+  paymentMethod: string,
+): Promise<ChargeResult> {
+  const provider = providerNamed(ctx, payment.provider);
+  try {
+    return await callProvider(ctx, () =>
+      provider.charge({
+        amount: payment.amount,
+        currency: payment.currency,
+        paymentMethod,
+        idempotencyKey: payment.id,
+        metadata: { paymentId: payment.id, bookingId: payment.booking_id },
+      }),
+    );
+  } catch {
+    throw providerUnavailable();
+  }
+}
+
+/**
+ * Apply a provider's answer to a payment, once, in the caller's transaction: a payment already final is
+ * left as it is (a webhook and the synchronous answer may both report the same outcome). A success posts
+ * the guest charge to the ledger. `newlySucceeded` tells the flow to apply it to the booking.
+ */
+export async function applyChargeResult(
+  ctx: ServiceContext,
+  trx: Db,
+  paymentId: string,
+  result: ChargeResult,
+  split: ChargeSplit,
+): Promise<{ payment: repo.PaymentRow; newlySucceeded: boolean }> {
   const payment = await findOrFail(repo.lockPayment(trx, paymentId), 'Payment');
   const now = ctx.now();
-  if (payment.status === 'succeeded' || payment.status === 'failed') return payment;
-  if (result.status !== 'processing') countPayment(payment.provider, result.status);
-  if (result.status === 'processing') {
-    return repo.updatePayment(trx, payment.id, { provider_ref: result.providerRef }, now);
+  if (payment.status === 'succeeded' || payment.status === 'failed') {
+    return { payment, newlySucceeded: false };
   }
+  if (result.status === 'processing') {
+    const updated = await repo.updatePayment(trx, payment.id, { provider_ref: result.providerRef }, now);
+    return { payment: updated, newlySucceeded: false };
+  }
+  afterCommit(trx, () => countPayment(payment.provider, result.status));
   if (result.status === 'failed') {
-    return repo.updatePayment(
+    const failed = await repo.updatePayment(
       trx,
       payment.id,
       {
@@ -144,6 +163,7 @@ async function applyChargeResult(ctx: ServiceContext, trx: Db, paymentId: string
       },
       now,
     );
+    return { payment: failed, newlySucceeded: false };
   }
   const paid = await repo.updatePayment(
     trx,
@@ -151,44 +171,53 @@ async function applyChargeResult(ctx: ServiceContext, trx: Db, paymentId: string
     { status: 'succeeded', provider_ref: result.providerRef },
     now,
   );
-  const booking = await findOrFail(bookingsRepo.lockBooking(trx, payment.booking_id), 'Booking');
   await postTransaction(trx, {
     kind: 'guest_charge',
     reference: { type: 'payment', id: payment.id },
     currency: payment.currency,
-    entries: guestChargePostings({
-      total: booking.total,
-      hostShare: booking.host_payout,
-      serviceFee: booking.service_fee,
-      taxes: booking.taxes,
-      hostId: booking.host_id,
-    }),
+    entries: guestChargePostings(split),
   });
-  if (booking.status === 'pending_payment') {
-    await transition(
-      ctx,
-      trx,
-      booking,
-      booking.instant_book ? 'confirmed' : 'awaiting_host',
-      booking.guest_id,
-      'paid',
-    );
-  } else {
-    // The money arrived after the booking ended (e.g. expired while an async payment was pending): give it back.
-    await refundBookingPayment(ctx, trx, booking, booking.total - booking.refunded_amount, 'late_payment');
-  }
-  return paid;
+  return { payment: paid, newlySucceeded: true };
 }
 
-/** A verified, de-duplicated provider webhook. Returns whether it changed anything. */
-export async function handleWebhook(
+/** The 402 a declined payment answers with. */
+export function paymentDeclined(payment: repo.PaymentRow): AppError {
+  return new AppError(
+    402,
+    'payment_failed',
+    `The payment was declined (${payment.failure_reason ?? 'unknown reason'})`,
+  );
+}
+
+/** A payment by id (for a flow that has just created it, or a job following it up). */
+export function getPayment(ctx: ServiceContext, id: string): Promise<repo.PaymentRow> {
+  return findOrFail(repo.lockPayment(ctx.db, id), 'Payment');
+}
+
+/** Payments still `processing` after `olderThanMs` (a webhook lost or delayed), oldest first. */
+export function staleProcessingPayments(ctx: ServiceContext, olderThanMs: number, batch: number) {
+  return repo.staleProcessingPayments(ctx.db, new Date(ctx.now().getTime() - olderThanMs), batch);
+}
+
+/** Ask the provider where a processing payment stands (null: no provider or no reference to ask about). */
+export async function retrieveCharge(ctx: ServiceContext, p: repo.PaymentRow): Promise<ChargeResult | null> {
+  const provider = ctx.payments[p.provider];
+  if (!provider || !p.provider_ref) return null;
+  const ref = p.provider_ref;
+  return callProvider(ctx, () => provider.retrieve(ref));
+}
+
+// --------------------------------------------------------------------------------------------- webhooks
+
+/** Verify a webhook's signature and shape; 400 for anything else. */
+export function verifyWebhook(
   ctx: ServiceContext,
   providerName: string,
   rawBody: string,
   headers: Record<string, string | string[] | undefined>,
-): Promise<{ received: true; duplicate: boolean }> {
+): { provider: string; event: ProviderEvent } {
   const provider = providerNamed(ctx, providerName);
-  let event: ReturnType<PaymentProvider['verifyWebhook']>;
+  let event: ProviderEvent;
   try {
     event = provider.verifyWebhook(rawBody, headers);
   } catch (err) {
@@ -198,110 +227,191 @@ export async function handleWebhook(
   if (!Value.Check(ProviderEventSchema, event) || findUnsafeValue(event)) {
     throw badRequest('invalid_webhook', 'The webhook event has missing or malformed fields');
   }
-  return inTransaction(ctx.db, async (trx) => {
-    const fresh = await repo.recordWebhookEvent(trx, provider.name, event.id, event.type);
-    if (!fresh) return { received: true as const, duplicate: true };
-    if (event.type === 'payment.succeeded' || event.type === 'payment.failed') {
-      const payment = await repo.lockPaymentByRef(trx, provider.name, event.objectRef);
-      if (payment) {
-        await applyChargeResult(ctx, trx, payment.id, {
-          providerRef: event.objectRef,
-          status: event.type === 'payment.succeeded' ? 'succeeded' : 'failed',
-          ...(event.failureReason ? { failureReason: event.failureReason } : {}),
-        });
-      }
-    }
-    if (event.type === 'refund.succeeded' || event.type === 'refund.failed') {
-      // A refund the provider reported as pending has settled. (A failed one is flagged for support:
-      // the guest was promised that money, so it is retried by hand, not silently dropped.)
-      const settled = await repo.settleRefund(
-        trx,
-        provider.name,
-        event.objectRef,
-        event.type === 'refund.succeeded' ? 'succeeded' : 'failed',
-        ctx.now(),
-      );
-      if (settled?.status === 'failed') countPayment(provider.name, 'refund_failed');
-    }
-    return { received: true as const, duplicate: false };
-  });
+  return { provider: provider.name, event };
 }
 
+/** Record a webhook event id in the caller's transaction; false if it was seen before (a replay). */
+export function recordWebhookEvent(trx: Db, provider: string, event: ProviderEvent): Promise<boolean> {
+  return repo.recordWebhookEvent(trx, provider, event.id, event.type);
+}
+
+/** The payment a provider reference names, if it is ours. */
+export function findPaymentByRef(db: Db, provider: string, ref: string) {
+  return repo.findPaymentByRef(db, provider, ref);
+}
+
+/** The refund a provider reference names, if it is ours. */
+export function findRefundByRef(db: Db, provider: string, ref: string) {
+  return repo.findRefundByRef(db, provider, ref);
+}
+
+// ---------------------------------------------------------------------------------------------- refunds
+
 /**
- * Refund part of a booking's captured payment (inside the caller's transaction, which holds the
- * booking lock). Never more than was captured and not yet refunded. The provider call uses a key
- * derived from the booking's refund history, so a retry after a crash cannot refund twice.
+ * Promise `amount` of a booking's captured payment back to the guest, in the caller's transaction (which
+ * decided it): a `pending` refund row (the intent) and the payment's refunded amount, never more than was
+ * captured and not yet refunded. The money moves after the commit (`submitRefund`). Null when nothing was
+ * captured (an unpaid or still-processing payment).
  */
-export async function refundBookingPayment(
+export async function reserveRefund(
   ctx: ServiceContext,
   trx: Db,
-  booking: BookingRow,
-  amount: number,
-  reason: string,
-) {
-  const payment = await repo.findLivePayment(trx, booking.id);
-  if (!payment || payment.status !== 'succeeded') return null;
+  what: { bookingId: string; amount: number; reason: string },
+): Promise<repo.RefundRow | null> {
+  const live = await repo.findLivePayment(trx, what.bookingId);
+  if (live?.status !== 'succeeded') return null;
+  const payment = await findOrFail(repo.lockPayment(trx, live.id), 'Payment');
   const refundable = payment.amount - payment.refunded_amount;
-  if (amount > refundable) {
-    throw conflict('refund_exceeds_payment', `Cannot refund ${amount}; only ${refundable} is refundable`);
-  }
-  const provider = providerNamed(ctx, payment.provider);
-  const refundId = newId();
-  const result = await provider.refund({
-    providerRef: payment.provider_ref!,
-    amount,
-    currency: payment.currency,
-    idempotencyKey: `refund:${payment.id}:${payment.refunded_amount}:${amount}`,
-    metadata: { refundId, paymentId: payment.id },
-  });
-  if (result.status === 'failed') {
-    throw new AppError(
-      502,
-      'refund_failed',
-      `The payment provider refused the refund (${result.failureReason ?? 'unknown'})`,
+  if (what.amount > refundable) {
+    throw conflict(
+      'refund_exceeds_payment',
+      `Cannot refund ${what.amount}; only ${refundable} is refundable`,
     );
   }
-  const now = ctx.now();
-  countPayment(payment.provider, 'refunded');
   const refund = await repo.insertRefund(trx, {
-    id: refundId,
+    id: newId(),
     payment_id: payment.id,
-    booking_id: booking.id,
-    amount,
+    booking_id: what.bookingId,
+    amount: what.amount,
     currency: payment.currency,
-    status: result.status === 'succeeded' ? 'succeeded' : 'pending',
-    provider_ref: result.providerRef,
-    reason,
+    status: 'pending',
+    provider_ref: null,
+    reason: what.reason,
+    attempts: 0,
+    last_error: null,
+    failure_reason: null,
   });
-  await repo.updatePayment(trx, payment.id, { refunded_amount: payment.refunded_amount + amount }, now);
-  await bookingsRepo.addRefunded(trx, booking.id, amount, now);
-  await postTransaction(trx, {
-    kind: 'refund',
-    reference: { type: 'refund', id: refund.id },
-    currency: payment.currency,
-    entries: refundPostings({
-      original: {
-        total: booking.total,
-        hostShare: booking.host_payout,
-        serviceFee: booking.service_fee,
-        taxes: booking.taxes,
-        hostId: booking.host_id,
-      },
-      alreadyRefunded: payment.refunded_amount,
-      amount,
-    }),
-  });
+  await repo.updatePayment(
+    trx,
+    payment.id,
+    { refunded_amount: payment.refunded_amount + what.amount },
+    ctx.now(),
+  );
   return refund;
 }
 
-export async function listBookingPayments(ctx: ServiceContext, actor: Actor, bookingId: string) {
-  const booking = await bookingsRepo.findBooking(ctx.db, bookingId);
-  if (
-    !booking ||
-    (booking.guest_id !== actor.userId && booking.host_id !== actor.userId && actor.role !== 'admin')
-  ) {
-    throw notFound('Booking');
+export type SubmitOutcome = { answer: RefundResult } | { unanswered: string } | { final: repo.RefundRow };
+
+/**
+ * Carry out a pending refund at the provider, outside any transaction: sent with the key
+ * `refund:<refund id>` (so a repeat is the same refund), or, once the provider has named it, asked about.
+ * Returns the provider's answer for `settleRefund`; no answer (an error, a timeout) is recorded on the row
+ * as an attempt and left for the `settle-refunds` job.
+ */
+export async function submitRefund(ctx: ServiceContext, refundId: string): Promise<SubmitOutcome> {
+  const refund = await findOrFail(repo.findRefund(ctx.db, refundId), 'Refund');
+  if (refund.status !== 'pending') return { final: refund };
+  const payment = await findOrFail(repo.findPayment(ctx.db, refund.payment_id), 'Payment');
+  const provider = providerNamed(ctx, payment.provider);
+  const providerRef = refund.provider_ref;
+  try {
+    const answer = await callProvider(ctx, () =>
+      providerRef
+        ? provider.retrieveRefund(providerRef)
+        : provider.refund({
+            providerRef: payment.provider_ref ?? '',
+            amount: refund.amount,
+            currency: refund.currency,
+            idempotencyKey: `refund:${refund.id}`,
+            metadata: { refundId: refund.id, paymentId: payment.id },
+          }),
+    );
+    return { answer };
+  } catch (err) {
+    const error = err instanceof ProviderTimeout ? 'timeout' : 'provider_unavailable';
+    await repo.recordRefundAttempt(ctx.db, refund.id, { last_error: error }, ctx.now());
+    return { unanswered: error };
   }
+}
+
+/**
+ * Apply the provider's answer about a refund, in the caller's transaction, once (a webhook, the request
+ * and the job may all report it): `succeeded` posts the refund to the ledger; `failed` releases the
+ * promised amount from the payment (the flow releases it from the booking); `pending` keeps the
+ * provider's reference to ask about later. `outcome` names the change made, or null for none.
+ */
+export async function settleRefund(
+  ctx: ServiceContext,
+  trx: Db,
+  refundId: string,
+  answer: RefundResult,
+  split: ChargeSplit,
+): Promise<{ refund: repo.RefundRow; outcome: 'succeeded' | 'failed' | null }> {
+  const now = ctx.now();
+  const current = await findOrFail(repo.findRefund(trx, refundId), 'Refund');
+  // Payment first, then refund: the order every refund path locks in (and the booking before both).
+  const payment = await findOrFail(repo.lockPayment(trx, current.payment_id), 'Payment');
+  const refund = await findOrFail(repo.lockRefund(trx, refundId), 'Refund');
+  if (refund.status !== 'pending') return { refund, outcome: null };
+  const providerRef = answer.providerRef || refund.provider_ref;
+  if (answer.status === 'pending') {
+    const updated = await repo.updateRefund(
+      trx,
+      refund.id,
+      { provider_ref: providerRef, attempts: refund.attempts + 1, last_error: null },
+      now,
+    );
+    return { refund: updated, outcome: null };
+  }
+  if (answer.status === 'failed') {
+    const failed = await repo.updateRefund(
+      trx,
+      refund.id,
+      {
+        status: 'failed',
+        provider_ref: providerRef,
+        attempts: refund.attempts + 1,
+        last_error: null,
+        failure_reason: answer.failureReason ?? 'refused',
+      },
+      now,
+    );
+    await repo.updatePayment(
+      trx,
+      payment.id,
+      { refunded_amount: payment.refunded_amount - refund.amount },
+      now,
+    );
+    afterCommit(trx, () => countPayment(payment.provider, 'refund_failed'));
+    return { refund: failed, outcome: 'failed' };
+  }
+  const succeeded = await repo.updateRefund(
+    trx,
+    refund.id,
+    { status: 'succeeded', provider_ref: providerRef, attempts: refund.attempts + 1, last_error: null },
+    now,
+  );
+  // Refunds written before refunds became intents were posted when written: never post one twice.
+  if (!(await repo.hasLedgerPosting(trx, 'refund', refund.id))) {
+    await postTransaction(trx, {
+      kind: 'refund',
+      reference: { type: 'refund', id: refund.id },
+      currency: refund.currency,
+      entries: refundPostings({
+        original: split,
+        alreadyRefunded: await repo.succeededRefundTotal(trx, payment.id, refund.id),
+        amount: refund.amount,
+      }),
+    });
+  }
+  afterCommit(trx, () => countPayment(payment.provider, 'refunded'));
+  return { refund: succeeded, outcome: 'succeeded' };
+}
+
+/** A refund by id. */
+export function getRefund(ctx: ServiceContext, id: string): Promise<repo.RefundRow> {
+  return findOrFail(repo.findRefund(ctx.db, id), 'Refund');
+}
+
+/** Pending refunds untouched for `olderThanMs` (a crash, an outage, a provider still deciding), oldest first. */
+export function duePendingRefunds(ctx: ServiceContext, olderThanMs: number, batch: number) {
+  return repo.duePendingRefunds(ctx.db, new Date(ctx.now().getTime() - olderThanMs), batch);
+}
+
+// ------------------------------------------------------------------------------------------------ views
+
+/** A booking's payments and refunds (the caller has checked the actor may see the booking). */
+export async function listBookingPayments(ctx: ServiceContext, bookingId: string) {
   const [payments, refunds] = await Promise.all([
     repo.listPayments(ctx.db, bookingId),
     repo.listRefunds(ctx.db, bookingId),
@@ -314,33 +424,8 @@ export async function listBookingPayments(ctx: ServiceContext, actor: Actor, boo
       currency: r.currency,
       status: r.status,
       reason: r.reason,
+      failureReason: r.failure_reason,
       createdAt: new Date(r.created_at).toISOString(),
     })),
   };
-}
-
-/**
- * Payment follow-up (scheduled): payments still `processing` after `olderThanMs` — a webhook lost or
- * delayed — are asked about directly and settled like a webhook would. Returns how many settled.
- */
-export async function reconcileProcessingPayments(
-  ctx: ServiceContext,
-  olderThanMs = 10 * 60_000,
-  batch = 100,
-): Promise<number> {
-  const stale = await repo.staleProcessingPayments(
-    ctx.db,
-    new Date(ctx.now().getTime() - olderThanMs),
-    batch,
-  );
-  let settled = 0;
-  for (const p of stale) {
-    const provider = ctx.payments[p.provider];
-    if (!provider || !p.provider_ref) continue;
-    const result = await provider.retrieve(p.provider_ref);
-    if (result.status === 'processing') continue;
-    const after = await inTransaction(ctx.db, (trx) => applyChargeResult(ctx, trx, p.id, result));
-    if (after.status !== 'processing') settled++;
-  }
-  return settled;
 }

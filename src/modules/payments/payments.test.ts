@@ -7,6 +7,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/support/test-app.js';
+import { reconcileProcessingPayments } from '../../flows/pay.js';
 import {
   guestChargePostings,
   hostPayoutReport,
@@ -15,7 +16,6 @@ import {
   refundPostings,
   UnbalancedTransactionError,
 } from './ledger.js';
-import { reconcileProcessingPayments } from './payments.service.js';
 import { type SandboxProvider, sandboxEvent, signSandboxWebhook } from './sandbox.provider.js';
 
 const SECRET = 'payments-test-sandbox-webhook-secret';

@@ -1,5 +1,5 @@
 import type { Config } from '../../platform/config.js';
-import type { PaymentProvider } from './provider.js';
+import type { PaymentProvider } from '../../platform/payment-provider.js';
 import { SandboxProvider } from './sandbox.provider.js';
 import { StripeProvider } from './stripe.provider.js';
 

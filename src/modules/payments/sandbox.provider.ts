@@ -16,7 +16,7 @@ import {
   type RefundRequest,
   type RefundResult,
   WebhookSignatureError,
-} from './provider.js';
+} from '../../platform/payment-provider.js';
 
 const SUCCEED = new Set(['pm_card_visa', '4242424242424242']);
 const DECLINE = new Set(['pm_card_declined', '4000000000000002']);
@@ -50,6 +50,8 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox' as const;
   /** Outcomes by payment-intent ref (for `retrieve`); the outcome itself is a function of the card. */
   private readonly intents = new Map<string, ChargeResult>();
+  /** Refunds executed, by ref (a function of the idempotency key). */
+  private readonly refunds = new Map<string, { result: RefundResult; amount: number; paymentRef: string }>();
 
   constructor(
     private readonly webhookSecret: string,
@@ -87,7 +89,32 @@ export class SandboxProvider implements PaymentProvider {
     if (!request.providerRef.startsWith('pi_sbx_')) {
       return { providerRef: '', status: 'failed', failureReason: 'unknown_payment' };
     }
-    return { providerRef: refOf('re', request.idempotencyKey), status: 'succeeded' };
+    const providerRef = refOf('re', request.idempotencyKey);
+    // The same key is the same refund: it is executed (and counted) once.
+    const known = this.refunds.get(providerRef);
+    if (known) return known.result;
+    const result: RefundResult = { providerRef, status: 'succeeded' };
+    this.refunds.set(providerRef, { result, amount: request.amount, paymentRef: request.providerRef });
+    return result;
+  }
+
+  async retrieveRefund(providerRef: string): Promise<RefundResult> {
+    return (
+      this.refunds.get(providerRef)?.result ?? {
+        providerRef,
+        status: 'failed',
+        failureReason: 'unknown_refund',
+      }
+    );
+  }
+
+  /** The refunds this sandbox has executed, once each (for tests and the demo). */
+  executedRefunds(): { providerRef: string; amount: number; paymentRef: string }[] {
+    return [...this.refunds].map(([providerRef, r]) => ({
+      providerRef,
+      amount: r.amount,
+      paymentRef: r.paymentRef,
+    }));
   }
 
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): ProviderEvent {

@@ -11,7 +11,7 @@ import {
   type RefundRequest,
   type RefundResult,
   WebhookSignatureError,
-} from './provider.js';
+} from '../../platform/payment-provider.js';
 
 export interface StripeOptions {
   secretKey: string;
@@ -91,21 +91,16 @@ export class StripeProvider implements PaymentProvider {
   }
 
   async refund(request: RefundRequest): Promise<RefundResult> {
-    const refund = await this.stripe.refunds.create(
-      { payment_intent: request.providerRef, amount: request.amount, metadata: request.metadata },
-      { idempotencyKey: request.idempotencyKey },
+    return mapRefund(
+      await this.stripe.refunds.create(
+        { payment_intent: request.providerRef, amount: request.amount, metadata: request.metadata },
+        { idempotencyKey: request.idempotencyKey },
+      ),
     );
-    const status =
-      refund.status === 'succeeded'
-        ? 'succeeded'
-        : refund.status === 'failed' || refund.status === 'canceled'
-          ? 'failed'
-          : 'pending';
-    return {
-      providerRef: refund.id,
-      status,
-      ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
-    };
+  }
+
+  async retrieveRefund(providerRef: string): Promise<RefundResult> {
+    return mapRefund(await this.stripe.refunds.retrieve(providerRef));
   }
 
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): ProviderEvent {
@@ -154,4 +149,18 @@ export class StripeProvider implements PaymentProvider {
       secret: this.options.webhookSecret,
     });
   }
+}
+
+function mapRefund(refund: Stripe.Refund): RefundResult {
+  const status =
+    refund.status === 'succeeded'
+      ? 'succeeded'
+      : refund.status === 'failed' || refund.status === 'canceled'
+        ? 'failed'
+        : 'pending';
+  return {
+    providerRef: refund.id,
+    status,
+    ...(refund.failure_reason ? { failureReason: refund.failure_reason } : {}),
+  };
 }

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
 import { newId } from '../../platform/crypto.js';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from '../../platform/passwords.js';
 
 const CITIES: [string, string, number, number, string][] = [
   ['Lisbon', 'PT', 38.7223, -9.1393, 'EUR'],

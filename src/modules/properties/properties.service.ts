@@ -9,8 +9,8 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals } from '../bookings/pricing.js';
 import { type PhotoRow, photosOf } from './photos.repository.js';
+import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals } from './pricing.js';
 import * as repo from './properties.repository.js';
 import type {
   CreatePropertyInput,
@@ -266,6 +266,12 @@ export async function getProperty(
   // Hosts and admins always read fresh (they may be editing); everyone else shares the cached public view.
   if (actor && (actor.role === 'admin' || actor.role === 'host')) return load();
   return cached(ctx.cache, `property:${id}`, ctx.config.CACHE_TTL_SECONDS, load);
+}
+
+/** 404 unless the listing is public (listed): for what hangs off a listing, such as its reviews. */
+export async function assertListed(ctx: ServiceContext, id: string): Promise<void> {
+  const p = await repo.findProperty(ctx.db, id);
+  if (p?.status !== 'listed') throw notFound('Property');
 }
 
 /** After any change to a listing: its cached detail and every cached search page are stale. */

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import * as flow from '../../flows/reviews.js';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { problemResponses, type RoostApp } from '../../platform/http.js';
@@ -33,7 +34,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 200: pageOf(ReviewSchema), ...problemResponses(400, 404) },
       },
     },
-    async (req) => reviews.listPropertyReviews(ctx, req.params.id, req.query),
+    async (req) => flow.listPropertyReviews(ctx, req.params.id, req.query),
   );
 
   app.post(
@@ -47,7 +48,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 201: ReviewSchema, ...problemResponses(400, 401, 404, 409) },
       },
     },
-    async (req, reply) => reply.code(201).send(await reviews.createReview(ctx, requireActor(req), req.body)),
+    async (req, reply) => reply.code(201).send(await flow.createReview(ctx, requireActor(req), req.body)),
   );
 
   app.patch(
@@ -62,7 +63,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 200: ReviewSchema, ...problemResponses(400, 401, 404, 409) },
       },
     },
-    async (req) => reviews.updateReview(ctx, requireActor(req), req.params.id, req.body),
+    async (req) => flow.updateReview(ctx, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
@@ -77,7 +78,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 200: ReviewSchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (req) => reviews.replyToReview(ctx, requireActor(req), req.params.id, req.body.body),
+    async (req) => flow.replyToReview(ctx, requireActor(req), req.params.id, req.body.body),
   );
 
   app.post(
@@ -92,7 +93,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 200: ReviewSchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (req) => reviews.setHidden(ctx, requireActor(req), req.params.id, true, req.body.reason),
+    async (req) => flow.setHidden(ctx, requireActor(req), req.params.id, true, req.body.reason),
   );
 
   app.post(
@@ -106,7 +107,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 200: ReviewSchema, ...problemResponses(401, 403, 404) },
       },
     },
-    async (req) => reviews.setHidden(ctx, requireActor(req), req.params.id, false),
+    async (req) => flow.setHidden(ctx, requireActor(req), req.params.id, false),
   );
 
   app.post(
@@ -120,7 +121,7 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
         response: { 201: GuestRatingSchema, ...problemResponses(400, 401, 404, 409) },
       },
     },
-    async (req, reply) => reply.code(201).send(await reviews.rateGuest(ctx, requireActor(req), req.body)),
+    async (req, reply) => reply.code(201).send(await flow.rateGuest(ctx, requireActor(req), req.body)),
   );
 
   app.get(

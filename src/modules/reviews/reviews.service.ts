@@ -1,7 +1,9 @@
 /**
  * Reviews: a guest reviews a completed stay once, within REVIEW_WINDOW_DAYS of check-out, and may edit
  * it for REVIEW_EDIT_HOURS; the host replies once; admins hide (and unhide) with a reason. The listing's
- * rating average and count are recomputed in the same transaction as every change.
+ * rating average and count are recomputed in the same transaction as every change. The stay being
+ * reviewed comes from the caller (src/flows/reviews.ts reads it from bookings); after each change the
+ * flow refreshes the listing's cached pages.
  */
 
 import { isUniqueViolation } from '../../db/dialect.js';
@@ -12,9 +14,6 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { findBooking } from '../bookings/bookings.repository.js';
-import { findProperty } from '../properties/properties.repository.js';
-import { invalidateProperty } from '../properties/properties.service.js';
 import * as repo from './reviews.repository.js';
 import {
   type CreateReviewInput,
@@ -47,9 +46,23 @@ export function toReviewView(r: repo.ReviewRow): ReviewView {
   };
 }
 
+/** What reviews need to know of a stay (a booking row carries at least this). */
+export interface Stay {
+  id: string;
+  property_id: string;
+  guest_id: string;
+  host_id: string;
+  status: string;
+  check_out: string;
+}
+
 /** The completed stay the actor (its guest, or its host) may rate now; clear errors otherwise. */
-async function ratableStay(ctx: ServiceContext, actor: Actor, bookingId: string, as: 'guest' | 'host') {
-  const booking = await findBooking(ctx.db, bookingId);
+function ratableStay(
+  ctx: ServiceContext,
+  actor: Actor,
+  booking: Stay | undefined,
+  as: 'guest' | 'host',
+): Stay {
   const mine = booking && (as === 'guest' ? booking.guest_id : booking.host_id) === actor.userId;
   if (!booking || !mine) throw notFound('Booking');
   if (booking.status !== 'completed') {
@@ -68,9 +81,10 @@ async function ratableStay(ctx: ServiceContext, actor: Actor, bookingId: string,
 export async function createReview(
   ctx: ServiceContext,
   actor: Actor,
+  stay: Stay | undefined,
   input: CreateReviewInput,
 ): Promise<ReviewView> {
-  const booking = await ratableStay(ctx, actor, input.bookingId, 'guest');
+  const booking = ratableStay(ctx, actor, stay, 'guest');
   try {
     const row = await inTransaction(ctx.db, async (trx) => {
       const created = await repo.insertReview(trx, {
@@ -94,7 +108,6 @@ export async function createReview(
       await repo.refreshPropertyRating(trx, booking.property_id);
       return created;
     });
-    await invalidateProperty(ctx, booking.property_id);
     return toReviewView(row);
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict('already_reviewed', 'This stay has already been reviewed');
@@ -134,7 +147,6 @@ export async function updateReview(
     await repo.refreshPropertyRating(trx, review.property_id);
     return updated;
   });
-  await invalidateProperty(ctx, row.property_id);
   return toReviewView(row);
 }
 
@@ -155,7 +167,6 @@ export async function replyToReview(
       updated_at: ctx.now(),
     });
   });
-  await invalidateProperty(ctx, row.property_id);
   return toReviewView(row);
 }
 
@@ -180,17 +191,15 @@ export async function setHidden(
     await repo.refreshPropertyRating(trx, review.property_id);
     return updated;
   });
-  await invalidateProperty(ctx, row.property_id);
   return toReviewView(row);
 }
 
+/** A listing's visible reviews (whether the listing is public is the caller's to check). */
 export async function listPropertyReviews(
   ctx: ServiceContext,
   propertyId: string,
   q: { sort: 'newest' | 'highest'; limit: number; cursor?: string | undefined },
 ) {
-  const property = await findProperty(ctx.db, propertyId);
-  if (!property || property.status !== 'listed') throw notFound('Property');
   const after = q.cursor
     ? decodeCursor<{ v: number | string; id: string }>(q.cursor, ReviewCursors[q.sort])
     : undefined;
@@ -218,9 +227,10 @@ const reviewCursor = (sort: 'newest' | 'highest') => (r: repo.ReviewRow) => ({
 export async function rateGuest(
   ctx: ServiceContext,
   actor: Actor,
+  stay: Stay | undefined,
   input: { bookingId: string; rating: number; body?: string | undefined },
 ) {
-  const booking = await ratableStay(ctx, actor, input.bookingId, 'host');
+  const booking = ratableStay(ctx, actor, stay, 'host');
   try {
     const row = await repo.insertGuestRating(ctx.db, {
       id: newId(),

@@ -257,7 +257,7 @@ describe('reviews', () => {
 
 describe('reminders', () => {
   it('emails one check-in reminder the day before and one review reminder the day after, never twice', async () => {
-    const { queueCheckinReminders, queueReviewReminders } = await import('../bookings/bookings.service.js');
+    const { queueCheckinReminders, queueReviewReminders } = await import('../../flows/reminders.js');
     const guest = await createUser(t);
     const { id } = await createListing(t, host);
     clock = new Date('2033-05-01T09:00:00Z');

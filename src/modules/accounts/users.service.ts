@@ -20,6 +20,15 @@ export function toUserView(u: UserRow): UserView {
   };
 }
 
+/** Where and how to write to a user (for notifications); undefined for an unknown id. */
+export async function contactOf(
+  db: ServiceContext['db'],
+  userId: string,
+): Promise<{ email: string; firstName: string } | undefined> {
+  const user = await findUserById(db, userId);
+  return user ? { email: user.email, firstName: user.first_name } : undefined;
+}
+
 export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
   const user = await findUserById(ctx.db, actor.userId);
   if (!user) throw notFound('User');

@@ -1,7 +1,6 @@
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { clientInfo, problemResponses, type RoostApp } from '../../platform/http.js';
-import { UserSchema } from '../users/users.schemas.js';
 import type { AuthLimits } from './auth.limits.js';
 import {
   Accepted,
@@ -14,6 +13,7 @@ import {
   TokenBody,
 } from './auth.schemas.js';
 import * as auth from './auth.service.js';
+import { UserSchema } from './users.schemas.js';
 
 export async function authRoutes(
   app: RoostApp,

@@ -14,16 +14,15 @@ import { enqueueEmail, outboxSealingKey } from '../../platform/email.js';
 import { AppError, conflict, invalidField, notFound, unauthorized } from '../../platform/errors.js';
 import type { ClientInfo } from '../../platform/http.js';
 import {
-  findUserByEmail,
-  findUserById,
-  insertUser,
-  type UserRow,
-  updateUser,
-} from '../users/users.repository.js';
-import type { UserView } from '../users/users.schemas.js';
-import { toUserView } from '../users/users.service.js';
+  assertPasswordPolicy,
+  burnPasswordCheck,
+  hashPassword,
+  verifyPassword,
+} from '../../platform/passwords.js';
 import * as repo from './auth.repository.js';
-import { assertPasswordPolicy, burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from './users.repository.js';
+import type { UserView } from './users.schemas.js';
+import { toUserView } from './users.service.js';
 
 export interface SessionTokens {
   accessToken: string;

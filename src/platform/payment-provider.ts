@@ -69,7 +69,10 @@ export interface PaymentProvider {
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** Current status of a payment intent (used by follow-up jobs for `processing` payments). */
   retrieve(providerRef: string): Promise<ChargeResult>;
+  /** Refund (part of) a captured payment; the same idempotency key names the same refund. */
   refund(request: RefundRequest): Promise<RefundResult>;
+  /** Current status of a refund the provider answered `pending` for (used by the settle-refunds job). */
+  retrieveRefund(providerRef: string): Promise<RefundResult>;
   /**
    * Verify a webhook's signature over the raw body and parse it.
    * Throws `WebhookSignatureError` on a missing, bad or too-old signature.

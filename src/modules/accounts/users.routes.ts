@@ -3,7 +3,7 @@ import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { problemResponses, type RoostApp } from '../../platform/http.js';
 import { pageOf } from '../../platform/pagination.js';
-import { changePassword, setSuspended } from '../auth/auth.service.js';
+import { changePassword, setSuspended } from './auth.service.js';
 import {
   ChangePasswordBody,
   ChangeRoleBody,

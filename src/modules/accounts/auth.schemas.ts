@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Name, Phone, UserSchema } from '../users/users.schemas.js';
+import { Name, Phone, UserSchema } from './users.schemas.js';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
 /** Length and content rules are applied by the service (with a precise message); this caps the size. */

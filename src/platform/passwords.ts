@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import { invalidField } from '../../platform/errors.js';
+import { invalidField } from './errors.js';
 
 /** argon2id with OWASP's recommended minimum: 19 MiB memory, 2 iterations, 1 lane. */
 const ARGON2_OPTIONS = {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { insertUnlessExists } from '../../db/dialect.js';
 import type { DB, Role } from '../../db/schema/index.js';
 import { newId } from '../../platform/crypto.js';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from '../../platform/passwords.js';
 
 export const DEMO_PASSWORD = 'roost-demo-2024';
 

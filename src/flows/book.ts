@@ -1,0 +1,55 @@
+/**
+ * Quoting and booking a stay: the listing prices it (src/modules/properties/stays.service.ts), bookings
+ * hold it. Both happen in one transaction, so the booking is made at the price its nights had when it was.
+ */
+import { inTransaction } from '../db/transaction.js';
+import type { BookingView, QuoteView } from '../modules/bookings/bookings.schemas.js';
+import * as bookings from '../modules/bookings/bookings.service.js';
+import * as stays from '../modules/properties/stays.service.js';
+import type { Actor } from '../platform/auth.js';
+import type { ServiceContext } from '../platform/context.js';
+import { withIdempotency } from '../platform/idempotency.js';
+
+/** Price a stay night by night; no reservation is made. */
+export async function quote(ctx: ServiceContext, stay: stays.StayInput): Promise<QuoteView> {
+  const terms = await stays.bookableTerms(ctx, stay.propertyId);
+  const p = await stays.priceStayAt(ctx, ctx.db, terms, stay);
+  return {
+    propertyId: stay.propertyId,
+    checkIn: stay.checkIn,
+    checkOut: stay.checkOut,
+    guests: stay.guests,
+    currency: p.currency,
+    nights: p.nightCount,
+    nightly: p.nights,
+    nightsSubtotal: p.nightsSubtotal,
+    cleaningFee: p.cleaningFee,
+    serviceFee: p.serviceFee,
+    taxes: p.taxes,
+    total: p.total,
+  };
+}
+
+/**
+ * Reserve a stay: validated and priced by the listing, held unpaid until `hold_expires_at`.
+ * With an idempotency key, a replay returns the first response and creates nothing.
+ */
+export async function createBooking(
+  ctx: ServiceContext,
+  actor: Actor,
+  input: bookings.CreateBookingInput,
+  idempotencyKey: string | undefined,
+): Promise<{ status: number; body: BookingView; replayed: boolean }> {
+  const terms = await stays.bookableTerms(ctx, input.propertyId);
+  bookings.assertMayBook(actor, terms);
+  const run = async (trx: ServiceContext['db']) => {
+    const price = await stays.priceStayAt(ctx, trx, terms, input);
+    return { status: 201, body: await bookings.holdStay(ctx, trx, actor, input, terms, price) };
+  };
+  if (!idempotencyKey) return { ...(await inTransaction(ctx.db, run)), replayed: false };
+  return withIdempotency(
+    ctx.db,
+    { userId: actor.userId, scope: 'create_booking', key: idempotencyKey, request: input },
+    run,
+  );
+}
