@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/test-db.js';
 import { newId } from '../platform/crypto.js';
-import { inTransaction } from './transaction.js';
+import { afterCommit, inTransaction } from './transaction.js';
 
 // A deadlock needs two connections: this runs on the PostgreSQL and MariaDB servers in every suite mode.
 describe.each(['postgres', 'mysql'] as const)('inTransaction on %s', (engine) => {
@@ -30,9 +30,12 @@ describe.each(['postgres', 'mysql'] as const)('inTransaction on %s', (engine) =>
         release = resolve;
       });
       const attempts = [0, 0];
+      const effects = [0, 0];
       const worker = (k: 0 | 1) =>
         inTransaction(db, async (trx) => {
           attempts[k]!++;
+          // Registered on every attempt; runs once, for the attempt that committed.
+          afterCommit(trx, () => effects[k]!++);
           const [mine, theirs] = k === 0 ? [ids[0], ids[1]] : [ids[1], ids[0]];
           await trx
             .updateTable('users')
@@ -51,6 +54,7 @@ describe.each(['postgres', 'mysql'] as const)('inTransaction on %s', (engine) =>
       expect(await Promise.all([worker(0), worker(1)])).toEqual([0, 1]);
       // One of the two was chosen as the victim and ran twice; both committed in full.
       expect(attempts[0]! + attempts[1]!).toBe(3);
+      expect(effects).toEqual([1, 1]);
       const rows = await db
         .selectFrom('users')
         .select(['id', 'first_name', 'last_name'])
@@ -61,6 +65,64 @@ describe.each(['postgres', 'mysql'] as const)('inTransaction on %s', (engine) =>
         ['w0', 'w1'],
         ['w1', 'w0'],
       ]);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe('afterCommit', () => {
+  it('runs effects once the commit is visible, never for an aborted transaction, and never fails the commit', async () => {
+    const database = await createTestDatabase();
+    try {
+      const { db } = database;
+      const seen: string[] = [];
+      const user = (email: string) => ({
+        id: newId(),
+        email,
+        password_hash: 'x',
+        first_name: '-',
+        last_name: '-',
+        role: 'guest' as const,
+      });
+      const committed = user('after-commit@example.com');
+      await inTransaction(db, async (trx) => {
+        await trx.insertInto('users').values(committed).execute();
+        afterCommit(trx, async () => {
+          // The effect runs after the commit: the row is there for anyone to read.
+          const row = await db
+            .selectFrom('users')
+            .select('email')
+            .where('id', '=', committed.id)
+            .executeTakeFirst();
+          seen.push(`committed:${row?.email ?? 'missing'}`);
+        });
+        afterCommit(trx, () => {
+          throw new Error('an effect that fails');
+        });
+        afterCommit(trx, () => seen.push('later effects still run'));
+        seen.push('inside');
+      });
+      expect(seen).toEqual(['inside', 'committed:after-commit@example.com', 'later effects still run']);
+
+      seen.length = 0;
+      const aborted = user('aborted@example.com');
+      await expect(
+        inTransaction(db, async (trx) => {
+          await trx.insertInto('users').values(aborted).execute();
+          afterCommit(trx, () => seen.push('must not run'));
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(seen).toEqual([]);
+      expect(
+        await db.selectFrom('users').select('id').where('id', '=', aborted.id).executeTakeFirst(),
+      ).toBeUndefined();
+
+      // Outside a transaction the write before it has committed already: the effect runs at once.
+      afterCommit(db, () => seen.push('no transaction'));
+      await new Promise((r) => setImmediate(r));
+      expect(seen).toEqual(['no transaction']);
     } finally {
       await database.close();
     }

@@ -99,9 +99,21 @@ export interface DeliverOptions {
 
 const stderrLog = (entry: Record<string, unknown>) => console.error(JSON.stringify(entry));
 
+/** How long a claim protects an email from a second sender (far beyond the mailer's own timeouts). */
+export const EMAIL_CLAIM_MS = 10 * 60_000;
+
+/** Another sender holds a live claim on this email: the job tries again later. */
+export class EmailClaimedError extends Error {
+  override name = 'EmailClaimedError';
+}
+
 /**
  * Send one outbox row, once: a row already sent is skipped, so a job that runs twice (a retry after
- * a crash, a second relay) sends nothing more. The row lock keeps two workers from sending it at once.
+ * a crash, a second relay) sends nothing more. Three steps, and no transaction is open while the mailer
+ * talks to the SMTP server: (1) claim the row (a short transaction; a live claim of another sender is an
+ * EmailClaimedError, retried by the job), (2) send, (3) mark it sent. A crash between 2 and 3 sends the
+ * email again once the claim has lapsed (at least once, as with any mail relay; SMTP carries the outbox
+ * id as Message-ID, so receivers can drop the copy).
  * Sealed fields are opened only to render the email, and erased from the row when it is marked sent.
  * A row whose sealed part cannot be opened (JWT_SECRET changed, or differs between API and worker)
  * fails with a SealedEmailError, is logged, and stays pending with that reason in `last_error`.
@@ -112,41 +124,54 @@ export async function deliverEmail(
   id: string,
   opts: DeliverOptions = {},
 ): Promise<'sent' | 'skipped'> {
+  const now = () => new Date();
+  const row = await inTransaction(db, async (trx) => {
+    const found = await trx
+      .selectFrom('email_outbox')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!found || found.status === 'sent') return null;
+    if (found.claimed_at && now().getTime() - found.claimed_at.getTime() < EMAIL_CLAIM_MS) {
+      throw new EmailClaimedError(`email ${id} is being sent by another worker`);
+    }
+    const claimedAt = now();
+    await trx.updateTable('email_outbox').set({ claimed_at: claimedAt }).where('id', '=', id).execute();
+    return { ...found, claimed_at: claimedAt };
+  });
+  if (!row) return 'skipped';
+  const { [SEALED_FIELD]: sealed, ...data } = row.payload as Record<string, unknown>;
   try {
-    return await inTransaction(db, async (trx) => {
-      const row = await trx
-        .selectFrom('email_outbox')
-        .selectAll()
-        .where('id', '=', id)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!row || row.status === 'sent') return 'skipped';
-      const { [SEALED_FIELD]: sealed, ...data } = row.payload as Record<string, unknown>;
-      const secrets = sealed === undefined ? {} : openSealed(row, sealed, opts);
-      await mailer.send(renderEmail(row.id, row.recipient, row.template, { ...data, ...secrets }));
-      await trx
-        .updateTable('email_outbox')
-        .set({
-          status: 'sent',
-          sent_at: new Date(),
-          last_error: null,
-          attempts: sql`attempts + 1`,
-          // Once sent, not even the ciphertext stays behind.
-          ...(sealed === undefined ? {} : { payload: JSON.stringify(data) }),
-        })
-        .where('id', '=', id)
-        .execute();
-      return 'sent' as const;
-    });
+    const secrets = sealed === undefined ? {} : openSealed(row, sealed, opts);
+    await mailer.send(renderEmail(row.id, row.recipient, row.template, { ...data, ...secrets }));
   } catch (err) {
-    // The row stays pending with the attempt and its reason; the job's retry tries again.
+    // The row stays pending with the attempt and its reason, claim released; the job's retry tries again.
     await db
       .updateTable('email_outbox')
-      .set({ last_error: String((err as Error)?.message ?? err).slice(0, 1000), attempts: sql`attempts + 1` })
+      .set({
+        last_error: String((err as Error)?.message ?? err).slice(0, 1000),
+        attempts: sql`attempts + 1`,
+        claimed_at: null,
+      })
       .where('id', '=', id)
       .execute();
     throw err;
   }
+  await db
+    .updateTable('email_outbox')
+    .set({
+      status: 'sent',
+      sent_at: now(),
+      claimed_at: null,
+      last_error: null,
+      attempts: sql`attempts + 1`,
+      // Once sent, not even the ciphertext stays behind.
+      ...(sealed === undefined ? {} : { payload: JSON.stringify(data) }),
+    })
+    .where('id', '=', id)
+    .execute();
+  return 'sent';
 }
 
 function openSealed(

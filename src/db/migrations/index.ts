@@ -12,6 +12,7 @@ import * as m0006 from './0006_reviews.js';
 import * as m0007 from './0007_user_suspension.js';
 import * as m0008 from './0008_outbox_withdraw_raw_tokens.js';
 import * as m0009 from './0009_refund_intents.js';
+import * as m0010 from './0010_outbox_claims.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_user_suspension': m0007,
   '0008_outbox_withdraw_raw_tokens': m0008,
   '0009_refund_intents': m0009,
+  '0010_outbox_claims': m0010,
 };

@@ -55,5 +55,7 @@ export interface EmailOutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   sent_at: Date | null;
+  /** When a sender claimed it (sending happens outside any transaction, between claim and sent). */
+  claimed_at: Generated<Date | null>;
   dedupe_key: Generated<string | null>;
 }
