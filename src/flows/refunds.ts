@@ -30,11 +30,17 @@ export async function promiseRefund(
   return refund;
 }
 
-/** Steps 1 and 2 for one refund. Returns the refund as it stands afterwards (still pending if unanswered). */
-export async function attemptRefund(ctx: ServiceContext, refundId: string): Promise<payments.RefundRow> {
+/** What an attempt did: the refund as it stands afterwards, and the final state it moved it to (if it did). */
+export interface RefundAttempt {
+  refund: payments.RefundRow;
+  outcome: 'succeeded' | 'failed' | null;
+}
+
+/** Steps 1 and 2 for one refund (still pending afterwards if the provider did not answer). */
+export async function attemptRefund(ctx: ServiceContext, refundId: string): Promise<RefundAttempt> {
   const submitted = await payments.submitRefund(ctx, refundId);
-  if ('final' in submitted) return submitted.final;
-  if ('unanswered' in submitted) return payments.getRefund(ctx, refundId);
+  if ('final' in submitted) return { refund: submitted.final, outcome: null };
+  if ('unanswered' in submitted) return { refund: await payments.getRefund(ctx, refundId), outcome: null };
   return recordRefundAnswer(ctx, refundId, submitted.answer);
 }
 
@@ -43,7 +49,7 @@ export async function recordRefundAnswer(
   ctx: ServiceContext,
   refundId: string,
   answer: RefundResult,
-): Promise<payments.RefundRow> {
+): Promise<RefundAttempt> {
   const { booking_id: bookingId } = await payments.getRefund(ctx, refundId);
   return inTransaction(ctx.db, (trx) => recordRefundAnswerIn(ctx, trx, bookingId, refundId, answer));
 }
@@ -55,17 +61,12 @@ export async function recordRefundAnswerIn(
   bookingId: string,
   refundId: string,
   answer: RefundResult,
-): Promise<payments.RefundRow> {
+): Promise<RefundAttempt> {
   const booking = await bookings.lockBooking(trx, bookingId);
-  const { refund, outcome } = await payments.settleRefund(
-    ctx,
-    trx,
-    refundId,
-    answer,
-    bookings.chargeSplit(booking),
-  );
-  if (outcome === 'failed') await bookings.addRefunded(ctx, trx, bookingId, -refund.amount);
-  return refund;
+  const split = bookings.chargeSplit(booking);
+  const settled = await payments.settleRefund(ctx, trx, refundId, answer, split);
+  if (settled.outcome === 'failed') await bookings.addRefunded(ctx, trx, bookingId, -settled.refund.amount);
+  return settled;
 }
 
 /**
@@ -82,16 +83,24 @@ export async function attemptRefundAfterCommit(ctx: ServiceContext, refundId: st
 
 /**
  * The `settle-refunds` job: every refund still pending and untouched for `olderThanMs` is attempted again
- * (same key). Returns how many reached a final state.
+ * (same key). Returns how many this run moved to a final state (one that a concurrent run, or the
+ * request's own attempt, settled meanwhile is not counted).
  */
 export async function settlePendingRefunds(
   ctx: ServiceContext,
   opts: { olderThanMs?: number; batch?: number } = {},
 ): Promise<number> {
   let settled = 0;
+  let failure: unknown;
   for (const due of await payments.duePendingRefunds(ctx, opts.olderThanMs ?? 30_000, opts.batch ?? 100)) {
-    const after = await attemptRefund(ctx, due.id);
-    if (after.status !== 'pending') settled++;
+    try {
+      const { outcome } = await attemptRefund(ctx, due.id);
+      if (outcome) settled++;
+    } catch (err) {
+      // One refund that cannot be carried out does not hold up the others; the job still reports it.
+      failure ??= err;
+    }
   }
+  if (failure) throw failure;
   return settled;
 }

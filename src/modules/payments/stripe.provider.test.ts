@@ -1,92 +1,20 @@
-/** The Stripe adapter against a local HTTP stub of the few Stripe endpoints it calls. */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** The Stripe adapter against the local HTTP stub of the Stripe endpoints it calls (test/support/stripe-stub.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createListing } from '../../../test/support/fixtures.js';
+import { type StripeStub, startStripeStub } from '../../../test/support/stripe-stub.js';
 import { createTestApp, createUser, expectProblem, type TestApp } from '../../../test/support/test-app.js';
 import { StripeProvider } from './stripe.provider.js';
 
-interface Call {
-  method: string;
-  path: string;
-  idempotencyKey: string | undefined;
-  form: URLSearchParams;
-}
-
-const calls: Call[] = [];
-const intents = new Map<string, { id: string; status: string; amount: number }>();
-let server: Server;
+let stub: StripeStub;
 let base: string;
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let data = '';
-    req.on('data', (c) => {
-      data += c;
-    });
-    req.on('end', () => resolve(data));
-  });
-}
+let calls: StripeStub['calls'];
 
 beforeAll(async () => {
-  server = createServer(async (req, res) => {
-    const form = new URLSearchParams(await readBody(req));
-    const path = (req.url ?? '').split('?')[0]!;
-    calls.push({
-      method: req.method!,
-      path,
-      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
-      form,
-    });
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': 'req_stub' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'POST' && path === '/v1/payment_intents') {
-      const id = `pi_stub_${calls.length}`;
-      const pm = form.get('payment_method');
-      if (pm === 'pm_card_chargeDeclined') {
-        return send(402, {
-          error: {
-            type: 'card_error',
-            code: 'card_declined',
-            message: 'Your card was declined.',
-            payment_intent: { id, object: 'payment_intent', status: 'requires_payment_method' },
-          },
-        });
-      }
-      const status = pm === 'pm_card_async' ? 'processing' : 'succeeded';
-      const intent = {
-        id,
-        object: 'payment_intent',
-        status,
-        amount: Number(form.get('amount')),
-        currency: form.get('currency'),
-      };
-      intents.set(id, intent);
-      return send(200, intent);
-    }
-    const m = /^\/v1\/payment_intents\/([\w]+)$/.exec(path);
-    if (req.method === 'GET' && m) {
-      const intent = intents.get(m[1]!);
-      return intent
-        ? send(200, { object: 'payment_intent', ...intent })
-        : send(404, { error: { type: 'invalid_request_error', message: 'No such payment_intent' } });
-    }
-    if (req.method === 'POST' && path === '/v1/refunds') {
-      return send(200, {
-        id: `re_stub_${calls.length}`,
-        object: 'refund',
-        status: 'succeeded',
-        amount: Number(form.get('amount')),
-      });
-    }
-    return send(404, { error: { type: 'invalid_request_error', message: `unknown ${req.method} ${path}` } });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stub = await startStripeStub();
+  base = stub.url;
+  calls = stub.calls;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => stub.close());
 
 const provider = () =>
   new StripeProvider({ secretKey: 'sk_test_stub', webhookSecret: 'whsec_stub_secret', apiBase: base });
@@ -140,6 +68,73 @@ describe('Stripe adapter', () => {
     expect(refund.status).toBe('succeeded');
     expect(calls.at(-1)).toMatchObject({ path: '/v1/refunds', idempotencyKey: 'refund-1' });
     expect(calls.at(-1)!.form.get('payment_intent')).toBe(ok.providerRef);
+  });
+
+  it('refunds once per idempotency key (also through the SDK retrying 500s), and reads refunds back', async () => {
+    const p = provider();
+    const paid = await p.charge({
+      amount: 9_000,
+      currency: 'EUR',
+      paymentMethod: 'pm_card_visa',
+      idempotencyKey: 'pay-refunds',
+      metadata: { paymentId: 'p9', bookingId: 'b9' },
+    });
+    const request = (key: string, amount: number) => ({
+      providerRef: paid.providerRef,
+      amount,
+      currency: 'EUR',
+      idempotencyKey: key,
+      metadata: { refundId: key, paymentId: 'p9' },
+    });
+    const executedBefore = stub.executedRefunds().length;
+
+    // Two 500s: the SDK retries them itself with the same key; the third request executes.
+    stub.fault('fail', { times: 2, paymentIntent: paid.providerRef });
+    const before = stub.refundCalls().length;
+    const first = await p.refund(request('refund:k1', 4_000));
+    expect(first.status).toBe('succeeded');
+    const tries = stub.refundCalls().slice(before);
+    expect(tries.map((c) => c.status)).toEqual([500, 500, 200]);
+    expect(new Set(tries.map((c) => c.idempotencyKey))).toEqual(new Set(['refund:k1']));
+    expect(tries[0]!.form.get('metadata[refundId]')).toBe('refund:k1');
+    expect(tries[0]!.form.get('metadata[paymentId]')).toBe('p9');
+
+    // The same key again: the same refund, not a second one.
+    expect(await p.refund(request('refund:k1', 4_000))).toEqual(first);
+    expect(stub.executedRefunds().length).toBe(executedBefore + 1);
+    expect(stub.refund(first.providerRef)).toMatchObject({
+      amount: 4_000,
+      payment_intent: paid.providerRef,
+      idempotencyKey: 'refund:k1',
+      metadata: { refundId: 'refund:k1', paymentId: 'p9' },
+    });
+
+    // Three 500s exhaust the SDK's retries: the adapter throws, nothing was refunded.
+    stub.fault('fail', { times: 3, paymentIntent: paid.providerRef });
+    await expect(p.refund(request('refund:k2', 1_000))).rejects.toThrow();
+    expect(stub.executedRefunds().length).toBe(executedBefore + 1);
+
+    // A pending refund, settled later; retrieveRefund reads its state.
+    stub.fault('pending', { paymentIntent: paid.providerRef });
+    const pending = await p.refund(request('refund:k3', 2_000));
+    expect(pending.status).toBe('pending');
+    expect((await p.retrieveRefund(pending.providerRef)).status).toBe('pending');
+    stub.settle(pending.providerRef, 'succeeded');
+    expect(await p.retrieveRefund(pending.providerRef)).toMatchObject({
+      providerRef: pending.providerRef,
+      status: 'succeeded',
+    });
+    expect(calls.at(-1)).toMatchObject({ method: 'GET', path: `/v1/refunds/${pending.providerRef}` });
+
+    // A declined refund is an answer with its reason, not an error.
+    stub.fault('decline', { paymentIntent: paid.providerRef });
+    expect(await p.refund(request('refund:k4', 1_000))).toMatchObject({
+      status: 'failed',
+      failureReason: 'charge_for_pending_refund_disputed',
+    });
+    // More than is left of the charge is refused by the provider.
+    await expect(p.refund(request('refund:k5', 5_000))).rejects.toThrow(/greater than unrefunded/);
+    expect(stub.executedRefunds().length).toBe(executedBefore + 2);
   });
 
   it('verifies Stripe webhook signatures and maps events', () => {
