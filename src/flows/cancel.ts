@@ -38,7 +38,7 @@ export async function respondToRequest(
   reason?: string,
 ): Promise<BookingView> {
   const refund = await inTransaction(ctx.db, async (trx) => {
-    const request = await bookings.lockRequest(ctx, trx, actor, id, accept);
+    const request = await bookings.lockRequest(trx, actor, id, accept);
     const to = accept ? 'confirmed' : 'declined';
     const refund = accept
       ? null

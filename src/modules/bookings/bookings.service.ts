@@ -238,7 +238,6 @@ export async function planCancellation(
 
 /** Lock a request to book that the actor (its host, or an admin) may answer; 409 unless it awaits the host. */
 export async function lockRequest(
-  _ctx: ServiceContext,
   trx: Db,
   actor: Actor,
   id: string,

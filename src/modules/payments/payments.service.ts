@@ -189,11 +189,6 @@ export function paymentDeclined(payment: repo.PaymentRow): AppError {
   );
 }
 
-/** A payment by id (for a flow that has just created it, or a job following it up). */
-export function getPayment(ctx: ServiceContext, id: string): Promise<repo.PaymentRow> {
-  return findOrFail(repo.lockPayment(ctx.db, id), 'Payment');
-}
-
 /** Payments still `processing` after `olderThanMs` (a webhook lost or delayed), oldest first. */
 export function staleProcessingPayments(ctx: ServiceContext, olderThanMs: number, batch: number) {
   return repo.staleProcessingPayments(ctx.db, new Date(ctx.now().getTime() - olderThanMs), batch);
