@@ -1,4 +1,5 @@
-/** Listings made through the real API, for tests of search, bookings and reviews. */
+/** Listings for tests of search, bookings and reviews, and the calendar through the real API. */
+import { insertListing } from './factories.js';
 import type { TestApp, TestUser } from './test-app.js';
 
 export interface ListingOverrides {
@@ -22,9 +23,18 @@ export interface ListingOverrides {
   publish?: boolean;
 }
 
+/**
+ * A listing of `host`, published unless `publish: false`, written directly in the database (see
+ * factories.ts): the rows `POST /properties` + `/publish` write, with the search cache invalidated.
+ */
+export function createListing(t: TestApp, host: TestUser, o: ListingOverrides = {}): Promise<{ id: string }> {
+  return insertListing(t, host.id, o);
+}
+
 let n = 0;
 
-export async function createListing(
+/** Like `createListing`, but through the API (create, then publish), as the host. */
+export async function createListingViaApi(
   t: TestApp,
   host: TestUser,
   o: ListingOverrides = {},

@@ -1,5 +1,9 @@
-/** A paid stay taken all the way to `completed`, through the API and the scheduled job's service. */
-import { completeFinishedStays } from '../../src/modules/bookings/bookings.service.js';
+/**
+ * A paid stay taken all the way to `completed`: booked, paid and confirmed (rows written directly, see
+ * factories.ts), then the clock moves to its check-out day and finished stays are completed, as the
+ * scheduled job does.
+ */
+import { completeFinishedStays, insertBooking } from './factories.js';
 import type { TestApp, TestUser } from './test-app.js';
 
 export async function completedStay(
@@ -10,22 +14,14 @@ export async function completedStay(
   checkOut: string,
   advance: (to: Date) => void,
 ) {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/bookings',
-    headers: guest.auth,
-    payload: { propertyId, checkIn, checkOut, guests: 1 },
+  const { id } = await insertBooking(t, {
+    guestId: guest.id,
+    propertyId,
+    checkIn,
+    checkOut,
+    status: 'confirmed',
   });
-  if (res.statusCode !== 201) throw new Error(`booking failed: ${res.statusCode} ${res.body}`);
-  const id = res.json().id as string;
-  const paid = await t.app.inject({
-    method: 'POST',
-    url: `/api/v1/bookings/${id}/pay`,
-    headers: guest.auth,
-    payload: { paymentMethod: 'pm_card_visa' },
-  });
-  if (paid.statusCode !== 200) throw new Error(`payment failed: ${paid.statusCode} ${paid.body}`);
   advance(new Date(`${checkOut}T12:00:00Z`));
-  await completeFinishedStays(t.ctx);
+  await completeFinishedStays(t);
   return id;
 }

@@ -10,6 +10,7 @@ import { deliverEmail, outboxSealingKey } from '../../src/platform/email.js';
 import type { RoostApp } from '../../src/platform/http.js';
 import type { OutgoingEmail } from '../../src/platform/mailer.js';
 import type { JobQueue } from '../../src/platform/queue/registry.js';
+import { insertUser, startSession, TEST_PASSWORD } from './factories.js';
 import {
   createTestDatabase,
   shareTestDatabase,
@@ -75,15 +76,39 @@ export interface TestUser {
 }
 
 let seq = 0;
+const freshEmail = () => `user${process.pid}.${Date.now()}.${seq++}@example.com`;
 
-/** Registers a user through the API, sets its role directly, then logs in (so the token carries the role). */
+/**
+ * A signed-in user with a role, made directly in the database (see factories.ts): the same rows as
+ * registering through the API, then setting the role and logging in, without the two argon2 operations.
+ * `auth` carries a working bearer token; `refreshToken` works with `/auth/refresh`.
+ */
 export async function createUser(
   t: TestApp,
   role: Role = 'guest',
   overrides: { email?: string } = {},
 ): Promise<TestUser> {
-  const email = overrides.email ?? `user${process.pid}.${Date.now()}.${seq++}@example.com`;
-  const password = 'correct-horse-42';
+  const email = overrides.email ?? freshEmail();
+  const { id } = await insertUser(t, { email, role, firstName: 'Test', lastName: role });
+  const session = await startSession(t, id);
+  return {
+    id,
+    email,
+    password: TEST_PASSWORD,
+    accessToken: session.accessToken,
+    refreshToken: session.refreshToken,
+    auth: { authorization: `Bearer ${session.accessToken}` },
+  };
+}
+
+/** Like `createUser`, but through the API: registers, sets the role directly, then logs in. */
+export async function createUserViaApi(
+  t: TestApp,
+  role: Role = 'guest',
+  overrides: { email?: string } = {},
+): Promise<TestUser> {
+  const email = overrides.email ?? freshEmail();
+  const password = TEST_PASSWORD;
   const reg = await t.app.inject({
     method: 'POST',
     url: '/api/v1/auth/register',

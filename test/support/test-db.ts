@@ -3,10 +3,14 @@
  *  - `postgres` (default): a real PostgreSQL server at TEST_DATABASE_URL (default
  *    postgres://postgres@127.0.0.1:5432/postgres). Global setup migrates one template database;
  *    each test file gets its own copy (CREATE DATABASE … TEMPLATE), so files run in parallel.
- *  - `pglite`: an in-memory PGlite per test file, migrated from scratch.
+ *  - `pglite`: an in-memory PGlite per test file, loaded from a data directory that global setup migrated
+ *    once (or migrated from scratch when no template is given).
  *  - `mysql`: a real MySQL/MariaDB server at TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306/test);
  *    each test file creates and migrates a database of its own.
  */
+import { readFile } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'kysely';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../src/db/database.js';
@@ -86,6 +90,7 @@ export async function createTestDatabase(
   migrate = true,
 ): Promise<TestDatabase> {
   if (engine === 'pglite') {
+    if (template && migrate) return loadPgliteDatabase(template);
     const database = await createDatabase({ pgliteDataDir: 'memory' });
     await migrateToLatest(database.db);
     return database;
@@ -108,4 +113,53 @@ export async function shareTestDatabase(of: TestDatabase): Promise<TestDatabase>
   if (!of.url) return { ...of, close: async () => {} };
   const database = await createDatabase({ url: of.url, poolMax: 20 });
   return { ...database, url: of.url };
+}
+
+/**
+ * Opens an in-memory PGlite database through the application's own `createDatabase` (same extensions,
+ * type parsers and query counting), with extra options for `PGlite.create` (such as `loadDataDir`), and
+ * hands back the PGlite instance too. `createDatabase` exposes neither, so `PGlite.create` is wrapped for
+ * the duration of the call.
+ */
+async function openPglite(
+  extra: { loadDataDir?: Blob } = {},
+): Promise<{ database: TestDatabase; client: PGlite }> {
+  const create = PGlite.create;
+  let client: PGlite | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: forwards whatever createDatabase passes.
+  const wrapped = async (...args: any[]) => {
+    const options = typeof args[0] === 'object' && args[0] !== null ? { ...args[0], ...extra } : args[0];
+    // biome-ignore lint/suspicious/noExplicitAny: same.
+    client = await (create as any).call(PGlite, options, ...args.slice(1));
+    return client;
+  };
+  PGlite.create = wrapped as typeof PGlite.create;
+  try {
+    const database = await createDatabase({ pgliteDataDir: 'memory' });
+    if (!client) throw new Error('createDatabase did not open a PGlite instance');
+    return { database, client };
+  } finally {
+    PGlite.create = create;
+  }
+}
+
+/** A migrated PGlite data directory as a tarball (global setup writes it once per run). */
+export async function migratedPgliteTarball(): Promise<Uint8Array> {
+  const { database, client } = await openPglite();
+  try {
+    await migrateToLatest(database.db);
+    const dump = await client.dumpDataDir('none');
+    return new Uint8Array(await dump.arrayBuffer());
+  } finally {
+    await database.close();
+  }
+}
+
+/** A new in-memory PGlite database with the contents of a data-directory tarball (a copy of the template). */
+async function loadPgliteDatabase(tarball: string): Promise<TestDatabase> {
+  const { database } = await openPglite({ loadDataDir: new Blob([await readFile(tarball)]) });
+  // First use of the handle. Kysely's destroy() skips a driver that never ran a query, which would leave
+  // this database open after close() (a migrated-from-scratch one has always run the migrations).
+  await sql`select 1`.execute(database.db);
+  return database;
 }
