@@ -22,6 +22,8 @@ export interface Database {
   kind: DatabaseKind;
   /** The pg pool, when running on PostgreSQL (exposed for health checks and metrics). */
   pool?: pg.Pool;
+  /** PGlite only: the whole data directory as a tarball (a copy another PGlite can start from). */
+  dumpPglite?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,8 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite data directory, or `memory` for an in-memory database. */
   pgliteDataDir?: string;
+  /** PGlite: start from this data-directory tarball (`dumpPglite`) instead of an empty database. */
+  pgliteLoadFrom?: Blob;
   poolMax?: number;
   /** Called when an idle pooled connection fails (it is discarded either way). */
   onIdleError?: (err: Error) => void;
@@ -109,6 +113,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   if (dir !== 'memory') mkdirSync(dir, { recursive: true });
   const client = await PGlite.create({
     ...(dir === 'memory' ? {} : { dataDir: dir }),
+    ...(options.pgliteLoadFrom ? { loadDataDir: options.pgliteLoadFrom } : {}),
     extensions: { btree_gist, pg_trgm },
     parsers: {
       1082: (v: string) => v, // date
@@ -118,5 +123,15 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   });
   const stats = { queries: 0 };
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client), log: () => void stats.queries++ });
-  return { db, kind: 'pglite', stats, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'pglite',
+    stats,
+    dumpPglite: () => client.dumpDataDir('none'),
+    close: async () => {
+      await db.destroy();
+      // Kysely leaves a driver that never ran a query alone: close the instance itself too.
+      if (!client.closed) await client.close();
+    },
+  };
 }

@@ -9,8 +9,6 @@
  *    each test file creates and migrates a database of its own.
  */
 import { readFile } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'kysely';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../src/db/database.js';
@@ -115,40 +113,12 @@ export async function shareTestDatabase(of: TestDatabase): Promise<TestDatabase>
   return { ...database, url: of.url };
 }
 
-/**
- * Opens an in-memory PGlite database through the application's own `createDatabase` (same extensions,
- * type parsers and query counting), with extra options for `PGlite.create` (such as `loadDataDir`), and
- * hands back the PGlite instance too. `createDatabase` exposes neither, so `PGlite.create` is wrapped for
- * the duration of the call.
- */
-async function openPglite(
-  extra: { loadDataDir?: Blob } = {},
-): Promise<{ database: TestDatabase; client: PGlite }> {
-  const create = PGlite.create;
-  let client: PGlite | undefined;
-  // biome-ignore lint/suspicious/noExplicitAny: forwards whatever createDatabase passes.
-  const wrapped = async (...args: any[]) => {
-    const options = typeof args[0] === 'object' && args[0] !== null ? { ...args[0], ...extra } : args[0];
-    // biome-ignore lint/suspicious/noExplicitAny: same.
-    client = await (create as any).call(PGlite, options, ...args.slice(1));
-    return client;
-  };
-  PGlite.create = wrapped as typeof PGlite.create;
-  try {
-    const database = await createDatabase({ pgliteDataDir: 'memory' });
-    if (!client) throw new Error('createDatabase did not open a PGlite instance');
-    return { database, client };
-  } finally {
-    PGlite.create = create;
-  }
-}
-
 /** A migrated PGlite data directory as a tarball (global setup writes it once per run). */
 export async function migratedPgliteTarball(): Promise<Uint8Array> {
-  const { database, client } = await openPglite();
+  const database = await createDatabase({ pgliteDataDir: 'memory' });
   try {
     await migrateToLatest(database.db);
-    const dump = await client.dumpDataDir('none');
+    const dump = await database.dumpPglite!();
     return new Uint8Array(await dump.arrayBuffer());
   } finally {
     await database.close();
@@ -157,9 +127,5 @@ export async function migratedPgliteTarball(): Promise<Uint8Array> {
 
 /** A new in-memory PGlite database with the contents of a data-directory tarball (a copy of the template). */
 async function loadPgliteDatabase(tarball: string): Promise<TestDatabase> {
-  const { database } = await openPglite({ loadDataDir: new Blob([await readFile(tarball)]) });
-  // First use of the handle. Kysely's destroy() skips a driver that never ran a query, which would leave
-  // this database open after close() (a migrated-from-scratch one has always run the migrations).
-  await sql`select 1`.execute(database.db);
-  return database;
+  return createDatabase({ pgliteDataDir: 'memory', pgliteLoadFrom: new Blob([await readFile(tarball)]) });
 }
