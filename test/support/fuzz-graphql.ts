@@ -1,5 +1,5 @@
 /**
- * GraphQL side of test/fuzz.test.ts: the schema as introspection reports it, arbitraries of
+ * GraphQL side of the fuzz run (test/support/fuzz-harness.ts): the schema as introspection reports it, arbitraries of
  * operations on every Query/Mutation field (hostile arguments inline or as variables, nested
  * selections with their own arguments), and rendering to a document plus variables.
  */

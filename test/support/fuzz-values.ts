@@ -1,5 +1,5 @@
 /**
- * Hostile values and JSON-schema-driven fast-check arbitraries for test/fuzz.test.ts.
+ * Hostile values and JSON-schema-driven fast-check arbitraries for the fuzz run (test/support/fuzz-harness.ts).
  *
  * Values are plain JSON plus `RawJson` tokens: numbers JSON.stringify cannot write (1e309,
  * 999999999999999999999, -0, 1.0 …) are kept as their literal text and written verbatim into request

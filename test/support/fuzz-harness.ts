@@ -60,11 +60,11 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
 import { Type } from 'typebox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invalidateProperty } from '../src/modules/properties/properties.service.js';
-import { createBullQueue, startBullWorker } from '../src/platform/queue/bullmq.js';
-import { defineJob, type JobQueue, type JobRegistry } from '../src/platform/queue/registry.js';
-import { createListing, setCalendar } from './support/fixtures.js';
+import { expect } from 'vitest';
+import { invalidateProperty } from '../../src/modules/properties/properties.service.js';
+import { createBullQueue, startBullWorker } from '../../src/platform/queue/bullmq.js';
+import { defineJob, type JobQueue, type JobRegistry } from '../../src/platform/queue/registry.js';
+import { createListing, setCalendar } from './fixtures.js';
 import {
   type GqlCase,
   type GqlHints,
@@ -78,7 +78,7 @@ import {
   renderGql,
   shrinkGql,
   sweepGql,
-} from './support/fuzz-graphql.js';
+} from './fuzz-graphql.js';
 import {
   applyMutation,
   CHAOS_BODIES,
@@ -102,11 +102,11 @@ import {
   schemaPaths,
   toJsonText,
   validArb,
-} from './support/fuzz-values.js';
-import { dropPrefix, redisUrl, testRedis, uniquePrefix, waitFor } from './support/redis.js';
-import { completedStay } from './support/stays.js';
-import { createTestApp, createUser, lastEmail, type TestApp, type TestUser } from './support/test-app.js';
-import { testDbKind } from './support/test-db.js';
+} from './fuzz-values.js';
+import { dropPrefix, redisUrl, testRedis, uniquePrefix, waitFor } from './redis.js';
+import { completedStay } from './stays.js';
+import { createTestApp, createUser, lastEmail, type TestApp, type TestUser } from './test-app.js';
+import { testDbKind } from './test-db.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 424242);
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 40);
@@ -2147,7 +2147,8 @@ function documentCases(): {
 let doc: OpenApiDoc;
 let gqlSchema: GqlSchema;
 
-beforeAll(async () => {
+/** Fixtures, bad tokens, the OpenAPI document and the GraphQL schema the runs draw from. */
+export async function setupFuzz(): Promise<void> {
   // Synchronous, so it is visible even if a request later exhausts the heap and kills this process.
   writeSync(
     2,
@@ -2172,9 +2173,9 @@ beforeAll(async () => {
   });
   expect(args.statusCode, args.body).toBe(200);
   gqlSchema = parseIntrospection(types.json().data, args.json().data);
-}, 120_000);
+}
 
-afterAll(async () => {
+export async function teardownFuzz(): Promise<void> {
   await t?.close();
   await queue?.close();
   const redis = testRedis();
@@ -2186,130 +2187,129 @@ afterAll(async () => {
   rmSync(uploads, { recursive: true, force: true });
   rmSync(INFLIGHT, { force: true });
   rmSync(JOURNAL, { force: true });
-});
+}
 
-describe(`fuzz (${ENGINE})`, () => {
-  it('REST: every operation, as every caller, survives hostile input', async () => {
-    const ops = [...operationsOf(doc), ...HIDDEN_OPS];
-    expect(ops.length).toBeGreaterThan(40);
-    const c = new Collector();
-    for (const op of ops) {
-      // Runs grow with the number of inputs (each gets about the same attention: the search has 18);
-      // operations without any input still get hostile query strings, bodies and headers, but fewer.
-      const inputs = op.params.length + (op.body || op.special ? 1 : 0);
-      const runs =
-        inputs === 0 ? Math.max(2, Math.ceil(RUNS / 3)) : Math.round(RUNS * Math.max(1, inputs / 5));
-      for (const caller of CALLERS) {
-        const send = (rc: RestCase) => roundTrip(toRequest(op, rc), op.path === '/graphql');
-        await runTarget(c, op.key, caller, restCaseArb(op, caller), runs, send, (rc) => shrinkRest(op, rc));
-        if (op.method !== 'GET') await repairFixtures();
-      }
-    }
-    for (const op of ops) {
-      const ex = c.exemplars.get(op.key);
-      if (!ex) {
-        c.notes.push(`  note: ${op.key} never got past validation in the random runs, so it was not swept`);
-        continue;
-      }
+/** REST: every operation, as every caller, survives hostile input. */
+export async function fuzzRest(): Promise<void> {
+  const ops = [...operationsOf(doc), ...HIDDEN_OPS];
+  expect(ops.length).toBeGreaterThan(40);
+  const c = new Collector();
+  for (const op of ops) {
+    // Runs grow with the number of inputs (each gets about the same attention: the search has 18);
+    // operations without any input still get hostile query strings, bodies and headers, but fewer.
+    const inputs = op.params.length + (op.body || op.special ? 1 : 0);
+    const runs = inputs === 0 ? Math.max(2, Math.ceil(RUNS / 3)) : Math.round(RUNS * Math.max(1, inputs / 5));
+    for (const caller of CALLERS) {
       const send = (rc: RestCase) => roundTrip(toRequest(op, rc), op.path === '/graphql');
-      const base = { ...(ex.value as RestCase), headers: {} };
-      await runList(c, op.key, ex.caller, sweepRest(op, base), send, (rc) => shrinkRest(op, rc));
+      await runTarget(c, op.key, caller, restCaseArb(op, caller), runs, send, (rc) => shrinkRest(op, rc));
       if (op.method !== 'GET') await repairFixtures();
     }
-    printCoverage(c, 'REST');
-    const summary = await report(c, 'REST');
-    if (summary) throw new Error(summary);
-  }, 3_600_000);
+  }
+  for (const op of ops) {
+    const ex = c.exemplars.get(op.key);
+    if (!ex) {
+      c.notes.push(`  note: ${op.key} never got past validation in the random runs, so it was not swept`);
+      continue;
+    }
+    const send = (rc: RestCase) => roundTrip(toRequest(op, rc), op.path === '/graphql');
+    const base = { ...(ex.value as RestCase), headers: {} };
+    await runList(c, op.key, ex.caller, sweepRest(op, base), send, (rc) => shrinkRest(op, rc));
+    if (op.method !== 'GET') await repairFixtures();
+  }
+  printCoverage(c, 'REST');
+  const summary = await report(c, 'REST');
+  if (summary) throw new Error(summary);
+}
 
-  it('GraphQL: every Query and Mutation field, as every caller, survives hostile arguments', async () => {
-    const schemasByName = new Map<string, JsonSchema[]>();
-    const addSchema = (name: string, s: JsonSchema) => {
-      schemasByName.set(name, [...(schemasByName.get(name) ?? []), s]);
-      for (const [k, v] of Object.entries(s.properties ?? {})) addSchema(k, v);
-    };
-    for (const op of operationsOf(doc)) {
-      for (const p of op.params) addSchema(p.name, p.schema);
-      for (const [k, v] of Object.entries(op.body?.properties ?? {})) addSchema(k, v);
-    }
-    const hints: GqlHints = {
-      schemasByName,
-      pools,
-      idsFor: (field, arg) => {
-        if (arg === 'propertyId') return F.propertyIds;
-        if (arg === 'bookingId') return F.bookingIds;
-        if (arg !== 'id') return [];
-        if (/user/i.test(field)) return F.userIds;
-        if (/propert/i.test(field)) return F.propertyIds;
-        if (/book/i.test(field)) return F.bookingIds;
-        if (/review/i.test(field)) return F.reviewIds;
-        return [];
-      },
-    };
-    const c = new Collector();
-    const roots: ['query' | 'mutation', string | null][] = [
-      ['query', gqlSchema.queryType],
-      ['mutation', gqlSchema.mutationType],
-    ];
-    let fields = 0;
-    for (const [operation, typeName] of roots) {
-      const type = typeName ? gqlSchema.types.get(typeName) : undefined;
-      for (const field of type?.fields ?? []) {
-        fields++;
-        const runs = Math.round(RUNS * Math.max(1, inputCount(field.args, gqlSchema) / 5));
-        for (const caller of CALLERS) {
-          await runTarget(
-            c,
-            `graphql ${operation} ${field.name}`,
-            caller,
-            gqlCaseArb(operation, field, gqlSchema, hints),
-            runs,
-            (gc) => graphqlSend(gc, caller),
-            shrinkGql,
-          );
-          if (operation === 'mutation') await repairFixtures();
-        }
-      }
-    }
-    expect(fields).toBeGreaterThan(10);
-    for (const [operation, typeName] of roots) {
-      const type = typeName ? gqlSchema.types.get(typeName) : undefined;
-      for (const field of type?.fields ?? []) {
-        const target = `graphql ${operation} ${field.name}`;
-        const ex = c.exemplars.get(target);
-        if (!ex) {
-          c.notes.push(`  note: ${target} never got past validation in the random runs, so it was not swept`);
-          continue;
-        }
-        const cases = sweepGql(ex.value as GqlCase, field, gqlSchema, sweepGqlValues);
-        await runList(c, target, ex.caller, cases, (gc) => graphqlSend(gc, ex.caller), shrinkGql);
+/** GraphQL: every Query and Mutation field, as every caller, survives hostile arguments. */
+export async function fuzzGraphql(): Promise<void> {
+  const schemasByName = new Map<string, JsonSchema[]>();
+  const addSchema = (name: string, s: JsonSchema) => {
+    schemasByName.set(name, [...(schemasByName.get(name) ?? []), s]);
+    for (const [k, v] of Object.entries(s.properties ?? {})) addSchema(k, v);
+  };
+  for (const op of operationsOf(doc)) {
+    for (const p of op.params) addSchema(p.name, p.schema);
+    for (const [k, v] of Object.entries(op.body?.properties ?? {})) addSchema(k, v);
+  }
+  const hints: GqlHints = {
+    schemasByName,
+    pools,
+    idsFor: (field, arg) => {
+      if (arg === 'propertyId') return F.propertyIds;
+      if (arg === 'bookingId') return F.bookingIds;
+      if (arg !== 'id') return [];
+      if (/user/i.test(field)) return F.userIds;
+      if (/propert/i.test(field)) return F.propertyIds;
+      if (/book/i.test(field)) return F.bookingIds;
+      if (/review/i.test(field)) return F.reviewIds;
+      return [];
+    },
+  };
+  const c = new Collector();
+  const roots: ['query' | 'mutation', string | null][] = [
+    ['query', gqlSchema.queryType],
+    ['mutation', gqlSchema.mutationType],
+  ];
+  let fields = 0;
+  for (const [operation, typeName] of roots) {
+    const type = typeName ? gqlSchema.types.get(typeName) : undefined;
+    for (const field of type?.fields ?? []) {
+      fields++;
+      const runs = Math.round(RUNS * Math.max(1, inputCount(field.args, gqlSchema) / 5));
+      for (const caller of CALLERS) {
+        await runTarget(
+          c,
+          `graphql ${operation} ${field.name}`,
+          caller,
+          gqlCaseArb(operation, field, gqlSchema, hints),
+          runs,
+          (gc) => graphqlSend(gc, caller),
+          shrinkGql,
+        );
         if (operation === 'mutation') await repairFixtures();
       }
     }
-    // Whole-document abuse: syntax, depth, aliases, batching, persisted queries, transports.
-    for (const caller of CALLERS) {
-      for (const d of documentCases()) {
-        const headers: Record<string, string> = {};
-        if (caller !== 'anonymous') headers['authorization'] = users[caller].auth.authorization;
-        const sent: Sent =
-          d.method === 'GET'
-            ? { method: 'GET', url: d.url!, headers }
-            : {
-                method: 'POST',
-                url: '/graphql',
-                headers: { ...headers, 'content-type': d.contentType ?? 'application/json' },
-                payload: d.payload!,
-              };
-        const send = () => roundTrip(sent, true);
-        const r = await send();
-        const target = `graphql document: ${d.name}`;
-        c.record(target, r.ex);
-        if (r.problems.length > 0) {
-          c.add({ target, caller, value: null, send: () => send(), shrink: () => [] }, r);
-        }
+  }
+  expect(fields).toBeGreaterThan(10);
+  for (const [operation, typeName] of roots) {
+    const type = typeName ? gqlSchema.types.get(typeName) : undefined;
+    for (const field of type?.fields ?? []) {
+      const target = `graphql ${operation} ${field.name}`;
+      const ex = c.exemplars.get(target);
+      if (!ex) {
+        c.notes.push(`  note: ${target} never got past validation in the random runs, so it was not swept`);
+        continue;
+      }
+      const cases = sweepGql(ex.value as GqlCase, field, gqlSchema, sweepGqlValues);
+      await runList(c, target, ex.caller, cases, (gc) => graphqlSend(gc, ex.caller), shrinkGql);
+      if (operation === 'mutation') await repairFixtures();
+    }
+  }
+  // Whole-document abuse: syntax, depth, aliases, batching, persisted queries, transports.
+  for (const caller of CALLERS) {
+    for (const d of documentCases()) {
+      const headers: Record<string, string> = {};
+      if (caller !== 'anonymous') headers['authorization'] = users[caller].auth.authorization;
+      const sent: Sent =
+        d.method === 'GET'
+          ? { method: 'GET', url: d.url!, headers }
+          : {
+              method: 'POST',
+              url: '/graphql',
+              headers: { ...headers, 'content-type': d.contentType ?? 'application/json' },
+              payload: d.payload!,
+            };
+      const send = () => roundTrip(sent, true);
+      const r = await send();
+      const target = `graphql document: ${d.name}`;
+      c.record(target, r.ex);
+      if (r.problems.length > 0) {
+        c.add({ target, caller, value: null, send: () => send(), shrink: () => [] }, r);
       }
     }
-    printCoverage(c, 'GraphQL');
-    const summary = await report(c, 'GraphQL');
-    if (summary) throw new Error(summary);
-  }, 3_600_000);
-});
+  }
+  printCoverage(c, 'GraphQL');
+  const summary = await report(c, 'GraphQL');
+  if (summary) throw new Error(summary);
+}
