@@ -3,7 +3,7 @@
  * transport writes `<id>.json` (a second delivery of the same outbox row overwrites, never duplicates);
  * SMTP sends the outbox id as the Message-ID so receivers can de-duplicate.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from './config.js';
@@ -27,11 +27,13 @@ export class FileMailer implements Mailer {
   async send(email: OutgoingEmail): Promise<void> {
     // A written email may carry a live token (it is the recipient's inbox): readable by this user only.
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await writeFile(
-      join(this.dir, `${email.id}.json`),
-      JSON.stringify({ ...email, writtenAt: new Date().toISOString() }, null, 2),
-      { mode: 0o600 },
-    );
+    // Written aside, then renamed into place: whoever watches the folder never reads half an email.
+    const path = join(this.dir, `${email.id}.json`);
+    const partial = `${path}.${process.pid}.partial`;
+    await writeFile(partial, JSON.stringify({ ...email, writtenAt: new Date().toISOString() }, null, 2), {
+      mode: 0o600,
+    });
+    await rename(partial, path);
   }
 }
 
