@@ -1,27 +1,9 @@
 /** Listings for tests of search, bookings and reviews, and the calendar through the real API. */
-import { insertListing } from './factories.js';
+import { insertListing, type ListingRowInput } from './factories.js';
 import type { TestApp, TestUser } from './test-app.js';
 
-export interface ListingOverrides {
-  title?: string;
-  description?: string;
-  city?: string;
-  countryCode?: string;
-  latitude?: number;
-  longitude?: number;
-  propertyType?: 'entire_place' | 'private_room' | 'shared_room';
-  nightlyPrice?: number;
-  currency?: string;
-  cleaningFee?: number;
-  maxGuests?: number;
-  minNights?: number;
-  maxNights?: number | null;
-  instantBook?: boolean;
-  cancellationPolicy?: 'flexible' | 'moderate' | 'strict';
-  checkInTime?: string;
-  amenities?: string[];
-  publish?: boolean;
-}
+/** What a test may choose of a listing (the rest gets defaults). */
+export type ListingOverrides = ListingRowInput;
 
 /**
  * A listing of `host`, published unless `publish: false`, written directly in the database (see
