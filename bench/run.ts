@@ -19,8 +19,8 @@ import { buildApp } from '../src/app.js';
 import { createDatabase, isMysqlUrl } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { DB } from '../src/db/schema/index.js';
-import { generateListings } from '../src/modules/properties/generate.js';
 import { seedDemoUsers } from '../src/modules/accounts/demo-users.js';
+import { generateListings } from '../src/modules/properties/generate.js';
 import { MemoryCache } from '../src/platform/cache.js';
 import { loadConfig } from '../src/platform/config.js';
 
