@@ -43,10 +43,24 @@ async function start(port: number): Promise<ChildProcess> {
   throw new Error(`server did not become ready: ${stderr}`);
 }
 
+/**
+ * SIGTERM to the whole group (npm, tsx, node), then wait until every process of it is gone: npm can exit
+ * before the server has closed its PGlite data directory, and the next start must not open it meanwhile.
+ */
 async function stop(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   process.kill(-child.pid!, 'SIGTERM');
-  return exited;
+  const code = await exited;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      process.kill(-child.pid!, 0);
+    } catch {
+      return code; // ESRCH: no process of the group is left
+    }
+    if (Date.now() > deadline) throw new Error('the server process group did not exit');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('npm start without DATABASE_URL', () => {
