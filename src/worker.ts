@@ -24,15 +24,19 @@ async function main() {
   }
   const logger = jsonLogger(config.LOG_LEVEL);
   let stopping = false;
-  const early = () => {
-    // A signal before the worker is up: nothing is running yet.
+  // One handler for the process's whole life, installed first: a signal during start-up exits at once
+  // (nothing runs yet); later it drains. (Never removed and re-added: tsx, which runs this file, relays a
+  // signal only while the process has a listener for it.)
+  let drain: ((signal: string) => Promise<void>) | undefined;
+  const onSignal = (signal: string) => {
+    if (drain) return void drain(signal);
     if (stopping) return;
     stopping = true;
     logger('info', 'stopped before start-up finished');
     process.exit(0);
   };
-  process.once('SIGTERM', early);
-  process.once('SIGINT', early);
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 
   const database = await createDatabase({
     url: config.DATABASE_URL,
@@ -46,11 +50,9 @@ async function main() {
     onJob: jobLogObserver(logger, 'info'),
     closeTimeoutMs: JOBS_CLOSE_TIMEOUT_MS,
   });
-  process.off('SIGTERM', early);
-  process.off('SIGINT', early);
-  logger('info', 'roost worker is consuming jobs', { prefix: config.QUEUE_PREFIX });
+  if (stopping) return;
 
-  const stop = async (signal: string) => {
+  drain = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     const started = performance.now();
@@ -70,8 +72,7 @@ async function main() {
       process.exit(1);
     }
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  logger('info', 'roost worker is consuming jobs', { prefix: config.QUEUE_PREFIX });
 }
 
 main().catch((err) => {

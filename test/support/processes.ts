@@ -13,7 +13,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+/**
+ * As `npm start` / `npm run worker` run them: node with tsx's loader, one process. (The tsx CLI puts a
+ * relay process in front, which kills the child outright if it does not acknowledge a signal within
+ * 30 ms — a busy event loop under load lost its graceful shutdown that way.)
+ */
+const TSX_LOADER = ['--import', 'tsx'];
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,7 +77,7 @@ export function startRoost(
   env: Record<string, string>,
   name: string = entry,
 ): RoostProcess {
-  const child = spawn(process.execPath, [TSX, entry], {
+  const child = spawn(process.execPath, [...TSX_LOADER, entry], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
