@@ -50,3 +50,14 @@ export async function hostPayoutReport(db: Kysely<DB>, q: { hostId?: string; mon
   const rows = await query.execute();
   return rows.map((r) => ({ ...r, net: Number(r.net) }));
 }
+
+/** Whether a ledger transaction already records this reference (of any kind). */
+export async function hasLedgerPosting(db: Kysely<DB>, referenceType: string, referenceId: string) {
+  const row = await db
+    .selectFrom('ledger_transactions')
+    .select('id')
+    .where('reference_type', '=', referenceType)
+    .where('reference_id', '=', referenceId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

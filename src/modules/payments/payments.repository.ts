@@ -165,16 +165,6 @@ export async function succeededRefundTotal(
   return Number(row.total);
 }
 
-export async function hasLedgerPosting(db: Kysely<DB>, referenceType: string, referenceId: string) {
-  const row = await db
-    .selectFrom('ledger_transactions')
-    .select('id')
-    .where('reference_type', '=', referenceType)
-    .where('reference_id', '=', referenceId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Pending refunds last touched before `before`, oldest first. */
 export function duePendingRefunds(db: Kysely<DB>, before: Date, limit: number): Promise<RefundRow[]> {
   return db

@@ -28,6 +28,7 @@ import {
 } from '../../platform/payment-provider.js';
 import { TIMED_OUT, within } from '../../platform/timeout.js';
 import { type ChargeComponents, guestChargePostings, postTransaction, refundPostings } from './ledger.js';
+import { hasLedgerPosting } from './ledger.repository.js';
 import * as repo from './payments.repository.js';
 import type { PaymentView } from './payments.schemas.js';
 
@@ -377,7 +378,7 @@ export async function settleRefund(
     now,
   );
   // Refunds written before refunds became intents were posted when written: never post one twice.
-  if (!(await repo.hasLedgerPosting(trx, 'refund', refund.id))) {
+  if (!(await hasLedgerPosting(trx, 'refund', refund.id))) {
     await postTransaction(trx, {
       kind: 'refund',
       reference: { type: 'refund', id: refund.id },

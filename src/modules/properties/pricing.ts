@@ -92,3 +92,6 @@ export function nightsOf(checkIn: string, checkOut: string): string[] {
   }
   return out;
 }
+
+/** The calendar day (UTC) of an instant, as `YYYY-MM-DD`. */
+export const todayOf = (d: Date): string => d.toISOString().slice(0, 10);

@@ -10,7 +10,7 @@ import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { type PhotoRow, photosOf } from './photos.repository.js';
-import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals } from './pricing.js';
+import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals, todayOf } from './pricing.js';
 import * as repo from './properties.repository.js';
 import type {
   CreatePropertyInput,
@@ -19,8 +19,6 @@ import type {
   SearchResultView,
   UpdatePropertyInput,
 } from './properties.schemas.js';
-
-const todayOf = (d: Date) => d.toISOString().slice(0, 10);
 
 export function toPhotoView(p: PhotoRow) {
   return {

@@ -5,7 +5,7 @@
  */
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, invalidField, notFound } from '../../platform/errors.js';
-import { MAX_STAY_NIGHTS, nightCount, nightsOf, type PriceBreakdown, priceStay } from './pricing.js';
+import { MAX_STAY_NIGHTS, nightCount, nightsOf, type PriceBreakdown, priceStay, todayOf } from './pricing.js';
 import { type BookingTerms, getBookingTerms, nightlyCalendar } from './properties.repository.js';
 
 export type { PriceBreakdown } from './pricing.js';
@@ -17,8 +17,6 @@ export interface StayInput {
   checkOut: string;
   guests: number;
 }
-
-const todayOf = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The booking terms of a listed listing; 404 for one that is unlisted, deleted or unknown. */
 export async function bookableTerms(ctx: ServiceContext, propertyId: string): Promise<BookingTerms> {
