@@ -2,10 +2,10 @@
  * Bearer-token authentication shared by REST and GraphQL: who is calling, never what they may do
  * (authorization is decided in services, per object).
  */
-import { webcrypto } from 'node:crypto';
+
+import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Role } from '../db/schema/index.js';
 import { AppError, forbidden, unauthorized } from './errors.js';
 
@@ -40,46 +40,46 @@ export interface SessionGate {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * HS256 access tokens through fast-jwt: signing and verifying are a synchronous HMAC in node:crypto
+ * (8 µs per verification on this machine; jose's WebCrypto path took 31–68 µs and was a fifth of the
+ * CPU of an authenticated request). Only HS256 is accepted, with our issuer and an unexpired `exp`.
+ */
 export function createAccessTokens(opts: {
   secret: string;
   issuer: string;
   ttlSeconds: number;
 }): AccessTokens {
-  // Imported once: handed raw bytes, jose imports the key again on every sign and verify (measured
-  // 68 µs → 41 µs per verification on this machine).
-  const key = webcrypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(opts.secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign', 'verify'],
-  );
-  key.catch(() => undefined); // a failure surfaces where the key is awaited, not as an unhandled rejection
+  const signer = createSigner({
+    key: opts.secret,
+    algorithm: 'HS256',
+    iss: opts.issuer,
+    expiresIn: opts.ttlSeconds * 1000,
+  });
+  const verifier = createVerifier({
+    key: opts.secret,
+    algorithms: ['HS256'],
+    allowedIss: opts.issuer,
+    requiredClaims: ['exp', 'sub', 'iss'],
+  });
   return {
     async sign(claims) {
-      const token = await new SignJWT({ sid: claims.sessionId })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(claims.userId)
-        .setIssuer(opts.issuer)
-        .setIssuedAt()
-        .setExpirationTime(`${opts.ttlSeconds}s`)
-        .sign(await key);
-      return { token, expiresIn: opts.ttlSeconds };
+      return { token: signer({ sub: claims.userId, sid: claims.sessionId }), expiresIn: opts.ttlSeconds };
     },
     async verify(token) {
+      let payload: { sub?: unknown; sid?: unknown };
       try {
-        const { payload } = await jwtVerify(token, await key, { issuer: opts.issuer, algorithms: ['HS256'] });
-        const sid = payload['sid'];
-        if (!payload.sub || !UUID.test(payload.sub) || typeof sid !== 'string' || !UUID.test(sid)) {
-          throw unauthorized('The access token is malformed', 'invalid_token');
-        }
-        return { userId: payload.sub, sessionId: sid };
+        payload = verifier(token) as typeof payload;
       } catch (err) {
-        if (err instanceof AppError) throw err;
-        if (err instanceof joseErrors.JWTExpired)
+        if (err instanceof TokenError && err.code === TokenError.codes.expired)
           throw unauthorized('The access token has expired', 'token_expired');
         throw unauthorized('The access token is invalid', 'invalid_token');
       }
+      const { sub, sid } = payload;
+      if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !UUID.test(sid)) {
+        throw unauthorized('The access token is malformed', 'invalid_token');
+      }
+      return { userId: sub, sessionId: sid };
     },
   };
 }

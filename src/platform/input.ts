@@ -91,9 +91,8 @@ export function checkRequestInput(request: FastifyRequest): AppError | null {
  * that check their own input (GraphQL checks variables and literals itself, to answer in its shape).
  */
 export function registerInputHygiene(app: FastifyInstance, opts: { skip?: (url: string) => boolean } = {}) {
-  app.addHook('preHandler', async (request) => {
-    if (opts.skip?.(request.routeOptions.url ?? '')) return;
-    const error = checkRequestInput(request);
-    if (error) throw error;
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (opts.skip?.(request.routeOptions.url ?? '')) return done();
+    done(checkRequestInput(request) ?? undefined);
   });
 }

@@ -110,12 +110,19 @@ export function registerMetrics(
 ) {
   if (sources.pool) pools.add(sources.pool);
   if (sources.queue) queues.add(sources.queue);
-  app.addHook('onResponse', async (req, reply) => {
+  // One histogram child per (method, route, status), looked up once: labelling by object on every
+  // request hashed the label set each time.
+  const children = new Map<string, client.Histogram.Internal<'method' | 'route' | 'status'>>();
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    httpDuration.observe(
-      { method: req.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const key = `${req.method} ${reply.statusCode} ${route}`;
+    let child = children.get(key);
+    if (!child) {
+      child = httpDuration.labels({ method: req.method, route, status: String(reply.statusCode) });
+      children.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
   app.addHook('onClose', async () => {
     if (sources.pool) pools.delete(sources.pool);

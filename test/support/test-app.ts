@@ -2,7 +2,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import type { Role } from '../../src/db/schema/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { ServiceContext } from '../../src/platform/context.js';
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   queue?: JobQueue;
   /** Force an engine regardless of TEST_DB (for PostgreSQL-only features such as pg_dump backups). */
   engine?: TestDbKind;
+  /** The app's logger (default: none). */
+  logger?: AppOptions['logger'];
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -57,7 +59,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const { app, ctx } = await buildApp({
     config,
     database,
-    logger: false,
+    logger: opts.logger ?? false,
     now: opts.now,
     redis: opts.redis,
     queue: opts.queue,

@@ -1,0 +1,77 @@
+/**
+ * Request logging: one JSON line per request, written when the response is done, with what an operator
+ * looks for (request id, method, path, route, status, duration, caller) — Fastify's default is two lines
+ * ("incoming request", "request completed") with the serialized request, about a fifth of the CPU of a
+ * small request. The query string is left out: links carry tokens (email verification, password reset).
+ *
+ * Redaction names its paths: pino's wildcard paths (`*.password`) are evaluated on every object logged.
+ */
+import {
+  type FastifyLoggerOptions,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import pino from 'pino';
+
+type LoggerOptions = Exclude<NonNullable<FastifyServerOptions['logger']>, boolean>;
+
+/** Fields that hold credentials wherever they are logged (top level or under an error or request). */
+export const REDACTED_PATHS = [
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'err.password',
+  'err.token',
+];
+
+/** The app's logger options; `stream` (tests) receives the JSON lines instead of stdout. */
+export function requestLogger(level: string, stream?: FastifyLoggerOptions['stream']): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+    // Asynchronous writes to stdout: lines logged while a write is in flight go out together in the next
+    // one (one write per line cost a system call per request). Nothing waits for a size threshold, so an
+    // idle process's lines appear at once; pino flushes what is pending when the process exits.
+    stream: stream ?? pino.destination({ dest: 1, sync: false }),
+  };
+}
+
+/** The path of a request URL, without its query string. */
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+};
+
+/**
+ * Fastify's per-request logging, replaced: nothing when a request arrives, one line when it completes
+ * (at `error` when it failed or answered 5xx). Pass as the `logController` server option.
+ */
+export class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const status = reply.statusCode;
+    const line = {
+      method: request.method,
+      path: pathOf(request.url),
+      route: request.routeOptions.url,
+      status,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...(request.actor ? { user: request.actor.userId } : {}),
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request failed');
+    else if (status >= 500) reply.log.error(line, 'request');
+    else reply.log.info(line, 'request');
+  }
+}
