@@ -1,7 +1,21 @@
 import type { Kysely, Selectable } from 'kysely';
 import { updateReturning } from '../../db/dialect.js';
 import type { DB, Role, UserTokenPurpose } from '../../db/schema/index.js';
-import type { RefreshTokensTable, UserTokensTable } from '../../db/schema/users.js';
+import type { RefreshTokensTable, UsersTable, UserTokensTable } from '../../db/schema/users.js';
+
+/** The profile columns of a user, as the session check reads them. */
+export type SessionUser = Pick<
+  Selectable<UsersTable>,
+  | 'id'
+  | 'email'
+  | 'first_name'
+  | 'last_name'
+  | 'phone'
+  | 'role'
+  | 'email_verified_at'
+  | 'suspended_at'
+  | 'created_at'
+>;
 
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type UserTokenRow = Selectable<UserTokensTable>;
@@ -130,20 +144,27 @@ export async function purgeTokens(db: Kysely<DB>, now: Date, graceDays: number):
 }
 
 /**
- * What the per-request session check needs, in one indexed query: the user's current role, and
- * whether the session (refresh-token family) still has a live token, i.e. was neither logged out nor
- * revoked, and the account is not suspended. Undefined when the user no longer exists.
+ * What the per-request session check needs, in one indexed query: the user's role and suspension,
+ * whether the session (refresh-token family) is still open, and the user's profile columns (the check
+ * caches the profile with the state: sessions.ts). Undefined when the user no longer exists.
  */
 export async function sessionState(
   db: Kysely<DB>,
   userId: string,
   familyId: string,
-): Promise<{ role: Role; active: boolean; suspended: boolean } | undefined> {
+): Promise<{ role: Role; active: boolean; suspended: boolean; user: SessionUser } | undefined> {
   const row = await db
     .selectFrom('users as u')
     .select((eb) => [
+      'u.id',
+      'u.email',
+      'u.first_name',
+      'u.last_name',
+      'u.phone',
       'u.role',
+      'u.email_verified_at',
       'u.suspended_at',
+      'u.created_at',
       eb
         .exists(
           eb
@@ -157,10 +178,10 @@ export async function sessionState(
     ])
     .where('u.id', '=', userId)
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { active, ...user } = row;
   // MySQL answers EXISTS with 0/1.
-  return row
-    ? { role: row.role, active: Boolean(Number(row.active)), suspended: row.suspended_at !== null }
-    : undefined;
+  return { role: row.role, active: Boolean(Number(active)), suspended: row.suspended_at !== null, user };
 }
 
 /** Every session (refresh-token family) a user has, live or not, for cache invalidation. */

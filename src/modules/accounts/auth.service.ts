@@ -20,9 +20,9 @@ import {
   verifyPassword,
 } from '../../platform/passwords.js';
 import * as repo from './auth.repository.js';
+import { toUserView } from './user-view.js';
 import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from './users.repository.js';
 import type { UserView } from './users.schemas.js';
-import { toUserView } from './users.service.js';
 
 export interface SessionTokens {
   accessToken: string;
@@ -121,7 +121,7 @@ export async function resendVerification(ctx: ServiceContext, actor: Actor): Pro
 }
 
 export async function verifyEmail(ctx: ServiceContext, token: string): Promise<UserView> {
-  return inTransaction(ctx.db, async (trx) => {
+  const view = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
     const row = await repo.consumeUserToken(trx, sha256Hex(token), 'verify_email', now);
     if (!row) throw invalidField('token', 'is invalid, expired or already used', 'invalid_token');
@@ -129,6 +129,9 @@ export async function verifyEmail(ctx: ServiceContext, token: string): Promise<U
     if (!user) throw notFound('User');
     return toUserView(user);
   });
+  // The cached session entries carry the profile (sessions.ts): drop them, so `emailVerified` shows.
+  await ctx.sessions.forget(view.id);
+  return view;
 }
 
 async function startSession(

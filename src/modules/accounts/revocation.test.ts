@@ -218,6 +218,50 @@ for (const cacheKind of ['redis', 'memory'] as const) {
       expectProblem(await post(`/api/v1/users/00000000-0000-4000-8000-000000000000/suspend`, root), 404);
     });
 
+    it('GET /users/me answers from the session entry, and every change to the user shows at once', async () => {
+      const root = await createUser(t, 'admin');
+      const u = await createUser(t);
+      await warm(u);
+      const queries = t.database.stats.queries;
+      expect((await me(t, u)).json()).toMatchObject({ id: u.id, firstName: 'Test', emailVerified: false });
+      expect(t.database.stats.queries).toBe(queries); // no query: the profile came with the session
+
+      const renamed = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/users/me',
+        headers: u.auth,
+        payload: { firstName: 'Renamed', phone: '+351 912 345 678' },
+      });
+      expect(renamed.statusCode).toBe(200);
+      for (const app of apps()) {
+        expect((await me(app, u)).json()).toMatchObject({ firstName: 'Renamed', phone: '+351 912 345 678' });
+      }
+
+      const resend = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/verify-email/resend',
+        headers: u.auth,
+      });
+      expect(resend.statusCode).toBe(202);
+      const mail = await lastEmail(t, u.email, 'verify_email');
+      const verified = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/verify-email',
+        payload: { token: mail.token },
+      });
+      expect(verified.statusCode).toBe(200);
+      for (const app of apps()) expect((await me(app, u)).json().emailVerified).toBe(true);
+
+      const promoted = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/users/${u.id}/role`,
+        headers: root.auth,
+        payload: { role: 'host' },
+      });
+      expect(promoted.statusCode).toBe(200);
+      for (const app of apps()) expect((await me(app, u)).json().role).toBe('host');
+    });
+
     it('a token naming an unknown session or a deleted user is refused', async () => {
       const u = await createUser(t);
       const forged = await t.ctx.tokens.sign({ userId: u.id, sessionId: randomUUID() });

@@ -11,19 +11,36 @@ import type { AccessClaims, Actor, SessionGate } from '../../platform/auth.js';
 import type { Cache } from '../../platform/cache.js';
 import { unauthorized } from '../../platform/errors.js';
 import * as repo from './auth.repository.js';
+import { toUserView } from './user-view.js';
+import type { UserView } from './users.schemas.js';
 
 interface CachedSession {
   role: Actor['role'] | null;
   active: boolean;
   suspended?: boolean;
+  /**
+   * The user's profile as of the check, so that `GET /users/me` needs no query of its own. Every change
+   * to the user drops the user's entries (`forget`): profile edits, email verification, role changes,
+   * suspension, password changes.
+   */
+  profile?: UserView;
 }
 
 const key = (userId: string, sessionId: string) => `session:${userId}:${sessionId}`;
 
+/** The profile cached with the caller's session state, when there is one and it is current. */
+export async function cachedProfile(cache: Cache, actor: Actor): Promise<UserView | undefined> {
+  const state = await cache.get<CachedSession>(key(actor.userId, actor.sessionId));
+  return state?.active && state.profile?.id === actor.userId && state.profile.role === actor.role
+    ? state.profile
+    : undefined;
+}
+
 export function createSessionGate(db: Kysely<DB>, cache: Cache, ttlSeconds: number): SessionGate {
   async function load(claims: AccessClaims): Promise<CachedSession> {
     const row = await repo.sessionState(db, claims.userId, claims.sessionId);
-    return row ?? { role: null, active: false };
+    if (!row) return { role: null, active: false };
+    return { role: row.role, active: row.active, suspended: row.suspended, profile: toUserView(row.user) };
   }
   return {
     async resolve(claims) {

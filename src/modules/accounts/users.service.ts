@@ -3,22 +3,10 @@ import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { findUserById, listUsers as listUserRows, type UserRow, updateUser } from './users.repository.js';
+import { cachedProfile } from './sessions.js';
+import { toUserView } from './user-view.js';
+import { findUserById, listUsers as listUserRows, updateUser } from './users.repository.js';
 import { UserCursor, type UserView } from './users.schemas.js';
-
-export function toUserView(u: UserRow): UserView {
-  return {
-    id: u.id,
-    email: u.email,
-    firstName: u.first_name,
-    lastName: u.last_name,
-    phone: u.phone,
-    role: u.role,
-    emailVerified: u.email_verified_at !== null,
-    suspended: u.suspended_at !== null,
-    createdAt: new Date(u.created_at).toISOString(),
-  };
-}
 
 /** Where and how to write to a user (for notifications); undefined for an unknown id. */
 export async function contactOf(
@@ -29,7 +17,13 @@ export async function contactOf(
   return user ? { email: user.email, firstName: user.first_name } : undefined;
 }
 
+/**
+ * The caller's profile: from the session check's cache entry when it holds one (written with the
+ * session state, dropped with it on every change to the user — sessions.ts), else from the database.
+ */
 export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
+  const cached = await cachedProfile(ctx.cache, actor);
+  if (cached) return cached;
   const user = await findUserById(ctx.db, actor.userId);
   if (!user) throw notFound('User');
   return toUserView(user);
@@ -48,6 +42,7 @@ export async function updateMe(ctx: ServiceContext, actor: Actor, input: UpdateM
   if (input.phone !== undefined) patch.phone = input.phone;
   const user = await updateUser(ctx.db, actor.userId, patch);
   if (!user) throw notFound('User');
+  await ctx.sessions.forget(actor.userId); // the cached profile (see getMe)
   return toUserView(user);
 }
 
