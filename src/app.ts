@@ -50,6 +50,14 @@ export interface AppOptions {
   queue?: JobQueue | undefined;
 }
 
+/** Whether a request may change data: any method but GET/HEAD/OPTIONS, except a GraphQL query. */
+function changesData(method: string, url: string, body: unknown): boolean {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return false;
+  if (!url.startsWith('/graphql')) return true;
+  const query = (body as { query?: unknown } | null)?.query;
+  return typeof query !== 'string' || /\bmutation\b/.test(query);
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const UUID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -111,6 +119,16 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     ...(opts.redis ? { store: failSoftRateLimitStore(redisGuard(opts.redis), 'roost:rl:') } : {}),
   });
   await app.register(authPlugin, { tokens: ctx.tokens, sessions: ctx.sessions });
+  if (ctx.replicas) {
+    // Read-your-writes: a signed-in caller whose change succeeded reads the primary for a while
+    // (DATABASE_READ_STICKY_MS). Marked before the response leaves, so the caller's next request sees it.
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.actor && reply.statusCode < 400 && changesData(req.method, req.url, req.body)) {
+        await ctx.wrote(req.actor);
+      }
+      return payload;
+    });
+  }
 
   await app.register(swagger, {
     openapi: {

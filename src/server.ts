@@ -14,7 +14,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { buildApp } from './app.js';
-import { createDatabase } from './db/database.js';
+import { createDatabase, databaseOptions } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ConfigError, loadConfig } from './platform/config.js';
 import type { JobEvent, JobObserver } from './platform/queue/registry.js';
@@ -82,9 +82,7 @@ function drainer(server: Server) {
 async function main() {
   const config = loadConfig();
   const database = await createDatabase({
-    url: config.DATABASE_URL,
-    pgliteDataDir: config.PGLITE_DATA_DIR,
-    poolMax: config.DATABASE_POOL_MAX,
+    ...databaseOptions(config, { readReplicas: true }),
     onIdleError: (err) =>
       console.error(
         JSON.stringify({ level: 'warn', msg: 'idle database connection failed', err: err.message }),

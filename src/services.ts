@@ -1,5 +1,6 @@
 /** Wires the ServiceContext that every service receives, for the API, the CLI commands and the worker. */
 import type { Database } from './db/database.js';
+import { createReadRouting, ReplicaAwareCache } from './db/replicas.js';
 import { createSessionGate } from './modules/accounts/sessions.js';
 import { createPaymentProviders } from './modules/payments/providers.js';
 import { createAccessTokens } from './platform/auth.js';
@@ -12,9 +13,24 @@ export function createServiceContext(
   database: Database,
   opts: { now?: (() => Date) | undefined; cache?: Cache | undefined } = {},
 ): ServiceContext {
-  const cache = opts.cache ?? new MemoryCache();
+  const replicas = database.replicas;
+  const shared = opts.cache ?? new MemoryCache();
+  // With replicas, invalidations are repeated once the replicas in rotation have the change (an entry
+  // filled from a replica in between would otherwise keep the old value for its whole TTL).
+  const cache = replicas
+    ? new ReplicaAwareCache(shared, config.DATABASE_READ_MAX_LAG_MS + config.DATABASE_READ_CHECK_MS)
+    : shared;
+  const routing = createReadRouting({
+    primary: database.db,
+    replicas,
+    cache: shared,
+    stickyMs: config.DATABASE_READ_STICKY_MS,
+  });
   return {
     db: database.db,
+    reads: routing.reads,
+    wrote: routing.wrote,
+    ...(replicas ? { replicas } : {}),
     dbKind: database.kind,
     config,
     tokens: createAccessTokens({
@@ -22,7 +38,8 @@ export function createServiceContext(
       issuer: config.JWT_ISSUER,
       ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     }),
-    sessions: createSessionGate(database.db, cache, config.SESSION_CACHE_SECONDS),
+    // Sessions are read from the primary: their invalidations need no repeat.
+    sessions: createSessionGate(database.db, shared, config.SESSION_CACHE_SECONDS),
     payments: createPaymentProviders(config),
     cache,
     now: opts.now ?? (() => new Date()),

@@ -4,7 +4,7 @@
  * `job failed`, with the job's name, id, attempt and duration). On SIGTERM (or SIGINT) it stops taking
  * jobs, lets the active ones finish (bounded), closes its connections and exits 0.
  */
-import { createDatabase } from './db/database.js';
+import { createDatabase, databaseOptions } from './db/database.js';
 import { ConfigError, loadConfig } from './platform/config.js';
 import { errorMessage } from './platform/queue/registry.js';
 import { jobLogObserver, jsonLogger, startJobs } from './runtime.js';
@@ -38,10 +38,9 @@ async function main() {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
+  // Jobs read what they then change: the primary only, no read replicas.
   const database = await createDatabase({
-    url: config.DATABASE_URL,
-    pgliteDataDir: config.PGLITE_DATA_DIR,
-    poolMax: config.DATABASE_POOL_MAX,
+    ...databaseOptions(config),
     onIdleError: (err) => logger('warn', 'idle database connection failed', { err: err.message }),
   });
   const jobs = await startJobs(createServiceContext(config, database), config, {

@@ -20,6 +20,16 @@ export const ConfigSchema = Type.Object({
   /** postgres://… selects PostgreSQL; unset selects embedded PGlite. */
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|mysql|mariadb)://' })),
   DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+  /** Statements of the API and the worker running longer than this are cancelled (0: no limit). */
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 15_000, minimum: 0, maximum: 3_600_000 }),
+  /** Comma-separated postgres:// URLs of streaming replicas that take public reads. */
+  DATABASE_READ_URL: Type.Optional(Type.String({ minLength: 1 })),
+  /** After a change, the user's reads go to the primary for this long (read-your-writes; 0: off). */
+  DATABASE_READ_STICKY_MS: Type.Integer({ default: 5_000, minimum: 0, maximum: 600_000 }),
+  /** A replica further behind the primary than this takes no reads until it catches up. */
+  DATABASE_READ_MAX_LAG_MS: Type.Integer({ default: 2_000, minimum: 100, maximum: 600_000 }),
+  /** How often each replica's lag is measured. */
+  DATABASE_READ_CHECK_MS: Type.Integer({ default: 1_000, minimum: 50, maximum: 60_000 }),
   /** Directory for embedded PGlite data; the literal `memory` keeps it in memory. */
   PGLITE_DATA_DIR: Type.String({ default: './data/pglite', minLength: 1 }),
   /** Where secrets left unset outside production are generated once and kept (`secrets.json`). */
@@ -136,12 +146,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  SANDBOX_WEBHOOK_SECRET: set your own secret to use the sandbox provider in production',
     );
   }
+  if (config.DATABASE_READ_URL !== undefined) checkReadReplicas(config);
   if (config.PAYMENT_PROVIDER === 'stripe' && (!config.STRIPE_SECRET_KEY || !config.STRIPE_WEBHOOK_SECRET)) {
     throw new ConfigError(
       'Invalid configuration:\n  PAYMENT_PROVIDER: stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
     );
   }
   return { ...config, ...secretsOf(config) };
+}
+
+/** DATABASE_READ_URL: PostgreSQL replicas of a PostgreSQL primary, and a sticky window that covers their lag. */
+function checkReadReplicas(config: Static<typeof ConfigSchema>) {
+  const fail = (problem: string) => {
+    throw new ConfigError(`Invalid configuration:\n  ${problem}`);
+  };
+  const urls = (config.DATABASE_READ_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (urls.length === 0 || urls.some((u) => !/^postgres(ql)?:\/\/[^\s]+$/.test(u))) {
+    fail('DATABASE_READ_URL: must be one or more postgres:// URLs, separated by commas');
+  }
+  if (!config.DATABASE_URL) {
+    fail(
+      'DATABASE_READ_URL: read replicas need DATABASE_URL to be PostgreSQL (embedded PGlite has no replicas)',
+    );
+  }
+  if (!/^postgres(ql)?:\/\//.test(config.DATABASE_URL ?? '')) {
+    fail('DATABASE_READ_URL: read replicas are supported on PostgreSQL only, not on MySQL/MariaDB');
+  }
+  const covered = config.DATABASE_READ_MAX_LAG_MS + config.DATABASE_READ_CHECK_MS;
+  if (config.DATABASE_READ_STICKY_MS > 0 && config.DATABASE_READ_STICKY_MS < covered) {
+    fail(
+      `DATABASE_READ_STICKY_MS: must be at least DATABASE_READ_MAX_LAG_MS + DATABASE_READ_CHECK_MS (${covered}): ` +
+        'a replica may be that far behind before it is set aside (0 turns read-your-writes off)',
+    );
+  }
 }
 
 /**

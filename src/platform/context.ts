@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../db/database.js';
+import type { ReadReplicas } from '../db/replicas.js';
 import type { DB } from '../db/schema/index.js';
-import type { AccessTokens, SessionGate } from './auth.js';
+import type { AccessTokens, Actor, SessionGate } from './auth.js';
 import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { PaymentProvider } from './payment-provider.js';
@@ -12,7 +13,19 @@ import type { PaymentProvider } from './payment-provider.js';
  * hand the same context to the same service functions.
  */
 export interface ServiceContext {
+  /** The primary: every write, every transaction (`inTransaction`), and reads that must be current. */
   db: Kysely<DB>;
+  /**
+   * The handle for a read that may be a moment stale (search, listing detail, calendar, review lists):
+   * a read replica when DATABASE_READ_URL is set and one is fit, else the primary (`db` itself). A caller
+   * who changed something in the last DATABASE_READ_STICKY_MS reads the primary (read-your-writes).
+   * Never write or open a transaction on it (refused); never use it to read what a write then depends on.
+   */
+  reads(actor?: Actor | null): Promise<Kysely<DB>>;
+  /** `actor` changed something: send their reads to the primary for a while (the app calls it). */
+  wrote(actor: Actor): Promise<void>;
+  /** The read replicas, when configured (readiness details, tests). */
+  replicas?: ReadReplicas | undefined;
   dbKind: DatabaseKind;
   config: Config;
   tokens: AccessTokens;

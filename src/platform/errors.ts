@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
+import { isStatementTimeout } from '../db/session.js';
 
 export interface FieldError {
   /** Dotted path of the offending field, e.g. `address.city` or `amenities.2`. */
@@ -157,6 +158,16 @@ export function registerErrorHandling(app: FastifyInstance) {
       const first = errors[0];
       const detail = first ? `${first.field} ${first.message}` : 'The request is invalid';
       return sendProblem(request, reply, problem(400, 'validation_error', detail, errors));
+    }
+    if (isStatementTimeout(error)) {
+      // DATABASE_STATEMENT_TIMEOUT_MS cancelled a statement: the database is overloaded or the query
+      // is pathological. Unavailable (retry later), not an unexpected error.
+      request.log.warn({ err: error }, 'database statement timed out');
+      return sendProblem(
+        request,
+        reply,
+        problem(503, 'database_timeout', 'The database took too long to answer; try again shortly'),
+      );
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (known) return sendProblem(request, reply, problem(known[0], known[1], error.message));

@@ -13,9 +13,20 @@ const Check = Type.Object({
   }),
   latencyMs: Type.Number(),
 });
+const Replica = Type.Object({
+  name: Type.String({ description: 'host:port/database' }),
+  status: Type.Enum(['ok', 'lagging', 'down'], {
+    description:
+      '`ok`: takes reads; `lagging`: further behind the primary than DATABASE_READ_MAX_LAG_MS; `down`: ' +
+      'does not answer. Reads meant for a replica that is not `ok` go to the primary',
+  }),
+  lagMs: Type.Union([Type.Number(), Type.Null()], { description: 'Estimated staleness at the last check' }),
+});
 const Health = Type.Object({
   status: Type.Enum(['ok', 'degraded', 'fail']),
   checks: Type.Optional(Type.Record(Type.String(), Check)),
+  /** Read replicas (DATABASE_READ_URL), as the periodic lag check last saw them. */
+  replicas: Type.Optional(Type.Array(Replica)),
 });
 
 /** Extra readiness checks (Redis, queues) register here as they are added. */
@@ -79,7 +90,7 @@ export async function healthRoutes(
         tags: ['health'],
         summary:
           'The service can serve traffic: 503 when the database does not answer; 200 `degraded` when only ' +
-          'an optional dependency (Redis) is down',
+          'an optional dependency (Redis, a read replica) is down or a read replica lags',
         response: { 200: Health, 503: Health },
       },
     },
@@ -119,11 +130,15 @@ export async function healthRoutes(
           return [name, { status, latencyMs }, required] as const;
         }),
       );
+      // A lagging or down replica never makes the instance unready: its reads go to the primary.
+      const replicas = ctx.replicas?.states().map(({ name, status, lagMs }) => ({ name, status, lagMs }));
       const failed = results.some(([, r]) => r.status === 'fail');
-      const degraded = results.some(([, r]) => r.status === 'down');
+      const degraded =
+        results.some(([, r]) => r.status === 'down') || (replicas ?? []).some((r) => r.status !== 'ok');
       return reply.code(failed ? 503 : 200).send({
         status: failed ? 'fail' : degraded ? 'degraded' : 'ok',
         checks: Object.fromEntries(results.map(([name, r]) => [name, r])),
+        ...(replicas ? { replicas } : {}),
       });
     },
   );

@@ -71,13 +71,13 @@ export function toPropertyView(p: repo.PropertyRow, amenities: string[], photos:
   };
 }
 
-async function view(ctx: ServiceContext, p: repo.PropertyRow): Promise<PropertyView> {
-  const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, [p.id]), photosOf(ctx.db, [p.id])]);
+async function view(ctx: ServiceContext, p: repo.PropertyRow, db = ctx.db): Promise<PropertyView> {
+  const [amenities, photos] = await Promise.all([repo.amenitiesOf(db, [p.id]), photosOf(db, [p.id])]);
   return toPropertyView(p, amenities.get(p.id) ?? [], photos.get(p.id) ?? []);
 }
 
-async function assertAmenities(ctx: ServiceContext, codes: string[]) {
-  const known = await repo.knownAmenities(ctx.db, codes);
+async function assertAmenities(ctx: ServiceContext, codes: string[], db = ctx.db) {
+  const known = await repo.knownAmenities(db, codes);
   const index = codes.findIndex((c) => !known.has(c));
   if (index >= 0) throw invalidField(`amenities.${index}`, `"${codes[index]}" is not a known amenity`);
 }
@@ -256,10 +256,11 @@ export async function getProperty(
   id: string,
 ): Promise<PropertyView> {
   const load = async () => {
-    const p = await repo.findProperty(ctx.db, id);
+    const db = await ctx.reads(actor);
+    const p = await repo.findProperty(db, id);
     const mayPeek = actor && p && (p.host_id === actor.userId || actor.role === 'admin');
     if (!p || (p.status !== 'listed' && !mayPeek)) throw notFound('Property');
-    return view(ctx, p);
+    return view(ctx, p, db);
   };
   // Hosts and admins always read fresh (they may be editing); everyone else shares the cached public view.
   if (actor && (actor.role === 'admin' || actor.role === 'host')) return load();
@@ -268,7 +269,7 @@ export async function getProperty(
 
 /** 404 unless the listing is public (listed): for what hangs off a listing, such as its reviews. */
 export async function assertListed(ctx: ServiceContext, id: string): Promise<void> {
-  const p = await repo.findProperty(ctx.db, id);
+  const p = await repo.findProperty(await ctx.reads(), id);
   if (p?.status !== 'listed') throw notFound('Property');
 }
 
@@ -286,14 +287,15 @@ export async function listMyProperties(
   q: { status?: string | undefined; limit: number; cursor?: string | undefined },
 ) {
   const afterId = q.cursor ? decodeCursor<{ id: string }>(q.cursor, IdCursor).id : undefined;
-  const rows = await repo.listHostProperties(ctx.db, {
+  const db = await ctx.reads(actor);
+  const rows = await repo.listHostProperties(db, {
     hostId: actor.userId,
     status: q.status,
     afterId,
     limit: q.limit + 1,
   });
   const ids = rows.slice(0, q.limit).map((p) => p.id);
-  const [amenities, photos] = await Promise.all([repo.amenitiesOf(ctx.db, ids), photosOf(ctx.db, ids)]);
+  const [amenities, photos] = await Promise.all([repo.amenitiesOf(db, ids), photosOf(db, ids)]);
   return toPage(
     rows,
     q.limit,
@@ -324,7 +326,7 @@ export async function getCalendar(
 ) {
   await getProperty(ctx, actor, id);
   checkRange(from, to);
-  return { propertyId: id, from, to, days: await repo.nightlyCalendar(ctx.db, id, from, to) };
+  return { propertyId: id, from, to, days: await repo.nightlyCalendar(await ctx.reads(actor), id, from, to) };
 }
 
 /** Block/unblock nights and set/clear price overrides over [from, to] (inclusive of `to`). */
@@ -369,6 +371,7 @@ export async function searchProperties(ctx: ServiceContext, q: SearchQueryInput)
 }
 
 async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<SearchPage> {
+  const db = await ctx.reads();
   const filters: repo.SearchFilters = {
     cityKey: q.city?.trim().toLowerCase(),
     country: q.country?.toUpperCase(),
@@ -442,7 +445,7 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
           .filter(Boolean),
       ),
     ];
-    await assertAmenities(ctx, filters.amenities);
+    await assertAmenities(ctx, filters.amenities, db);
   }
   let after: { v: number | string; id: string } | undefined;
   if (q.cursor) {
@@ -450,7 +453,7 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
     if (c.s !== q.sort) throw invalidField('cursor', 'belongs to a different sort order', 'invalid_cursor');
     after = { v: c.v, id: c.id };
   }
-  const rows = await repo.searchProperties(ctx.db, filters, q.sort, q.limit + 1, after);
+  const rows = await repo.searchProperties(db, filters, q.sort, q.limit + 1, after);
   return toPage(
     rows,
     q.limit,

@@ -203,7 +203,12 @@ export async function listPropertyReviews(
   const after = q.cursor
     ? decodeCursor<{ v: number | string; id: string }>(q.cursor, ReviewCursors[q.sort])
     : undefined;
-  const rows = await repo.listReviews(ctx.db, { propertyId, sort: q.sort, after, limit: q.limit + 1 });
+  const rows = await repo.listReviews(await ctx.reads(), {
+    propertyId,
+    sort: q.sort,
+    after,
+    limit: q.limit + 1,
+  });
   return toPage(rows, q.limit, toReviewView, reviewCursor(q.sort));
 }
 
@@ -214,7 +219,7 @@ export async function firstReviewPages(
   sort: 'newest' | 'highest',
   limit: number,
 ) {
-  const rows = await repo.firstReviewsOf(ctx.db, propertyIds, sort, limit + 1);
+  const rows = await repo.firstReviewsOf(await ctx.reads(), propertyIds, sort, limit + 1);
   return new Map([...rows].map(([id, list]) => [id, toPage(list, limit, toReviewView, reviewCursor(sort))]));
 }
 
