@@ -245,3 +245,48 @@ export function toBooleanQuery(text: string): string {
     .map((g) => (g.negate ? '-' : '+') + (g.bodies.length > 1 ? `(${g.bodies.join(' ')})` : g.bodies[0]))
     .join(' ');
 }
+
+/** A map box in degrees (inclusive bounds). */
+export interface GeoBox {
+  minLat: number;
+  maxLat: number;
+  minLng: number;
+  maxLng: number;
+}
+
+/**
+ * SQL condition: the row `alias` of `table` (which has a `geo` point(longitude, latitude) column) lies
+ * in the box, bounds included, in a form its geo index serves. PostgreSQL: `geo <@ box` (GiST).
+ * MySQL: `MBRIntersects` with the box's envelope (for a point, intersecting the box is lying in it,
+ * edges included) through the SPATIAL index, in a subquery of its own on the primary key: MariaDB
+ * 10.11 fails a SPATIAL index scan combined with a rowid filter (built from another condition of the
+ * same table) with "Update locks cannot be acquired during a READ UNCOMMITTED transaction".
+ */
+export function geoInBox(db: Kysely<DB>, table: 'properties', alias: string, b: GeoBox): RawBuilder<SqlBool> {
+  if (sqlFamily(db) === 'postgres') {
+    return sql<SqlBool>`${sql.ref(`${alias}.geo`)} <@ ${pgBox(b.minLng, b.minLat, b.maxLng, b.maxLat)}`;
+  }
+  const envelope = sql`ST_Envelope(LineString(Point(${b.minLng}, ${b.minLat}), Point(${b.maxLng}, ${b.maxLat})))`;
+  return sql<SqlBool>`${sql.ref(`${alias}.id`)} in (
+    select g.id from ${sql.table(table)} g where MBRIntersects(${envelope}, g.geo))`;
+}
+
+/** PostgreSQL `box` from its corners (x = longitude, y = latitude), each an SQL value or a number. */
+export function pgBox(
+  minX: Expression<number> | number,
+  minY: Expression<number> | number,
+  maxX: Expression<number> | number,
+  maxY: Expression<number> | number,
+): RawBuilder<unknown> {
+  const f = (v: Expression<number> | number) => sql`cast(${v} as double precision)`;
+  return sql`box(point(${f(minX)}, ${f(minY)}), point(${f(maxX)}, ${f(maxY)}))`;
+}
+
+/**
+ * PostgreSQL only: the planar distance, in degrees, from the listing `alias` to (lat, lng), which the GiST
+ * index returns nearest first (`ORDER BY geo <-> point`). Not a distance on the Earth: an order in
+ * which to visit candidates, never a result.
+ */
+export function geoNearestFirst(alias: string, lat: number, lng: number): RawBuilder<number> {
+  return sql<number>`${sql.ref(`${alias}.geo`)} <-> point(cast(${lng} as double precision), cast(${lat} as double precision))`;
+}

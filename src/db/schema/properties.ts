@@ -21,6 +21,11 @@ export interface PropertiesTable {
   postal_code: string | null;
   latitude: number;
   longitude: number;
+  /**
+   * point(longitude, latitude), maintained by the database (generated column on PostgreSQL, triggers on
+   * MySQL) for the GiST / SPATIAL index of map and distance searches. Never written by the service.
+   */
+  geo: Generated<unknown>;
   max_guests: number;
   bedrooms: number;
   beds: number;

@@ -4,8 +4,11 @@
  */
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import {
+  geoInBox,
+  geoNearestFirst,
   insertReturning,
   nightsTable,
+  pgBox,
   sqlFamily,
   textSearch,
   updateByIdReturning,
@@ -40,7 +43,7 @@ export function lockProperty(db: Kysely<DB>, id: string): Promise<PropertyRow | 
 
 export function insertProperty(
   db: Kysely<DB>,
-  row: Omit<PropertyRow, 'city_key' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at'>,
+  row: Omit<PropertyRow, 'city_key' | 'geo' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at'>,
 ) {
   return insertReturning(db, 'properties', row);
 }
@@ -48,7 +51,7 @@ export function insertProperty(
 export function updateProperty(
   db: Kysely<DB>,
   id: string,
-  patch: Partial<Omit<PropertyRow, 'id' | 'city_key' | 'host_id'>>,
+  patch: Partial<Omit<PropertyRow, 'id' | 'city_key' | 'geo' | 'host_id'>>,
 ): Promise<PropertyRow> {
   return updateByIdReturning(db, 'properties', id, patch);
 }
@@ -273,9 +276,20 @@ function distanceKm(lat: number, lng: number) {
     cos(radians(${lat})) * cos(radians(p.latitude)) * power(sin(radians(p.longitude - ${lng}) / 2), 2))))`;
 }
 
+/** Sorts that a map box can be walked in: their own index, with the box as a filter. */
+const WALKABLE: ReadonlySet<SortKey> = new Set(['price_asc', 'price_desc', 'rating', 'newest']);
+
 /**
  * Keyset-paged search. The page after `after` continues strictly past (sort value, id), so rows
  * inserted meanwhile neither repeat nor shift a page.
+ *
+ * On PostgreSQL (and PGlite) two shapes keep the cost of a geo search proportional to the page:
+ * - by distance: nearest-first candidates from the GiST index (`geo <-> centre`) bound how far the
+ *   page can reach; the exact page is then read from the box of that reach (see `byDistance`);
+ * - a map box ranked by price, rating or newest: the sort's own index is walked with the box as a
+ *   filter for a bounded number of rows; when the box is too sparse in that order to fill the page
+ *   that way, the box is read from the GiST index instead (see `boxWalk`).
+ * Both give exactly the rows and the order of the plain query (the sort key, then the id).
  */
 export async function searchProperties(
   db: Kysely<DB>,
@@ -284,16 +298,13 @@ export async function searchProperties(
   limit: number,
   after?: { v: number | string; id: string },
 ): Promise<SearchRow[]> {
+  const family = sqlFamily(db);
   const conds: Expression<SqlBool>[] = [
     sql<SqlBool>`p.status = 'listed'`,
     sql<SqlBool>`p.deleted_at is null`,
   ];
   if (f.cityKey) conds.push(sql<SqlBool>`p.city_key = ${f.cityKey}`);
   if (f.country) conds.push(sql<SqlBool>`p.country_code = ${f.country}`);
-  if (f.bbox) {
-    conds.push(sql<SqlBool>`p.latitude between ${f.bbox.minLat} and ${f.bbox.maxLat}`);
-    conds.push(sql<SqlBool>`p.longitude between ${f.bbox.minLng} and ${f.bbox.maxLng}`);
-  }
   const distance = f.centre ? distanceKm(f.centre.lat, f.centre.lng) : undefined;
   if (f.centre?.radiusKm !== undefined && distance)
     conds.push(sql<SqlBool>`${distance} <= ${f.centre.radiusKm}`);
@@ -334,10 +345,19 @@ export async function searchProperties(
   const key = keys[sort];
   if (after) {
     const cmp = key.dir === 'asc' ? sql.raw('>') : sql.raw('<');
+    // The leading bound is implied by the rest; it lets the sort's index start at the cursor.
+    const bound = key.dir === 'asc' ? sql.raw('>=') : sql.raw('<=');
     conds.push(
-      sql<SqlBool>`(${key.expr} ${cmp} ${after.v} or (${key.expr} = ${after.v} and p.id ${cmp} ${after.id}))`,
+      sql<SqlBool>`${key.expr} ${bound} ${after.v} and (${key.expr} ${cmp} ${after.v} or (${key.expr} = ${after.v} and p.id ${cmp} ${after.id}))`,
     );
   }
+  // The box, exactly, on the columns; and in the form the geo index serves.
+  const box = f.bbox;
+  const boxExact = box
+    ? sql<SqlBool>`p.latitude between ${box.minLat} and ${box.maxLat} and p.longitude between ${box.minLng} and ${box.maxLng}`
+    : undefined;
+  const boxIndexed = box ? geoInBox(db, 'properties', 'p', box) : undefined;
+
   const nightsSubtotal = f.stay
     ? sql<number>`(p.nightly_price * ${f.stay.nights} + coalesce((
         select sum(c.price_override - p.nightly_price) from property_calendar c
@@ -345,22 +365,150 @@ export async function searchProperties(
           and c.night >= cast(${f.stay.checkIn} as date) and c.night < cast(${f.stay.checkOut} as date)), 0))`
     : sql<null>`null`;
   const dir = sql.raw(key.dir);
-  const result = await sql<SearchRow>`
-    select p.id, p.host_id, p.title, p.property_type, p.city, p.country_code, p.latitude, p.longitude, p.max_guests,
-      p.bedrooms, p.nightly_price, p.currency, p.cleaning_fee, p.instant_book, p.rating_avg, p.rating_count,
-      ${key.expr} as sort_value,
-      ${distance ?? sql`null`} as distance_km,
-      ${nightsSubtotal} as nights_subtotal
-    from properties p
-    where ${sql.join(conds, sql` and `)}
-    order by ${key.expr} ${dir}, p.id ${dir}
-    limit ${limit}`.execute(db);
+  const columns = sql`p.id, p.host_id, p.title, p.property_type, p.city, p.country_code, p.latitude, p.longitude,
+      p.max_guests, p.bedrooms, p.nightly_price, p.currency, p.cleaning_fee, p.instant_book, p.rating_avg,
+      p.rating_count, ${distance ?? sql`null`} as distance_km, ${nightsSubtotal} as nights_subtotal`;
+  const where = (extra: (Expression<SqlBool> | undefined)[]) =>
+    sql.join(
+      [...conds, ...extra].filter((c): c is Expression<SqlBool> => c !== undefined),
+      sql` and `,
+    );
+
+  let result: { rows: SearchRow[] };
+  if (family === 'postgres' && sort === 'distance' && f.centre) {
+    result = await byDistance(db, f.centre, limit, { key: key.expr, columns, where: where([boxIndexed]) });
+  } else if (family === 'postgres' && box && boxExact && boxIndexed && WALKABLE.has(sort)) {
+    result = await boxWalk(db, limit, {
+      key: key.expr,
+      dir,
+      columns,
+      unboxed: where([]),
+      boxExact: sql<SqlBool>`w.latitude between ${box.minLat} and ${box.maxLat} and w.longitude between ${box.minLng} and ${box.maxLng}`,
+      boxed: where([boxIndexed]),
+    });
+  } else {
+    // MySQL, by distance: the SPATIAL index reads the radius's box (the exact bounds are checked as
+    // well). Other sorts keep the plain bounds: InnoDB estimates an R-tree range at a handful of rows
+    // whatever the box holds, so MariaDB would read and sort a whole dense box through it, where
+    // without it it walks the sort's index with the box as a filter (the page, not the box).
+    const geo = family === 'mysql' && sort === 'distance' ? [boxIndexed, boxExact] : [boxExact];
+    result = await sql<SearchRow>`
+      select ${columns}, ${key.expr} as sort_value
+      from properties p
+      where ${where(geo)}
+      order by ${key.expr} ${dir}, p.id ${dir}
+      limit ${limit}`.execute(db);
+  }
   return result.rows.map((r) => ({
     ...r,
     sort_value: typeof r.sort_value === 'string' ? Number(r.sort_value) : r.sort_value,
     nights_subtotal: r.nights_subtotal === null ? null : Number(r.nights_subtotal),
     distance_km: r.distance_km === null ? null : Number(r.distance_km),
   }));
+}
+
+/** Listings read from the sort's own index before a map box falls back to the geo index. */
+function walkBudget(limit: number) {
+  return Math.max(1_000, 20 * limit);
+}
+
+/**
+ * A map box ranked by price, rating or newest, on PostgreSQL. The sort's index (which carries latitude
+ * and longitude: an index-only scan) is walked from the cursor for at most `walkBudget` rows, keeping
+ * those in the box. If that fills the page, it is the page: the rows come in the sort order, so no row
+ * beyond them can precede them. Otherwise (the box is sparse in that order, or has fewer rows than a
+ * page) the page is ranked from the rows of the box read through the GiST index (an index-only scan
+ * too; its branch runs only then, and alone is always right). Cost: at most the budget, or the rows of a box that holds
+ * fewer than about `limit / budget` of the listings — never every listing of a dense box.
+ */
+function boxWalk(
+  db: Kysely<DB>,
+  limit: number,
+  q: {
+    key: ReturnType<typeof sql>;
+    dir: ReturnType<typeof sql.raw>;
+    columns: ReturnType<typeof sql>;
+    unboxed: ReturnType<typeof sql>;
+    boxExact: Expression<SqlBool>;
+    boxed: ReturnType<typeof sql>;
+  },
+) {
+  const filled = sql`(select count(*) from hits) >= ${limit}`;
+  return sql<SearchRow>`
+    with hits as materialized (
+      -- The walk's rows come in the sort order, and the box keeps them in it: the scan stops at the
+      -- page's last row in the box, or at the budget.
+      select w.id, w.k from (
+        select p.id, ${q.key} as k, p.latitude, p.longitude from properties p
+        where ${q.unboxed}
+        order by ${q.key} ${q.dir}, p.id ${q.dir}
+        limit ${walkBudget(limit)}
+      ) w
+      where ${q.boxExact}
+      limit ${limit}
+    ), pick as (
+      select id, k from hits where ${filled}
+      union all
+      select id, k from (
+        select p.id, ${q.key} as k from properties p
+        where ${q.boxed}
+        order by ${q.key} ${q.dir}, p.id ${q.dir}
+        limit ${limit}
+      ) g where not ${filled}
+    )
+    select ${q.columns}, pick.k as sort_value
+    from pick join properties p on p.id = pick.id
+    order by pick.k ${q.dir}, pick.id ${q.dir}`.execute(db);
+}
+
+/**
+ * By distance, on PostgreSQL. `<->` on the GiST index gives candidates nearest first in planar degrees,
+ * which is not the order on the Earth; so it only bounds the page: the first `limit` candidates (every
+ * filter applied) are rows of the result, so the page holds nothing farther than the farthest of them
+ * (`reach`, the exact sort key). The page is then the exact query (haversine, rounded key, then id)
+ * restricted to the rows within that reach, read through the GiST index from the box around the centre
+ * that holds the spherical cap of that radius (the whole longitude range when the cap reaches a pole
+ * or the antimeridian). With fewer candidates than `limit`, they are every matching row, and the same
+ * query returns them.
+ */
+function byDistance(
+  db: Kysely<DB>,
+  centre: { lat: number; lng: number },
+  limit: number,
+  q: { key: ReturnType<typeof sql>; columns: ReturnType<typeof sql>; where: ReturnType<typeof sql> },
+) {
+  const { lat, lng } = centre;
+  const cosLat = Math.cos((lat * Math.PI) / 180);
+  return sql<SearchRow>`
+    with knn as materialized (
+      select ${q.key} as k from properties p
+      where ${q.where}
+      order by ${geoNearestFirst('p', lat, lng)}
+      limit ${limit}
+    ), reach as materialized (
+      select max(k) as k from knn
+    ), cap as materialized (
+      -- The cap's radius in radians: the reach, plus the key's rounding (0.00005 km) and a margin.
+      select degrees(r) as dlat,
+        case when degrees(r) >= 90 - abs(cast(${lat} as double precision)) then 360
+          else degrees(asin(least(sin(r) / ${cosLat}, 1))) end as dlng
+      from (select (cast(k as double precision) + 0.0001) * 1.000001 / ${sql.raw(String(EARTH_KM))} as r from reach) c
+    ), area as materialized (
+      select ${pgBox(
+        sql<number>`case when ${lng} - dlng < -180 or ${lng} + dlng > 180 then -180 else ${lng} - dlng end`,
+        sql<number>`greatest(${lat} - dlat, -90)`,
+        sql<number>`case when ${lng} - dlng < -180 or ${lng} + dlng > 180 then 180 else ${lng} + dlng end`,
+        sql<number>`least(${lat} + dlat, 90)`,
+      )} as b
+      from cap
+    )
+    select ${q.columns}, ${q.key} as sort_value
+    from properties p
+    where ${q.where}
+      and ${q.key} <= (select k from reach)
+      and p.geo <@ (select b from area)
+    order by ${q.key}, p.id
+    limit ${limit}`.execute(db);
 }
 
 /** What booking a listing needs to know about it. */

@@ -264,3 +264,163 @@ describe('keyset pagination', () => {
     }
   });
 });
+
+describe('geo search', () => {
+  // A cluster of listings far from every other fixture, with repeated prices (ties on price) and pairs
+  // mirrored across the centre's meridian (exactly equal distances: ties on distance, broken by id).
+  const CENTRE = { lat: 10, lng: 20 };
+  const EARTH_KM = 6371.0088;
+  const rad = (d: number) => (d * Math.PI) / 180;
+  /** The search's own great-circle formula, and its sort key (rounded to 0.1 m). */
+  const haversine = (lat: number, lng: number) =>
+    EARTH_KM *
+    2 *
+    Math.asin(
+      Math.sqrt(
+        Math.sin(rad(lat - CENTRE.lat) / 2) ** 2 +
+          Math.cos(rad(CENTRE.lat)) * Math.cos(rad(lat)) * Math.sin(rad(lng - CENTRE.lng) / 2) ** 2,
+      ),
+    );
+  const distanceKey = (lat: number, lng: number) => Math.round(haversine(lat, lng) * 1e4) / 1e4;
+  let geoHost: TestUser;
+  const spots: { id: string; lat: number; lng: number; price: number }[] = [];
+
+  beforeAll(async () => {
+    geoHost = await createUser(t, 'host');
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 40; i++) {
+      const lat = Math.round((CENTRE.lat + (rand() - 0.5) * 0.1) * 1e6) / 1e6;
+      const dLng = Math.round((rand() - 0.5) * 0.1 * 1e6) / 1e6;
+      const price = 4_000 + Math.floor(rand() * 6) * 1_000;
+      // Every 4th listing has a twin mirrored across the meridian: the same distance from the centre.
+      for (const lng of i % 4 === 0 ? [CENTRE.lng + dLng, CENTRE.lng - dLng] : [CENTRE.lng + dLng]) {
+        const { id } = await createListing(t, geoHost, {
+          city: 'Geotown',
+          latitude: lat,
+          longitude: lng,
+          nightlyPrice: price,
+        });
+        spots.push({ id, lat, lng, price });
+      }
+    }
+  });
+
+  /** Every page of a search, following the cursors. */
+  async function allPages(query: Record<string, string | number>, limit: number) {
+    const items: { id: string; distanceKm?: number; nightlyPrice?: number }[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await search({ ...query, limit, ...(cursor ? { cursor } : {}) });
+      items.push(...(page.items as typeof items));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 100);
+    return { items, pages };
+  }
+
+  /** Every listed listing in the database (other tests' too), with its position. */
+  async function everyListed() {
+    const rows = await t.ctx.db
+      .selectFrom('properties')
+      .select(['id', 'latitude', 'longitude', 'nightly_price'])
+      .where('status', '=', 'listed')
+      .where('deleted_at', 'is', null)
+      .execute();
+    return rows.map((r) => ({ id: r.id, lat: r.latitude, lng: r.longitude, price: Number(r.nightly_price) }));
+  }
+  const byKeyThenId =
+    <T extends { id: string }>(key: (x: T) => number, dir: 1 | -1) =>
+    (a: T, b: T) =>
+      (key(a) - key(b)) * dir || (a.id < b.id ? -dir : a.id > b.id ? dir : 0);
+
+  it('orders by exact distance, ties by id, across pages, with no gaps or repeats', async () => {
+    expect(spots.length).toBe(50);
+    const expected = (await everyListed())
+      .sort(byKeyThenId((x) => distanceKey(x.lat, x.lng), 1))
+      .map((x) => x.id);
+    // Mirrored twins really tie on the key.
+    const keys = spots.map((s) => distanceKey(s.lat, s.lng));
+    expect(new Set(keys).size).toBeLessThan(keys.length);
+    const { items, pages } = await allPages({ lat: CENTRE.lat, lng: CENTRE.lng, sort: 'distance' }, 7);
+    expect(pages).toBeGreaterThan(3);
+    expect(items.map((i) => i.id)).toEqual(expected);
+    for (const item of items.slice(0, spots.length)) {
+      const s = spots.find((x) => x.id === item.id)!;
+      expect(item.distanceKm).toBe(Math.round(haversine(s.lat, s.lng) * 1000) / 1000);
+    }
+  });
+
+  it('keeps exactly the listings within the radius, nearest first', async () => {
+    const sizes: number[] = [];
+    for (const radiusKm of [1, 2.5, 4]) {
+      const expected = spots
+        .filter((s) => haversine(s.lat, s.lng) <= radiusKm)
+        .sort(byKeyThenId((x) => distanceKey(x.lat, x.lng), 1))
+        .map((s) => s.id);
+      sizes.push(expected.length);
+      const { items } = await allPages({ lat: CENTRE.lat, lng: CENTRE.lng, radiusKm, sort: 'distance' }, 4);
+      expect(items.map((i) => i.id)).toEqual(expected);
+      // The same set under another order: the radius filter does not depend on the sort.
+      const byPrice = await allPages({ lat: CENTRE.lat, lng: CENTRE.lng, radiusKm, sort: 'price_asc' }, 4);
+      expect(byPrice.items.map((i) => i.id).sort()).toEqual([...expected].sort());
+    }
+    expect(sizes[1]).toBeGreaterThan(4);
+    expect(sizes[2]).toBeLessThan(spots.length);
+  });
+
+  it('pages a map box with a price range, by price either way, like a brute-force sort', async () => {
+    const box = { minLng: 19.97, minLat: 9.96, maxLng: 20.04, maxLat: 10.03 };
+    const inBox = (await everyListed()).filter(
+      (s) =>
+        s.lat >= box.minLat &&
+        s.lat <= box.maxLat &&
+        s.lng >= box.minLng &&
+        s.lng <= box.maxLng &&
+        s.price >= 5_000 &&
+        s.price <= 8_000,
+    );
+    expect(inBox.length).toBeGreaterThan(10);
+    const bbox = `${box.minLng},${box.minLat},${box.maxLng},${box.maxLat}`;
+    for (const [sort, dir] of [
+      ['price_asc', 1],
+      ['price_desc', -1],
+    ] as const) {
+      const expected = [...inBox].sort(byKeyThenId((x) => x.price, dir)).map((s) => s.id);
+      for (const limit of [3, 5, 100]) {
+        const { items } = await allPages({ bbox, minPrice: 5_000, maxPrice: 8_000, sort }, limit);
+        expect(items.map((i) => i.id)).toEqual(expected);
+      }
+    }
+    // A box with nothing in it, and one holding a single listing.
+    expect((await search({ bbox: '21,11,21.01,11.01' })).items).toEqual([]);
+    const one = spots[0]!;
+    const tiny = await search({ bbox: `${one.lng},${one.lat},${one.lng},${one.lat}`, sort: 'price_asc' });
+    expect(tiny.items.map((i) => i.id)).toEqual([one.id]);
+  });
+
+  it('finds a listing at its new place once it is moved', async () => {
+    const moved = spots[1]!;
+    const near = (lat: number, lng: number) =>
+      search({ lat, lng, radiusKm: 0.2, sort: 'distance' }).then((r) => r.items.map((i) => i.id));
+    expect(await near(moved.lat, moved.lng)).toContain(moved.id);
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/properties/${moved.id}`,
+      headers: geoHost.auth,
+      payload: { latitude: -20.5, longitude: 57.5 },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await near(moved.lat, moved.lng)).not.toContain(moved.id);
+    const there = await near(-20.5, 57.5);
+    expect(there).toEqual([moved.id]);
+    const boxed = await search({ bbox: '57.4,-20.6,57.6,-20.4', sort: 'price_desc' });
+    expect(boxed.items.map((i) => i.id)).toEqual([moved.id]);
+    const { items } = await allPages({ lat: -20.5, lng: 57.5, sort: 'distance' }, 10);
+    expect(items[0]).toMatchObject({ id: moved.id, distanceKm: 0 });
+  });
+});
