@@ -11,7 +11,14 @@ import { createInlineQueue } from './platform/queue/inline.js';
 import type { JobEvent, JobObserver, JobQueue } from './platform/queue/registry.js';
 
 export function connectRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false });
+  // Auto-pipelining: the commands concurrent requests issue in one tick (session checks, rate-limit
+  // counters, cache reads) go out in one write.
+  return new Redis(url, {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+    enableAutoPipelining: true,
+  });
 }
 
 export interface Jobs {

@@ -101,9 +101,7 @@ export const authPlugin = fp<{ tokens: AccessTokens; sessions: SessionGate }>(
   async (app: FastifyInstance, { tokens, sessions }) => {
     app.decorateRequest('actor', null);
     app.decorateRequest('authError', null);
-    app.addHook('onRequest', async (request) => {
-      const header = request.headers.authorization;
-      if (!header) return;
+    async function authenticate(request: FastifyRequest, header: string): Promise<void> {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match?.[1]) {
         request.authError = unauthorized('Authorization header must be "Bearer <token>"', 'invalid_token');
@@ -123,6 +121,12 @@ export const authPlugin = fp<{ tokens: AccessTokens; sessions: SessionGate }>(
         if (!(err instanceof AppError)) throw err;
         request.authError = err;
       }
+    }
+    // Synchronous for anonymous requests (no promise per request); the check itself is asynchronous.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const header = request.headers.authorization;
+      if (!header) return done();
+      authenticate(request, header).then(() => done(), done);
     });
   },
   { name: 'roost-auth' },

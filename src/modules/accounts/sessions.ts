@@ -28,12 +28,15 @@ interface CachedSession {
 
 const key = (userId: string, sessionId: string) => `session:${userId}:${sessionId}`;
 
-/** The profile cached with the caller's session state, when there is one and it is current. */
-export async function cachedProfile(cache: Cache, actor: Actor): Promise<UserView | undefined> {
-  const state = await cache.get<CachedSession>(key(actor.userId, actor.sessionId));
-  return state?.active && state.profile?.id === actor.userId && state.profile.role === actor.role
-    ? state.profile
-    : undefined;
+/**
+ * The profile the session check found for this caller (cached with the session state or just read with
+ * it), kept for the rest of the request: `GET /users/me` answers from it with no further round trip.
+ */
+const profiles = new WeakMap<Actor, UserView>();
+
+export function profileOf(actor: Actor): UserView | undefined {
+  const profile = profiles.get(actor);
+  return profile?.id === actor.userId && profile.role === actor.role ? profile : undefined;
 }
 
 export function createSessionGate(db: Kysely<DB>, cache: Cache, ttlSeconds: number): SessionGate {
@@ -54,7 +57,9 @@ export function createSessionGate(db: Kysely<DB>, cache: Cache, ttlSeconds: numb
       if (!state.active || !state.role) {
         throw unauthorized('This session has ended; sign in again', 'session_revoked');
       }
-      return { userId: claims.userId, sessionId: claims.sessionId, role: state.role };
+      const actor: Actor = { userId: claims.userId, sessionId: claims.sessionId, role: state.role };
+      if (state.profile) profiles.set(actor, state.profile);
+      return actor;
     },
     async forget(userId, sessionIds) {
       if (ttlSeconds <= 0) return;

@@ -3,7 +3,7 @@ import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { cachedProfile } from './sessions.js';
+import { profileOf } from './sessions.js';
 import { toUserView } from './user-view.js';
 import { findUserById, listUsers as listUserRows, updateUser } from './users.repository.js';
 import { UserCursor, type UserView } from './users.schemas.js';
@@ -18,12 +18,12 @@ export async function contactOf(
 }
 
 /**
- * The caller's profile: from the session check's cache entry when it holds one (written with the
- * session state, dropped with it on every change to the user — sessions.ts), else from the database.
+ * The caller's profile: as the session check of this request found it (cached with the session state,
+ * which every change to the user drops — sessions.ts), else from the database.
  */
 export async function getMe(ctx: ServiceContext, actor: Actor): Promise<UserView> {
-  const cached = await cachedProfile(ctx.cache, actor);
-  if (cached) return cached;
+  const checked = profileOf(actor);
+  if (checked) return checked;
   const user = await findUserById(ctx.db, actor.userId);
   if (!user) throw notFound('User');
   return toUserView(user);
