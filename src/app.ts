@@ -63,10 +63,11 @@ const UUID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: ServiceContext }> {
   const { config, database } = opts;
+  const logger = opts.logger ?? requestLogger(config.LOG_LEVEL);
   const app = Fastify({
-    logger: opts.logger ?? requestLogger(config.LOG_LEVEL),
+    logger,
     // One line per request, written when it completes, instead of Fastify's two.
-    logController: new RequestLog(),
+    logController: new RequestLog(typeof logger === 'object' ? logger : false),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     requestIdHeader: false,

@@ -48,6 +48,10 @@ describe('request log', () => {
       user: u.id,
     });
     expect(typeof mine[0]!['ms']).toBe('number');
+    // The same frame as every other pino line.
+    expect(mine[0]).toMatchObject({ pid: process.pid, msg: 'request' });
+    expect(Math.abs(Number(mine[0]!['time']) - Date.now())).toBeLessThan(60_000);
+    expect(typeof mine[0]!['hostname']).toBe('string');
     expect(JSON.stringify(lines)).not.toContain('secret-in-a-link');
     expect(JSON.stringify(lines)).not.toContain(u.accessToken);
   });

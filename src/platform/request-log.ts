@@ -6,6 +6,8 @@
  *
  * Redaction names its paths: pino's wildcard paths (`*.password`) are evaluated on every object logged.
  */
+
+import { hostname } from 'node:os';
 import {
   type FastifyLoggerOptions,
   type FastifyReply,
@@ -49,11 +51,43 @@ const pathOf = (url: string) => {
   return q === -1 ? url : url.slice(0, q);
 };
 
+const LEVEL_VALUES: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
 /**
  * Fastify's per-request logging, replaced: nothing when a request arrives, one line when it completes
  * (at `error` when it failed or answered 5xx). Pass as the `logController` server option.
+ *
+ * Given the logger's options (`requestLogger`), the `info` line of a successful request is written
+ * straight to the logger's stream, in pino's own line format (level, time, pid, hostname, reqId, then the
+ * fields): its fields are fixed and hold no credentials, and going through pino's generic object
+ * serialization and redaction cost about a quarter of a small request. Failures go through pino.
  */
 export class RequestLog extends LogController {
+  private readonly stream: { write(line: string): unknown } | undefined;
+  private readonly prefix: string;
+
+  constructor(logger?: LoggerOptions | false) {
+    super();
+    const level = logger ? LEVEL_VALUES[String(logger.level ?? 'info')] : undefined;
+    const stream = logger ? (logger.stream as { write?: unknown } | undefined) : undefined;
+    // Only when info lines are wanted and the stream is known; otherwise pino decides, as usual.
+    this.stream =
+      level !== undefined && level <= 30 && typeof stream?.write === 'function'
+        ? (stream as { write(line: string): unknown })
+        : undefined;
+    this.prefix = `{"level":30,"time":`;
+    this.suffix = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
+  }
+
+  private readonly suffix: string;
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -62,14 +96,17 @@ export class RequestLog extends LogController {
     reply: FastifyReply,
   ): void {
     const status = reply.statusCode;
-    const line = {
-      method: request.method,
-      path: pathOf(request.url),
-      route: request.routeOptions.url,
-      status,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      ...(request.actor ? { user: request.actor.userId } : {}),
-    };
+    const path = pathOf(request.url);
+    const route = request.routeOptions.url;
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    const user = request.actor?.userId;
+    if (!error && status < 500 && this.stream) {
+      this.stream.write(
+        `${this.prefix}${Date.now()}${this.suffix},"reqId":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(path)}${route === undefined ? '' : `,"route":${JSON.stringify(route)}`},"status":${status},"ms":${ms}${user ? `,"user":${JSON.stringify(user)}` : ''},"msg":"request"}\n`,
+      );
+      return;
+    }
+    const line = { method: request.method, path, route, status, ms, ...(user ? { user } : {}) };
     if (error) reply.log.error({ ...line, err: error }, 'request failed');
     else if (status >= 500) reply.log.error(line, 'request');
     else reply.log.info(line, 'request');
