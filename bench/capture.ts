@@ -7,8 +7,9 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CompiledQuery, type Dialect, Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
-import { createPool as createMysqlPool, type TypeCastField } from 'mysql2';
+import { createPool as createMysqlPool } from 'mysql2';
 import pg from 'pg';
+import { mysqlPoolOptions } from '../src/db/database.js';
 
 export interface Statement {
   sql: string;
@@ -40,14 +41,6 @@ export function fromWire(p: WireParam): unknown {
   return p;
 }
 
-function mysqlTypeCast(field: TypeCastField, next: () => unknown): unknown {
-  if (field.type === 'TINY' && field.length === 1) {
-    const v = field.string();
-    return v === null ? null : v === '1';
-  }
-  return next();
-}
-
 /** MySQL session set-up the application's pool runs on each connection (src/db/database.ts). */
 export const MYSQL_SESSION = [
   "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
@@ -60,21 +53,7 @@ function dialectFor(url: string, engine: 'postgres' | 'mysql', pgOptions: string
     pool.on('error', () => undefined);
     return new PostgresDialect({ pool });
   }
-  const u = new URL(url);
-  const pool = createMysqlPool({
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 3306,
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.slice(1)),
-    connectionLimit: 2,
-    charset: 'utf8mb4_unicode_ci',
-    timezone: 'Z',
-    dateStrings: ['DATE'],
-    decimalNumbers: true,
-    supportBigNumbers: true,
-    typeCast: mysqlTypeCast,
-  });
+  const pool = createMysqlPool(mysqlPoolOptions(url, 2));
   return new MysqlDialect({
     pool,
     onCreateConnection: async (conn) => {

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createPool as createMysqlPool, type PoolConnection } from 'mysql2/promise';
 import pg from 'pg';
+import { mysqlPoolOptions } from '../src/db/database.js';
 import { fromWire, MYSQL_SESSION, type WireParam, type WireStatement } from './capture.js';
 
 export interface StayRef {
@@ -79,20 +80,8 @@ function driver(job: RawJob): Driver {
       end: () => pool.end(),
     };
   }
-  const u = new URL(job.url);
-  const pool = createMysqlPool({
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 3306,
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.slice(1)),
-    connectionLimit: job.connections,
-    charset: 'utf8mb4_unicode_ci',
-    timezone: 'Z',
-    dateStrings: ['DATE'],
-    decimalNumbers: true,
-    supportBigNumbers: true,
-  });
+  // The app's own options, but the raw side leaves values as the driver gives them.
+  const pool = createMysqlPool({ ...mysqlPoolOptions(job.url, job.connections), typeCast: true });
   const prepared = new WeakSet<PoolConnection>();
   const take = async () => {
     const c = await pool.getConnection();

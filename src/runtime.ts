@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { createJobRegistry, type JobName, SCHEDULES } from './jobs.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
+import { LOG_LEVELS } from './platform/log-levels.js';
 import { createMailer, type Mailer } from './platform/mailer.js';
 import { createInlineQueue } from './platform/queue/inline.js';
 import type { JobEvent, JobObserver, JobQueue } from './platform/queue/registry.js';
@@ -28,15 +29,7 @@ export interface Jobs {
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-const LEVELS: Record<Level | 'silent', number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Number.POSITIVE_INFINITY,
-};
+const LEVELS: Record<Level | 'silent', number> = LOG_LEVELS;
 
 /** One JSON line on stdout (stderr for warnings and errors), when `level` reaches `minLevel`. */
 export function jsonLogger(minLevel: string) {

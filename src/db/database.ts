@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect } from 'kysely';
-import type { TypeCastField } from 'mysql2';
+import type { PoolOptions, TypeCastField } from 'mysql2';
 import type pg from 'pg';
 import type { Config } from '../platform/config.js';
 import { readPgliteTemplate } from './pglite-template.js';
@@ -149,23 +149,28 @@ function mysqlTypeCast(field: TypeCastField, next: () => unknown): unknown {
   return next();
 }
 
-async function createMysqlDatabase(url: string, options: DatabaseOptions): Promise<Database> {
-  const { createPool } = await import('mysql2');
+/** The mysql2 pool options for a mysql:// URL: utf8mb4, UTC, and the column conversions above. */
+export function mysqlPoolOptions(url: string, connectionLimit: number): PoolOptions {
   const u = new URL(url);
-  const pool = createPool({
+  return {
     host: u.hostname,
     port: u.port ? Number(u.port) : 3306,
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     database: decodeURIComponent(u.pathname.slice(1)),
-    connectionLimit: options.poolMax ?? 10,
+    connectionLimit,
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     dateStrings: ['DATE'],
     decimalNumbers: true,
     supportBigNumbers: true,
     typeCast: mysqlTypeCast,
-  });
+  };
+}
+
+async function createMysqlDatabase(url: string, options: DatabaseOptions): Promise<Database> {
+  const { createPool } = await import('mysql2');
+  const pool = createPool(mysqlPoolOptions(url, options.poolMax ?? 10));
   pool.on('connection', (conn) => {
     conn.on('error', (err) => options.onIdleError?.(err));
   });

@@ -16,6 +16,7 @@ import {
   LogController,
 } from 'fastify';
 import pino from 'pino';
+import { LOG_LEVELS } from './log-levels.js';
 
 type LoggerOptions = Exclude<NonNullable<FastifyServerOptions['logger']>, boolean>;
 
@@ -51,14 +52,7 @@ const pathOf = (url: string) => {
   return q === -1 ? url : url.slice(0, q);
 };
 
-const LEVEL_VALUES: Record<string, number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-};
+const LEVEL_VALUES: Record<string, number> = LOG_LEVELS;
 
 /**
  * Fastify's per-request logging, replaced: nothing when a request arrives, one line when it completes
