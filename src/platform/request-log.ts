@@ -52,8 +52,6 @@ const pathOf = (url: string) => {
   return q === -1 ? url : url.slice(0, q);
 };
 
-const LEVEL_VALUES: Record<string, number> = LOG_LEVELS;
-
 /**
  * Fastify's per-request logging, replaced: nothing when a request arrives, one line when it completes
  * (at `error` when it failed or answered 5xx). Pass as the `logController` server option.
@@ -65,22 +63,19 @@ const LEVEL_VALUES: Record<string, number> = LOG_LEVELS;
  */
 export class RequestLog extends LogController {
   private readonly stream: { write(line: string): unknown } | undefined;
-  private readonly prefix: string;
+  /** What follows the time in every line: pino's pid and hostname. */
+  private readonly frame = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
 
   constructor(logger?: LoggerOptions | false) {
     super();
-    const level = logger ? LEVEL_VALUES[String(logger.level ?? 'info')] : undefined;
+    const level = logger ? (LOG_LEVELS as Record<string, number>)[String(logger.level ?? 'info')] : undefined;
     const stream = logger ? (logger.stream as { write?: unknown } | undefined) : undefined;
     // Only when info lines are wanted and the stream is known; otherwise pino decides, as usual.
     this.stream =
       level !== undefined && level <= 30 && typeof stream?.write === 'function'
         ? (stream as { write(line: string): unknown })
         : undefined;
-    this.prefix = `{"level":30,"time":`;
-    this.suffix = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   }
-
-  private readonly suffix: string;
 
   override incomingRequest(): void {}
 
@@ -96,7 +91,7 @@ export class RequestLog extends LogController {
     const user = request.actor?.userId;
     if (!error && status < 500 && this.stream) {
       this.stream.write(
-        `${this.prefix}${Date.now()}${this.suffix},"reqId":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(path)}${route === undefined ? '' : `,"route":${JSON.stringify(route)}`},"status":${status},"ms":${ms}${user ? `,"user":${JSON.stringify(user)}` : ''},"msg":"request"}\n`,
+        `{"level":30,"time":${Date.now()}${this.frame},"reqId":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(path)}${route === undefined ? '' : `,"route":${JSON.stringify(route)}`},"status":${status},"ms":${ms}${user ? `,"user":${JSON.stringify(user)}` : ''},"msg":"request"}\n`,
       );
       return;
     }
