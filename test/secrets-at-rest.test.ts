@@ -40,21 +40,27 @@ const post = (url: string, payload: object, headers: Record<string, string> = {}
  */
 async function everyStoredValue(): Promise<{ where: string; value: string }[]> {
   const mysql = t.ctx.dbKind === 'mysql';
-  const { rows: columns } = await sql<{ table_name: string; column_name: string }>`
-    select c.table_name as table_name, c.column_name as column_name
+  const { rows: columns } = await sql<{ table_name: string; column_name: string; data_type: string }>`
+    select c.table_name as table_name, c.column_name as column_name, c.data_type as data_type
     from information_schema.columns c
     join information_schema.tables tb on tb.table_schema = c.table_schema and tb.table_name = c.table_name
     where tb.table_type = 'BASE TABLE'
       and ${mysql ? sql`c.table_schema = database()` : sql`c.table_schema = current_schema()`}
     order by c.table_name, c.ordinal_position`.execute(t.ctx.db);
-  const byTable = new Map<string, string[]>();
-  for (const c of columns) byTable.set(c.table_name, [...(byTable.get(c.table_name) ?? []), c.column_name]);
+  const byTable = new Map<string, { name: string; spatial: boolean }[]>();
+  for (const c of columns) {
+    // MySQL/MariaDB cannot cast a spatial value to text: it is read as its WKT instead.
+    const column = { name: c.column_name, spatial: mysql && /^(point|geometry)$/i.test(c.data_type) };
+    byTable.set(c.table_name, [...(byTable.get(c.table_name) ?? []), column]);
+  }
   expect(byTable.has('email_outbox')).toBe(true);
   expect(byTable.has('user_tokens')).toBe(true);
   const values: { where: string; value: string }[] = [];
   for (const [table, cols] of byTable) {
-    const asText = cols.map(
-      (c) => sql`cast(${sql.ref(c)} as ${sql.raw(mysql ? 'char' : 'text')}) as ${sql.ref(c)}`,
+    const asText = cols.map(({ name, spatial }) =>
+      spatial
+        ? sql`ST_AsText(${sql.ref(name)}) as ${sql.ref(name)}`
+        : sql`cast(${sql.ref(name)} as ${sql.raw(mysql ? 'char' : 'text')}) as ${sql.ref(name)}`,
     );
     const { rows } = await sql<
       Record<string, string | null>
