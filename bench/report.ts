@@ -199,30 +199,23 @@ export function rows(r: BenchResult): Row[] {
       value: normalised ?? plain,
     });
   }
-  if (r.startup.postgres) {
+  const startups = [
+    ['postgres', 'start-pg', 'PostgreSQL', 1500],
+    ['pglite', 'start-pglite', 'fresh PGlite', 5000],
+  ] as const;
+  for (const [engine, key, label, goalMs] of startups) {
+    const s = r.startup[engine];
+    if (!s) continue;
     out.push({
-      key: 'start-pg',
-      what: 'start → /health/ready, PostgreSQL',
+      key,
+      what: `start → /health/ready, ${label}`,
       listings: '',
-      a: `median ${f0(r.startup.postgres.median)} ms`,
-      b: `runs ${r.startup.postgres.runs.map(f0).join(', ')} ms`,
-      ratio: `${(r.startup.postgres.median / 1000).toFixed(2)} s`,
-      goal: '≤ 1.5 s',
-      ok: okIf(r.startup.postgres.median <= 1500),
-      value: r.startup.postgres.median,
-    });
-  }
-  if (r.startup.pglite) {
-    out.push({
-      key: 'start-pglite',
-      what: 'start → /health/ready, fresh PGlite',
-      listings: '',
-      a: `median ${f0(r.startup.pglite.median)} ms`,
-      b: `runs ${r.startup.pglite.runs.map(f0).join(', ')} ms`,
-      ratio: `${(r.startup.pglite.median / 1000).toFixed(2)} s`,
-      goal: '≤ 5 s',
-      ok: okIf(r.startup.pglite.median <= 5000),
-      value: r.startup.pglite.median,
+      a: `median ${f0(s.median)} ms`,
+      b: `runs ${s.runs.map(f0).join(', ')} ms`,
+      ratio: `${(s.median / 1000).toFixed(2)} s`,
+      goal: `≤ ${goalMs / 1000} s`,
+      ok: okIf(s.median <= goalMs),
+      value: s.median,
     });
   }
   return out;
