@@ -35,8 +35,7 @@ const key = (userId: string, sessionId: string) => `session:${userId}:${sessionI
 const profiles = new WeakMap<Actor, UserView>();
 
 export function profileOf(actor: Actor): UserView | undefined {
-  const profile = profiles.get(actor);
-  return profile?.id === actor.userId && profile.role === actor.role ? profile : undefined;
+  return profiles.get(actor);
 }
 
 export function createSessionGate(db: Kysely<DB>, cache: Cache, ttlSeconds: number): SessionGate {
