@@ -5,8 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -14,9 +12,12 @@ import type { Database } from './db/database.js';
 import { graphqlPlugin } from './graphql/index.js';
 import { createAuthLimits } from './modules/accounts/auth.limits.js';
 import { authRoutes } from './modules/accounts/auth.routes.js';
+import { emailLinkRoutes } from './modules/accounts/email-links.routes.js';
 import { usersRoutes } from './modules/accounts/users.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
+import { devRoutes } from './modules/bookings/dev.routes.js';
 import { healthRoutes, redisReadiness } from './modules/health/health.routes.js';
+import { indexRoutes } from './modules/health/index.routes.js';
 import { bookingPaymentsRoutes, paymentsRoutes } from './modules/payments/payments.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
@@ -28,13 +29,15 @@ import type { ServiceContext } from './platform/context.js';
 import { ProblemSchema, problem, registerErrorHandling, sendProblem } from './platform/errors.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
-import { registerInputHygiene } from './platform/input.js';
+import { acceptEmptyJsonBodies, registerInputHygiene } from './platform/input.js';
 import { registerMetrics } from './platform/metrics.js';
+import { registerOpenApi } from './platform/openapi.js';
 import { jobsRoutes } from './platform/queue/jobs.routes.js';
 import type { JobQueue } from './platform/queue/registry.js';
 import { failSoftRateLimitStore } from './platform/rate-limit.js';
 import { RequestLog, requestLogger } from './platform/request-log.js';
 import { registerSecurityHeaders } from './platform/security-headers.js';
+import { registerHttpTracing } from './platform/tracing.js';
 import { createServiceContext } from './services.js';
 
 export interface AppOptions {
@@ -96,13 +99,16 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
       : new MemoryCache(),
   });
 
+  // Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): a server span per request, first of all hooks; off: nothing.
+  registerHttpTracing(app);
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     done();
   });
-  registerSecurityHeaders(app, { pagePrefixes: ['/docs', '/graphiql'] });
+  registerSecurityHeaders(app); // the API's headers, and each page's (/docs, /graphiql) under its prefix
   registerErrorHandling(app);
   registerInputHygiene(app, { skip: (url) => url.startsWith('/graphql') });
+  acceptEmptyJsonBodies(app);
   app.addSchema(ProblemSchema);
 
   if (config.CORS_ORIGINS) {
@@ -131,31 +137,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     });
   }
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Roost API',
-        version: '1.0.0',
-        description:
-          'Short-term-rental marketplace. Errors are RFC 9457 problem details (`application/problem+json`).',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    // GraphQL describes itself (its schema); its transport routes are not REST operations.
-    transform: ({ schema, url }) => ({
-      schema: url.startsWith('/graphql') || url.startsWith('/graphiql') ? { ...schema, hide: true } : schema,
-      url,
-    }),
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app, { development: config.NODE_ENV !== 'production' });
 
-  registerMetrics(app, { pool: database.pool, queue: opts.queue });
+  registerMetrics(app, { database, queue: opts.queue });
   const redis = opts.redis;
+  await app.register(indexRoutes);
   await app.register(healthRoutes, {
     prefix: '/health',
     ctx,
@@ -164,6 +150,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   // One sign-in rate-limit policy for both APIs.
   const authLimits = createAuthLimits(app, config);
   await app.register(authRoutes, { prefix: '/api/v1/auth', ctx, limits: authLimits });
+  await app.register(emailLinkRoutes, { prefix: '/api/v1/auth', ctx, limits: authLimits });
   await app.register(usersRoutes, { prefix: '/api/v1/users', ctx });
   await app.register(propertiesRoutes, { prefix: '/api/v1/properties', ctx });
   const files = new LocalFileStore(config.UPLOADS_DIR);
@@ -173,6 +160,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(bookingPaymentsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
   await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });
+  // Development-only helpers (the demo walk-through's clock); absent in production.
+  if (config.NODE_ENV !== 'production') await app.register(devRoutes, { prefix: '/api/v1/dev', ctx });
   await app.register(graphqlPlugin, { ctx, authLimits });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 

@@ -10,7 +10,7 @@ import { queueCheckinReminders, queueReviewReminders } from './flows/reminders.j
 import { purgeExpiredTokens } from './modules/accounts/auth.service.js';
 import { completeFinishedStays, expireUnpaidHolds } from './modules/bookings/bookings.service.js';
 import type { ServiceContext } from './platform/context.js';
-import { deliverEmail, outboxSealingKey, pendingEmailIds } from './platform/email.js';
+import { deliverEmail, outboxSealingKey, pendingEmails } from './platform/email.js';
 import type { Mailer } from './platform/mailer.js';
 import { countEmailDelivery } from './platform/metrics.js';
 import {
@@ -21,6 +21,7 @@ import {
   registryOf,
   type Schedule,
 } from './platform/queue/registry.js';
+import { continueTrace } from './platform/tracing.js';
 
 const Empty = Type.Object({}, { additionalProperties: false });
 
@@ -45,8 +46,11 @@ function definitions(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue<
       name: 'relay-outbox',
       schema: Empty,
       handler: async () => {
-        for (const id of await pendingEmailIds(ctx.db))
-          await queue().enqueue('send-email', { outboxId: id }, { jobId: `email-${id}` });
+        // Each send job joins the trace of the request that wrote its email (tracing on).
+        for (const { id, trace } of await pendingEmails(ctx.db))
+          await continueTrace(trace, () =>
+            queue().enqueue('send-email', { outboxId: id }, { jobId: `email-${id}` }),
+          );
       },
     }),
     defineJob({

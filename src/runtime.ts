@@ -8,18 +8,23 @@ import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { LOG_LEVELS } from './platform/log-levels.js';
 import { createMailer, type Mailer } from './platform/mailer.js';
+import { initJobCounters } from './platform/metrics.js';
 import { createInlineQueue } from './platform/queue/inline.js';
 import type { JobEvent, JobObserver, JobQueue } from './platform/queue/registry.js';
+import { activeTraceIds, traceRedis } from './platform/tracing.js';
 
 export function connectRedis(url: string): Redis {
   // Auto-pipelining: the commands concurrent requests issue in one tick (session checks, rate-limit
   // counters, cache reads) go out in one write.
-  return new Redis(url, {
-    maxRetriesPerRequest: 3,
-    enableOfflineQueue: true,
-    lazyConnect: false,
-    enableAutoPipelining: true,
-  });
+  // Tracing on: one span per command sent inside a trace (src/platform/tracing.ts).
+  return traceRedis(
+    new Redis(url, {
+      maxRetriesPerRequest: 3,
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      enableAutoPipelining: true,
+    }),
+  );
 }
 
 export interface Jobs {
@@ -31,12 +36,22 @@ export interface Jobs {
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 const LEVELS: Record<Level | 'silent', number> = LOG_LEVELS;
 
-/** One JSON line on stdout (stderr for warnings and errors), when `level` reaches `minLevel`. */
+/**
+ * One JSON line on stdout (stderr for warnings and errors), when `level` reaches `minLevel`; with the
+ * active span's `traceId` and `spanId` when tracing is on (a job's lines carry its trace).
+ */
 export function jsonLogger(minLevel: string) {
   const min = LEVELS[minLevel as Level] ?? LEVELS.info;
   return (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS[level] < min) return;
-    const line = JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, msg, ...fields });
+    const line = JSON.stringify({
+      level,
+      time: new Date().toISOString(),
+      pid: process.pid,
+      msg,
+      ...activeTraceIds(),
+      ...fields,
+    });
     if (LEVELS[level] >= LEVELS.warn) process.stderr.write(`${line}\n`);
     else process.stdout.write(`${line}\n`);
   };
@@ -77,6 +92,8 @@ export async function startJobs(
   const mailer = opts.mailer ?? createMailer(config);
   let queue: JobQueue<JobName> | undefined;
   const registry = createJobRegistry(ctx, mailer, () => queue!);
+  // This process runs jobs: every job's counters exist from the start (at 0).
+  if (opts.consume || !config.REDIS_URL) initJobCounters(Object.keys(registry));
   const observers = {
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.onJob ? { onJob: opts.onJob } : {}),

@@ -16,8 +16,12 @@ import { Server as NetServer } from 'node:net';
 import { buildApp } from './app.js';
 import { createDatabase, databaseOptions } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { PgliteDirInUseError } from './db/pglite-lock.js';
+import { demoWorldWanted, ensureDemoWorld } from './flows/demo-world.js';
 import { ConfigError, loadConfig } from './platform/config.js';
+import { LocalFileStore } from './platform/file-store.js';
 import type { JobEvent, JobObserver } from './platform/queue/registry.js';
+import { startTracing } from './platform/tracing.js';
 import { connectRedis, jobLogObserver, jsonLogger, startJobs } from './runtime.js';
 import { createServiceContext } from './services.js';
 
@@ -81,6 +85,8 @@ function drainer(server: Server) {
 
 async function main() {
   const config = loadConfig();
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: traces over OTLP, started before anything it instruments is built.
+  const tracing = await startTracing({ serviceName: 'roost-api' });
   const database = await createDatabase({
     ...databaseOptions(config, { readReplicas: true }),
     onIdleError: (err) =>
@@ -93,6 +99,16 @@ async function main() {
   // Job outcomes go to stdout as JSON lines until the app's logger exists, then through it. In this
   // process a completed job is a debug line (the relay runs every 5 s); retries and failures are not.
   const early = jsonLogger(config.LOG_LEVEL);
+  // First start of the embedded database: the demo world (DEMO_DATA; src/flows/demo-world.ts).
+  const demo = demoWorldWanted(config, database.kind);
+  if (demo) {
+    const made = await ensureDemoWorld(
+      createServiceContext(config, database),
+      new LocalFileStore(config.UPLOADS_DIR),
+      { onlyIfEmpty: demo === 'if-empty' },
+    );
+    if (made.created) early('info', 'demo world made (DEMO_DATA=off to skip)', { ...made });
+  }
   let jobLog: JobObserver = jobLogObserver(early, 'debug');
   // Without Redis the jobs run in this process; with Redis, in `npm run worker` (or here if asked).
   const jobs = await startJobs(createServiceContext(config, database), config, {
@@ -131,6 +147,7 @@ async function main() {
       await jobs.close();
       await app.close();
       redis?.disconnect();
+      await tracing?.shutdown().catch(() => {});
       app.log.info({ ms: Math.round(performance.now() - started) }, 'shut down');
       process.exit(0);
     } catch (err) {
@@ -149,6 +166,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof PgliteDirInUseError ? err.message : err);
   process.exit(1);
 });

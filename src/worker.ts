@@ -1,12 +1,15 @@
 /**
  * Worker entry point (`npm run worker`): consumes the BullMQ queue and keeps the schedules. Needs
  * REDIS_URL. Every job attempt is logged as one JSON line (`job completed` / `job retried` /
- * `job failed`, with the job's name, id, attempt and duration). On SIGTERM (or SIGINT) it stops taking
- * jobs, lets the active ones finish (bounded), closes its connections and exits 0.
+ * `job failed`, with the job's name, id, attempt and duration). Prometheus metrics (jobs, queue depth, DB
+ * pool, process) are served at GET /metrics on WORKER_METRICS_PORT (0: none). On SIGTERM (or SIGINT) it
+ * stops taking jobs, lets the active ones finish (bounded), closes its connections and exits 0.
  */
 import { createDatabase, databaseOptions } from './db/database.js';
 import { ConfigError, loadConfig } from './platform/config.js';
+import { type MetricsServer, serveMetrics, trackPools, trackQueue } from './platform/metrics.js';
 import { errorMessage } from './platform/queue/registry.js';
+import { startTracing } from './platform/tracing.js';
 import { jobLogObserver, jsonLogger, startJobs } from './runtime.js';
 import { createServiceContext } from './services.js';
 
@@ -22,6 +25,8 @@ async function main() {
       'The worker needs REDIS_URL; without Redis, `npm start` runs the jobs in the API process.',
     );
   }
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: traces over OTLP, started before anything it instruments is built.
+  const tracing = await startTracing({ serviceName: 'roost-worker' });
   const logger = jsonLogger(config.LOG_LEVEL);
   let stopping = false;
   // One handler for the process's whole life, installed first: a signal during start-up exits at once
@@ -38,6 +43,17 @@ async function main() {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
+  // Listening first: a port already taken stops the worker before it opens anything else.
+  const metricsHost = config.WORKER_METRICS_HOST ?? config.HOST;
+  let metrics: MetricsServer | undefined;
+  if (config.WORKER_METRICS_PORT > 0) {
+    metrics = await serveMetrics(config.WORKER_METRICS_PORT, metricsHost).catch((err: Error) => {
+      throw new ConfigError(
+        `The worker's metrics endpoint cannot listen on ${metricsHost}:${config.WORKER_METRICS_PORT} (${err.message}); set WORKER_METRICS_PORT (0 turns it off).`,
+      );
+    });
+  }
+
   // Jobs read what they then change: the primary only, no read replicas.
   const database = await createDatabase({
     ...databaseOptions(config),
@@ -50,6 +66,8 @@ async function main() {
     closeTimeoutMs: JOBS_CLOSE_TIMEOUT_MS,
   });
   if (stopping) return;
+  trackPools(database);
+  trackQueue(jobs.queue);
 
   drain = async (signal: string) => {
     if (stopping) return;
@@ -64,6 +82,8 @@ async function main() {
     try {
       await jobs.close();
       await database.close();
+      await tracing?.shutdown().catch(() => {});
+      await metrics?.close();
       logger('info', 'worker stopped', { ms: Math.round(performance.now() - started) });
       process.exit(0);
     } catch (err) {
@@ -71,7 +91,10 @@ async function main() {
       process.exit(1);
     }
   };
-  logger('info', 'roost worker is consuming jobs', { prefix: config.QUEUE_PREFIX });
+  logger('info', 'roost worker is consuming jobs', {
+    prefix: config.QUEUE_PREFIX,
+    ...(metrics ? { metrics: `http://${metricsHost}:${metrics.port}/metrics` } : {}),
+  });
 }
 
 main().catch((err) => {

@@ -136,7 +136,7 @@ describe('secrets at rest', () => {
     }) as [{ link: string; token: string }, { link: string; token: string }, { link: string; token: string }];
     expect(new Set([firstVerify.token, verify.token, reset.token]).size).toBe(3);
     expect(verify.link).toContain('/verify-email?token=');
-    expect(reset.link).toContain('/reset-password?token=');
+    expect(reset.link).toContain('/api/v1/auth/password-reset?token=');
 
     // The tokens work, as a user uses them: the newest verification link (the resend voided the first)…
     expect((await post('/auth/verify-email', { token: firstVerify.token })).statusCode).toBe(400);

@@ -13,7 +13,16 @@ import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect } from 'kysely';
 import type { PoolOptions, TypeCastField } from 'mysql2';
 import type pg from 'pg';
 import type { Config } from '../platform/config.js';
+import type { PoolSource } from '../platform/metrics.js';
+import { lockPgliteDir } from './pglite-lock.js';
 import { readPgliteTemplate } from './pglite-template.js';
+import {
+  type ConnectionCounter,
+  countConnections,
+  mysqlPoolStats,
+  pgPoolStats,
+  singleConnectionStats,
+} from './pool-stats.js';
 import type { ReadReplicas } from './replicas.js';
 import type { DB } from './schema/index.js';
 import {
@@ -22,6 +31,7 @@ import {
   type SessionSettings,
   splitPostgresOptions,
 } from './session.js';
+import { tracedDialect } from './tracing.js';
 
 export type DatabaseKind = 'postgres' | 'pglite' | 'mysql';
 
@@ -36,6 +46,8 @@ export interface Database {
   replicas?: ReadReplicas;
   /** PGlite only: the whole data directory as a tarball (a copy another PGlite can start from). */
   dumpPglite?: () => Promise<Blob>;
+  /** Connection counts of the pool behind `db` and of each read replica's (the pool gauges of /metrics). */
+  poolStats: PoolSource['poolStats'];
   close(): Promise<void>;
 }
 
@@ -178,48 +190,61 @@ async function createMysqlDatabase(url: string, options: DatabaseOptions): Promi
   // MariaDB or MySQL: asked once, on the first connection (their statement timeouts differ).
   let version: string | undefined;
   const db = new Kysely<DB>({
-    dialect: new MysqlDialect({
-      pool,
-      // Same semantics as PostgreSQL: UTC instants, READ COMMITTED, strict modes, ANSI quotes off.
-      onCreateConnection: async (conn) => {
-        await conn.executeQuery(
-          CompiledQuery.raw(
-            "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
-          ),
-        );
-        await conn.executeQuery(CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
-        if (options.statementTimeoutMs) {
-          version ??= String(
-            (await conn.executeQuery<{ v: string }>(CompiledQuery.raw('SELECT VERSION() AS v'))).rows[0]?.v,
+    dialect: tracedDialect(
+      new MysqlDialect({
+        pool,
+        // Same semantics as PostgreSQL: UTC instants, READ COMMITTED, strict modes, ANSI quotes off.
+        onCreateConnection: async (conn) => {
+          await conn.executeQuery(
+            CompiledQuery.raw(
+              "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
+            ),
           );
-          const timeout = mysqlTimeoutStatement(options, version);
-          if (timeout) await conn.executeQuery(timeout);
-        }
-      },
-    }),
+          await conn.executeQuery(
+            CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
+          );
+          if (options.statementTimeoutMs) {
+            version ??= String(
+              (await conn.executeQuery<{ v: string }>(CompiledQuery.raw('SELECT VERSION() AS v'))).rows[0]?.v,
+            );
+            const timeout = mysqlTimeoutStatement(options, version);
+            if (timeout) await conn.executeQuery(timeout);
+          }
+        },
+      }),
+      () => (version && /mariadb/i.test(version) ? 'mariadb' : 'mysql'),
+    ),
     log: () => void stats.queries++,
   });
-  return { db, kind: 'mysql', stats, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'mysql',
+    stats,
+    poolStats: () => ({ primary: mysqlPoolStats(pool), replicas: [] }),
+    close: () => db.destroy(),
+  };
 }
 
 async function createPostgresDatabase(url: string, options: DatabaseOptions): Promise<Database> {
   const pgLib = await loadPg();
   const pool = postgresPool(pgLib, url, options);
   const stats = { queries: 0 };
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: () => void stats.queries++ });
+  const db = new Kysely<DB>({
+    dialect: tracedDialect(new PostgresDialect({ pool }), 'postgresql'),
+    log: () => void stats.queries++,
+  });
   let replicas: ReadReplicas | undefined;
+  let replicaPools: { name: string; pool: pg.Pool }[] = [];
   if (options.readReplicas && options.readReplicas.urls.length > 0) {
-    const { createReadReplicas } = await import('./replicas.js');
-    replicas = createReadReplicas({
-      ...options.readReplicas,
-      primaryPool: pool,
-      // Replica pools: the same settings, and a short connect timeout (a replica that does not answer
-      // is set aside quickly; its reads go to the primary).
-      pools: options.readReplicas.urls.map((u) => ({
-        url: u,
-        pool: postgresPool(pgLib, u, options, { connectionTimeoutMillis: 1000 }),
-      })),
-    });
+    const { createReadReplicas, replicaName } = await import('./replicas.js');
+    // Replica pools: the same settings, and a short connect timeout (a replica that does not answer
+    // is set aside quickly; its reads go to the primary).
+    const pools = options.readReplicas.urls.map((u) => ({
+      url: u,
+      pool: postgresPool(pgLib, u, options, { connectionTimeoutMillis: 1000 }),
+    }));
+    replicaPools = pools.map((p) => ({ name: replicaName(p.url), pool: p.pool }));
+    replicas = createReadReplicas({ ...options.readReplicas, primaryPool: pool, pools });
     // Measured before the first read (bounded: a replica that does not answer is down within ~1 s).
     await replicas.check();
   }
@@ -228,6 +253,10 @@ async function createPostgresDatabase(url: string, options: DatabaseOptions): Pr
     kind: 'postgres',
     pool,
     stats,
+    poolStats: () => ({
+      primary: pgPoolStats(pool),
+      replicas: replicaPools.map((r) => ({ name: r.name, stats: pgPoolStats(r.pool) })),
+    }),
     ...(replicas ? { replicas } : {}),
     close: async () => {
       await replicas?.close();
@@ -245,34 +274,51 @@ async function createPgliteDatabase(options: DatabaseOptions): Promise<Database>
   ]);
   const dir = options.pgliteDataDir ?? 'memory';
   if (dir !== 'memory') mkdirSync(dir, { recursive: true });
+  // One process per data directory: a second one would silently lose one side's changes (./pglite-lock.ts).
+  const lock = dir === 'memory' ? undefined : lockPgliteDir(dir);
   // A new data directory starts from the install's initdb template when there is one (src/db/pglite-template.ts).
-  const loadFrom =
-    options.pgliteLoadFrom ??
-    (dir !== 'memory' && !existsSync(join(dir, 'PG_VERSION')) ? await readPgliteTemplate() : undefined);
-  const client: PGlite = await PGlite.create({
-    ...(dir === 'memory' ? {} : { dataDir: dir }),
-    ...(loadFrom ? { loadDataDir: loadFrom } : {}),
-    extensions: { btree_gist, pg_trgm },
-    parsers: {
-      1082: (v: string) => v, // date
-      20: (v: string) => Number(v), // int8
-      1700: (v: string) => Number(v), // numeric
-    },
-  });
+  const fresh = dir !== 'memory' && !existsSync(join(dir, 'PG_VERSION'));
+  const loadFrom = options.pgliteLoadFrom ?? (fresh ? await readPgliteTemplate() : undefined);
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      ...(dir === 'memory' ? {} : { dataDir: dir }),
+      ...(loadFrom ? { loadDataDir: loadFrom } : {}),
+      extensions: { btree_gist, pg_trgm },
+      parsers: {
+        1082: (v: string) => v, // date
+        20: (v: string) => Number(v), // int8
+        1700: (v: string) => Number(v), // numeric
+      },
+    });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   // After loading a tarball PGlite syncs its whole file system after every query until something syncs
   // it once (its own initdb path does this; loadDataDir does not): 5–8× slower queries otherwise.
   if (loadFrom) await client.syncToFs();
   const stats = { queries: 0 };
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client), log: () => void stats.queries++ });
+  // One connection, which Kysely's PGlite driver hands to one caller at a time: counted for /metrics.
+  const connections: ConnectionCounter = { inUse: 0, waiting: 0 };
+  const db = new Kysely<DB>({
+    dialect: tracedDialect(countConnections(new PGliteDialect(client), connections), 'postgresql'),
+    log: () => void stats.queries++,
+  });
   return {
     db,
     kind: 'pglite',
     stats,
+    poolStats: () => ({ primary: singleConnectionStats(connections), replicas: [] }),
     dumpPglite: () => client.dumpDataDir('none'),
     close: async () => {
-      await db.destroy();
-      // Kysely leaves a driver that never ran a query alone: close the instance itself too.
-      if (!client.closed) await client.close();
+      try {
+        await db.destroy();
+        // Kysely leaves a driver that never ran a query alone: close the instance itself too.
+        if (!client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -1,10 +1,10 @@
 /**
- * GraphQL at /graphql (GraphiQL at /graphiql outside production), on the same Fastify app, the same
- * bearer token and the same services as REST. Bounded before anything runs: document size, depth, a
- * query cost limit (aliases and page sizes count), argument scalars, and the same input hygiene as
- * REST (NUL, unpaired surrogates, non-finite numbers) for variables and literals. Introspection is
- * configurable, and with it off, so are field suggestions. Errors carry the REST problem codes in
- * `extensions`.
+ * GraphQL at /graphql (GraphiQL at /graphiql outside production, served by the app: ./graphiql.ts), on
+ * the same Fastify app, the same bearer token and the same services as REST. Bounded before anything
+ * runs: document size, depth, a query cost limit (aliases and page sizes count), argument scalars, and
+ * the same input hygiene as REST (NUL, unpaired surrogates, non-finite numbers) for variables and
+ * literals. Introspection is configurable, and with it off, so are field suggestions. Errors carry the
+ * REST problem codes in `extensions`.
  */
 import type { DocumentNode } from 'graphql';
 import mercurius from 'mercurius';
@@ -14,6 +14,8 @@ import { AppError } from '../platform/errors.js';
 import type { RoostApp } from '../platform/http.js';
 import { findUnsafeValue, unsafeString } from '../platform/input.js';
 import { documentCost } from './cost.js';
+import { documentDepth } from './depth.js';
+import { registerGraphiql } from './graphiql.js';
 import { graphql } from './graphql-js.js';
 import { createLoaders, createResolvers } from './resolvers.js';
 import { badUserInput } from './scalars.js';
@@ -52,8 +54,10 @@ export async function graphqlPlugin(
     resolvers: createResolvers(),
     loaders: createLoaders(),
     context: () => ({ ctx, authLimits }),
-    graphiql: !production,
-    queryDepth: config.GRAPHQL_MAX_DEPTH,
+    // Mercurius' GraphiQL loads React and GraphiQL from a CDN: ours is served by the app (./graphiql.ts).
+    graphiql: false,
+    // Depth is checked in preValidation below (./depth.ts): mercurius' own check refused the standard
+    // introspection query (its `ofType` chains), so GraphiQL and code generators could not load the schema.
     validationRules: introspection ? [] : [NoSchemaIntrospectionCustomRule],
     persistedQueryProvider: mercurius.persistedQueryDefaults.automatic(5000),
     allowBatchedQueries: false,
@@ -117,6 +121,8 @@ export async function graphqlPlugin(
     },
   });
 
+  if (!production) await registerGraphiql(app);
+
   app.graphql.addHook('preParsing', async (_schema, source) => {
     if (source.length > config.GRAPHQL_MAX_QUERY_CHARS) {
       throw new GraphQLError(`The query is longer than ${config.GRAPHQL_MAX_QUERY_CHARS} characters`, {
@@ -125,6 +131,13 @@ export async function graphqlPlugin(
     }
   });
   app.graphql.addHook('preValidation', async (schema, document) => {
+    const depth = documentDepth(document);
+    if (depth > config.GRAPHQL_MAX_DEPTH) {
+      throw new GraphQLError(
+        `This query is nested ${depth} fields deep, more than the depth limit of ${config.GRAPHQL_MAX_DEPTH}`,
+        { extensions: { code: 'query_too_deep', status: 400, maxDepth: config.GRAPHQL_MAX_DEPTH } },
+      );
+    }
     const max = config.GRAPHQL_MAX_COST;
     if (documentCost(schema, document, max) > max) {
       throw new GraphQLError(

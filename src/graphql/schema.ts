@@ -169,6 +169,8 @@ export const schema = /* GraphQL */ `
     total: Int!
     refundedAmount: Int!
     holdExpiresAt: String
+    "The guest's note to the host, as written when booking."
+    message: String
     property: Property
     guest: User!
   }

@@ -43,8 +43,19 @@ export const ConfigSchema = Type.Object({
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
   EMAIL_TOKEN_TTL_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
   PASSWORD_RESET_TTL_MINUTES: Type.Integer({ default: 60, minimum: 5, maximum: 1440 }),
-  /** Public base URL of the web app, used in links inside emails. */
-  APP_BASE_URL: Type.String({ default: 'http://localhost:3000', pattern: '^https?://' }),
+  /** The API's own address as clients reach it (default `http://localhost:PORT`): links in emails. */
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s{}]+$', maxLength: 2000 })),
+  /**
+   * The web app's address (no default). When set and the link templates below are not, email links
+   * go to `APP_BASE_URL/verify-email?token=…` and `APP_BASE_URL/reset-password?token=…`.
+   */
+  APP_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s{}]+$', maxLength: 2000 })),
+  /** Link in the verification email; `{token}` is replaced (default: the API's own GET link). */
+  VERIFY_EMAIL_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]*\\{token\\}', maxLength: 2000 })),
+  /** Link in the password-reset email; `{token}` is replaced (default: the API's instructions page). */
+  RESET_PASSWORD_URL: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s]*\\{token\\}', maxLength: 2000 }),
+  ),
   /** Comma-separated allowed origins, or `*`. Empty disables CORS. */
   CORS_ORIGINS: Type.String({ default: '' }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
@@ -77,6 +88,10 @@ export const ConfigSchema = Type.Object({
   QUEUE_PREFIX: Type.String({ default: 'roost', pattern: '^[A-Za-z0-9:_-]+$' }),
   /** Run the job worker inside the API process (always on when REDIS_URL is unset). */
   RUN_WORKER_IN_API: Type.Boolean({ default: false }),
+  /** Port of the worker's Prometheus endpoint (GET /metrics); 0 turns it off. */
+  WORKER_METRICS_PORT: Type.Integer({ default: 9465, minimum: 0, maximum: 65535 }),
+  /** Interface the worker's metrics endpoint listens on (default: HOST). */
+  WORKER_METRICS_HOST: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   /** Cache TTL of listing detail and search pages (0 disables the cache). */
   CACHE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 86_400 }),
   /** Where the local-disk file store keeps uploaded photos. */
@@ -98,9 +113,22 @@ export const ConfigSchema = Type.Object({
   STRIPE_API_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Run pending migrations at start-up (always on in embedded mode). */
   MIGRATE_ON_START: Type.Boolean({ default: false }),
+  /**
+   * Demo content at start-up (src/flows/demo-world.ts): `auto` makes it into an empty embedded (PGlite)
+   * database in development; `on` into any database that does not have it yet; `off` never.
+   */
+  DEMO_DATA: Type.Enum(['auto', 'on', 'off'], { default: 'auto' }),
 });
 
-export type Config = Static<typeof ConfigSchema> & { JWT_SECRET: string; SANDBOX_WEBHOOK_SECRET: string };
+export type Config = Static<typeof ConfigSchema> & {
+  JWT_SECRET: string;
+  SANDBOX_WEBHOOK_SECRET: string;
+  /** Resolved: as set, or `http://localhost:PORT`. */
+  PUBLIC_URL: string;
+  /** Resolved link templates, each with a `{token}` placeholder. */
+  VERIFY_EMAIL_URL: string;
+  RESET_PASSWORD_URL: string;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -146,13 +174,37 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  SANDBOX_WEBHOOK_SECRET: set your own secret to use the sandbox provider in production',
     );
   }
+  if (config.NODE_ENV === 'production' && config.DEMO_DATA === 'on') {
+    throw new ConfigError(
+      'Invalid configuration:\n  DEMO_DATA: demo content is never made in production (on)',
+    );
+  }
   if (config.DATABASE_READ_URL !== undefined) checkReadReplicas(config);
   if (config.PAYMENT_PROVIDER === 'stripe' && (!config.STRIPE_SECRET_KEY || !config.STRIPE_WEBHOOK_SECRET)) {
     throw new ConfigError(
       'Invalid configuration:\n  PAYMENT_PROVIDER: stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
     );
   }
-  return { ...config, ...secretsOf(config) };
+  return { ...config, ...secretsOf(config), ...emailLinks(config) };
+}
+
+/**
+ * Where the links in emails point. Without a web app, at the API itself: `GET /api/v1/auth/verify-email`
+ * verifies and says so, `GET /api/v1/auth/password-reset` explains the reset call. With APP_BASE_URL,
+ * at the web app's pages; each template can also be set outright.
+ */
+function emailLinks(config: Static<typeof ConfigSchema>) {
+  const api = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
+  const app = config.APP_BASE_URL?.replace(/\/+$/, '');
+  return {
+    PUBLIC_URL: api,
+    VERIFY_EMAIL_URL:
+      config.VERIFY_EMAIL_URL ??
+      (app ? `${app}/verify-email?token={token}` : `${api}/api/v1/auth/verify-email?token={token}`),
+    RESET_PASSWORD_URL:
+      config.RESET_PASSWORD_URL ??
+      (app ? `${app}/reset-password?token={token}` : `${api}/api/v1/auth/password-reset?token={token}`),
+  };
 }
 
 /** DATABASE_READ_URL: PostgreSQL replicas of a PostgreSQL primary, and a sticky window that covers their lag. */

@@ -16,6 +16,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { Config } from './config.js';
 import { deriveSealingKey, newId, type SealingKey, seal, UnsealError, unseal } from './crypto.js';
 import { type Mailer, renderEmail } from './mailer.js';
+import { TRACE_FIELD, type TraceCarrier, traceCarrier, tracingEnabled } from './tracing.js';
 
 export type EmailTemplate = 'verify_email' | 'password_reset' | 'password_changed' | (string & {});
 
@@ -53,8 +54,13 @@ export async function enqueueEmail(
   opts: { key?: SealingKey | undefined } = {},
 ): Promise<string | null> {
   const id = newId();
-  if (Object.hasOwn(message.data, SEALED_FIELD)) throw new Error(`enqueueEmail: ${SEALED_FIELD} is reserved`);
+  for (const field of [SEALED_FIELD, TRACE_FIELD]) {
+    if (Object.hasOwn(message.data, field)) throw new Error(`enqueueEmail: ${field} is reserved`);
+  }
   const payload: Record<string, unknown> = { ...message.data };
+  // Tracing on: the trace of the request that wrote the email, continued by the job that sends it.
+  const trace = traceCarrier();
+  if (trace) payload[TRACE_FIELD] = trace;
   if (message.sealed) {
     if (!opts.key) throw new Error('enqueueEmail: sealed fields need the outbox key (outboxSealingKey)');
     payload[SEALED_FIELD] = seal(
@@ -71,6 +77,28 @@ export async function enqueueEmail(
     ...(message.dedupeKey ? { dedupe_key: message.dedupeKey } : {}),
   });
   return inserted ? id : null;
+}
+
+/**
+ * Rows still to send, oldest first, each with the trace context it was written in (tracing on; the
+ * relay enqueues its send job in that trace).
+ */
+export async function pendingEmails(
+  db: Kysely<DB>,
+  limit = 500,
+): Promise<{ id: string; trace: TraceCarrier | undefined }[]> {
+  if (!tracingEnabled()) return (await pendingEmailIds(db, limit)).map((id) => ({ id, trace: undefined }));
+  const rows = await db
+    .selectFrom('email_outbox')
+    .select(['id', 'payload'])
+    .where('status', '=', 'pending')
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => {
+    const trace = (r.payload as Record<string, unknown> | null)?.[TRACE_FIELD] as TraceCarrier | undefined;
+    return { id: r.id, trace: typeof trace?.['traceparent'] === 'string' ? trace : undefined };
+  });
 }
 
 /** Ids of rows still to send, oldest first. */
@@ -141,7 +169,7 @@ export async function deliverEmail(
     return { ...found, claimed_at: claimedAt };
   });
   if (!row) return 'skipped';
-  const { [SEALED_FIELD]: sealed, ...data } = row.payload as Record<string, unknown>;
+  const { [SEALED_FIELD]: sealed, [TRACE_FIELD]: _trace, ...data } = row.payload as Record<string, unknown>;
   try {
     const secrets = sealed === undefined ? {} : openSealed(row, sealed, opts);
     await mailer.send(renderEmail(row.id, row.recipient, row.template, { ...data, ...secrets }));

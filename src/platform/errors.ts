@@ -2,6 +2,7 @@
  * One error shape for every failure: RFC 9457 problem details with a stable `code`.
  * Services throw AppError; the Fastify error handler turns anything thrown into a problem response.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { isStatementTimeout } from '../db/session.js';
@@ -78,7 +79,7 @@ export type Problem = Static<typeof ProblemSchema>;
 export function problem(status: number, code: string, detail: string, errors?: FieldError[]): Problem {
   return {
     type: `https://roost.dev/problems/${code.replaceAll('_', '-')}`,
-    title: TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error'),
+    title: TITLES[status] ?? STATUS_CODES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error'),
     status,
     detail,
     code,
@@ -139,6 +140,24 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'unsupported_media_type'],
 };
 
+const REQUEST_PARTS = ['querystring', 'params', 'headers'] as const;
+
+/**
+ * Services name a field without knowing the transport (`invalidField` says `body`): on a REST route,
+ * a field the route's schema declares in its query string (or params, headers) and not in its body is
+ * reported there, e.g. a search's `checkOut` is `in: querystring`.
+ */
+function locateField(request: FastifyRequest, error: FieldError): FieldError {
+  if (error.in !== 'body') return error;
+  const schema = request.routeOptions.schema as
+    | Partial<Record<'body' | (typeof REQUEST_PARTS)[number], { properties?: Record<string, unknown> }>>
+    | undefined;
+  const name = error.field.split('.')[0] ?? '';
+  if (!schema || schema.body?.properties?.[name]) return error;
+  const part = REQUEST_PARTS.find((p) => schema[p]?.properties?.[name] !== undefined);
+  return part ? { ...error, in: part } : error;
+}
+
 export function registerErrorHandling(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
@@ -151,7 +170,8 @@ export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
       if (error.status >= 500) request.log.error({ err: error }, error.message);
-      return sendProblem(request, reply, problem(error.status, error.code, error.message, error.errors));
+      const errors = error.errors?.map((e) => locateField(request, e));
+      return sendProblem(request, reply, problem(error.status, error.code, error.message, errors));
     }
     if (error.validation) {
       const errors = toFieldErrors(error.validation as ValidationIssue[], error.validationContext);

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from '../../test/support/test-app.js';
-import { registerErrorHandling } from './errors.js';
+import { problem, registerErrorHandling } from './errors.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -47,6 +47,58 @@ describe('HTTP platform', () => {
       415,
       'unsupported_media_type',
     );
+  });
+
+  it('takes a bodiless JSON POST as no body: validation_error where a body is needed', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+    });
+    const body = expectProblem(res, 400, 'validation_error');
+    expect(body.errors?.[0]).toMatchObject({ in: 'body' });
+    // Whitespace is not "no body": it is malformed JSON.
+    expectProblem(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload: ' ',
+      }),
+      400,
+      'malformed_json',
+    );
+    // Prototype poisoning is still refused by Fastify's own parser.
+    const poisoned = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":"a@b.co","password":"x","__proto__":{"admin":true}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+  });
+
+  it('answers GET / with links to the docs, GraphQL and health', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().links).toMatchObject({
+      docs: '/docs',
+      openapi: '/openapi.json',
+      graphiql: '/graphiql',
+      health: '/health/ready',
+    });
+    for (const link of Object.values(res.json().links as Record<string, string>)) {
+      if (link === '/graphql' || link === '/api/v1') continue;
+      const target = await t.app.inject({ method: 'GET', url: link });
+      expect([200, 302], link).toContain(target.statusCode);
+    }
+  });
+
+  it('titles every problem with its status text (402 is "Payment Required")', () => {
+    expect(problem(402, 'payment_declined', 'x').title).toBe('Payment Required');
+    expect(problem(413, 'payload_too_large', 'x').title).toBe('Content Too Large');
+    expect(problem(418, 'teapot', 'x').title).toBe("I'm a Teapot");
+    expect(problem(599, 'odd', 'x').title).toBe('Server Error');
   });
 
   it('lists every invalid field with its path', async () => {

@@ -96,3 +96,18 @@ export function registerInputHygiene(app: FastifyInstance, opts: { skip?: (url: 
     done(checkRequestInput(request) ?? undefined);
   });
 }
+
+/**
+ * A POST with `content-type: application/json` and no body at all (what many HTTP clients send for an
+ * action like "become host") has no body rather than a malformed one: routes that need no body take it,
+ * routes that need one answer `validation_error` ("body is required"). Anything else goes to Fastify's
+ * own JSON parser (prototype-poisoning protection included), so `{"a":` is still `malformed_json`.
+ */
+export function acceptEmptyJsonBodies(app: FastifyInstance) {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') done(null, undefined);
+    else json(req, body as string, done);
+  });
+}

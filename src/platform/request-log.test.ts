@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, createUser, type TestApp } from '../../test/support/test-app.js';
 import { RequestLog, requestLogger } from './request-log.js';
-import { API_HEADERS, helmetHeaders, PAGE_HEADERS } from './security-headers.js';
+import { API_HEADERS, DOCS_HEADERS, helmetHeaders } from './security-headers.js';
 
 const lines: Record<string, unknown>[] = [];
 const sink = new Writable({
@@ -138,8 +138,12 @@ describe('security headers', () => {
     expect(API_HEADERS['strict-transport-security']).toMatch(/^max-age=\d+/);
     const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
-    expect(docs.headers['content-security-policy']).toBe(PAGE_HEADERS['content-security-policy']);
-    expect(PAGE_HEADERS['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+    expect(docs.headers['content-security-policy']).toBe(DOCS_HEADERS['content-security-policy']);
+    expect(DOCS_HEADERS['content-security-policy']).toContain("script-src 'self';");
+    expect(DOCS_HEADERS['content-security-policy']).not.toContain('unsafe-inline');
+    // Not a page: a URL that only starts like one.
+    const near = await t.app.inject({ method: 'GET', url: '/docsx' });
+    expect(near.headers['content-security-policy']).toBe(API_HEADERS['content-security-policy']);
     expect(docs.headers['x-powered-by']).toBeUndefined();
   });
 });

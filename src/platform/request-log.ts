@@ -17,6 +17,7 @@ import {
 } from 'fastify';
 import pino from 'pino';
 import { LOG_LEVELS } from './log-levels.js';
+import { requestSpan, traceLogMixin, tracingEnabled } from './tracing.js';
 
 type LoggerOptions = Exclude<NonNullable<FastifyServerOptions['logger']>, boolean>;
 
@@ -34,10 +35,14 @@ export const REDACTED_PATHS = [
   'err.token',
 ];
 
-/** The app's logger options; `stream` (tests) receives the JSON lines instead of stdout. */
+/**
+ * The app's logger options; `stream` (tests) receives the JSON lines instead of stdout. With tracing on,
+ * every line logged inside a span carries its `traceId` and `spanId` (pino's mixin).
+ */
 export function requestLogger(level: string, stream?: FastifyLoggerOptions['stream']): LoggerOptions {
   return {
     level,
+    ...(tracingEnabled() ? { mixin: traceLogMixin } : {}),
     redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
     // Asynchronous writes to stdout: lines logged while a write is in flight go out together in the next
     // one (one write per line cost a system call per request). Nothing waits for a size threshold, so an
@@ -89,13 +94,23 @@ export class RequestLog extends LogController {
     const route = request.routeOptions.url;
     const ms = Math.round(reply.elapsedTime * 10) / 10;
     const user = request.actor?.userId;
+    // Tracing on: the request's trace and span ids (its server span; the line is written after it ends).
+    const ids = tracingEnabled() ? requestSpan(request)?.spanContext() : undefined;
     if (!error && status < 500 && this.stream) {
       this.stream.write(
-        `{"level":30,"time":${Date.now()}${this.frame},"reqId":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(path)}${route === undefined ? '' : `,"route":${JSON.stringify(route)}`},"status":${status},"ms":${ms}${user ? `,"user":${JSON.stringify(user)}` : ''},"msg":"request"}\n`,
+        `{"level":30,"time":${Date.now()}${this.frame},"reqId":${JSON.stringify(request.id)}${ids ? `,"traceId":"${ids.traceId}","spanId":"${ids.spanId}"` : ''},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(path)}${route === undefined ? '' : `,"route":${JSON.stringify(route)}`},"status":${status},"ms":${ms}${user ? `,"user":${JSON.stringify(user)}` : ''},"msg":"request"}\n`,
       );
       return;
     }
-    const line = { method: request.method, path, route, status, ms, ...(user ? { user } : {}) };
+    const line = {
+      ...(ids ? { traceId: ids.traceId, spanId: ids.spanId } : {}),
+      method: request.method,
+      path,
+      route,
+      status,
+      ms,
+      ...(user ? { user } : {}),
+    };
     if (error) reply.log.error({ ...line, err: error }, 'request failed');
     else if (status >= 500) reply.log.error(line, 'request');
     else reply.log.info(line, 'request');

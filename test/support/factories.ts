@@ -93,7 +93,7 @@ export async function insertUser(t: TestApp, input: UserRowInput): Promise<{ id:
         data: { firstName },
         sealed: {
           token,
-          link: `${t.ctx.config.APP_BASE_URL}/verify-email?token=${encodeURIComponent(token)}`,
+          link: t.ctx.config.VERIFY_EMAIL_URL.replace('{token}', encodeURIComponent(token)),
         },
       },
       { key: outboxSealingKey(t.ctx.config) },

@@ -69,15 +69,18 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'NODE_OPTIONS', 'QUEUE_PREFIX'])
     delete base[k];
-  return { ...base, NODE_ENV: 'test', HOST: '127.0.0.1', ...env };
+  // No worker metrics endpoint unless a test asks for one (a fixed default port would collide).
+  return { ...base, NODE_ENV: 'test', HOST: '127.0.0.1', WORKER_METRICS_PORT: '0', ...env };
 }
 
 export function startRoost(
   entry: 'src/server.ts' | 'src/worker.ts',
   env: Record<string, string>,
   name: string = entry,
+  /** The node binary to run it with (default: the one running the tests). */
+  node: string = process.execPath,
 ): RoostProcess {
-  const child = spawn(process.execPath, [...TSX_LOADER, entry], {
+  const child = spawn(node, [...TSX_LOADER, entry], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,13 @@
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { clientInfo, problemResponses, type RoostApp } from '../../platform/http.js';
+import {
+  clientInfo,
+  described,
+  noContent,
+  problemResponses,
+  publicSecurity,
+  type RoostApp,
+} from '../../platform/http.js';
 import type { AuthLimits } from './auth.limits.js';
 import {
   Accepted,
@@ -30,9 +37,15 @@ export async function authRoutes(
       ...limited,
       schema: {
         tags,
-        summary: 'Create an account (role guest); sends a verification email',
+        operationId: 'registerUser',
+        summary: 'Create an account',
+        description:
+          'Creates a guest account and emails a link to verify the address (the account can sign in before ' +
+          'it is verified). 409 `email_taken` when the address is registered. Rate limited per IP address ' +
+          'and per email address (429 with `retry-after`).',
+        security: publicSecurity,
         body: RegisterBody,
-        response: { 201: UserSchema, ...problemResponses(400, 409, 429) },
+        response: { 201: described(UserSchema, 'The new account'), ...problemResponses(400, 409, 429) },
       },
     },
     async (req, reply) => reply.code(201).send(await auth.register(ctx, req.body)),
@@ -44,9 +57,19 @@ export async function authRoutes(
       ...limited,
       schema: {
         tags,
-        summary: 'Exchange email and password for an access token and a refresh token',
+        operationId: 'login',
+        summary: 'Sign in',
+        description:
+          'Exchanges email and password for a short-lived access token (send it as ' +
+          '`Authorization: Bearer <accessToken>`) and a single-use refresh token. A wrong password and an ' +
+          'unknown email answer the same 401 `invalid_credentials`; a suspended account 403 ' +
+          '`account_suspended`. Rate limited per IP address and per email address.',
+        security: publicSecurity,
         body: LoginBody,
-        response: { 200: SessionSchema, ...problemResponses(400, 401, 429) },
+        response: {
+          200: described(SessionSchema, 'Signed in: the tokens and the user'),
+          ...problemResponses(400, 401, 403, 429),
+        },
       },
     },
     async (req) => auth.login(ctx, req.body, clientInfo(req)),
@@ -58,9 +81,18 @@ export async function authRoutes(
       onRequest: perIp,
       schema: {
         tags,
-        summary: 'Rotate a refresh token; reusing an old one revokes the whole session',
+        operationId: 'refreshSession',
+        summary: 'Rotate the refresh token',
+        description:
+          'Answers a new access token and a new refresh token for the same session; the one sent stops ' +
+          'working. Presenting a refresh token that was already used revokes the whole session (a stolen ' +
+          'token is useless once either party uses it): 401 `refresh_token_reused`.',
+        security: publicSecurity,
         body: RefreshBody,
-        response: { 200: SessionSchema, ...problemResponses(400, 401) },
+        response: {
+          200: described(SessionSchema, 'New tokens for the same session'),
+          ...problemResponses(400, 401, 403, 429),
+        },
       },
     },
     async (req) => auth.refresh(ctx, req.body.refreshToken, clientInfo(req)),
@@ -71,9 +103,14 @@ export async function authRoutes(
     {
       schema: {
         tags,
-        summary: 'End the session the refresh token belongs to',
+        operationId: 'logout',
+        summary: 'Sign out',
+        description:
+          'Ends the session the refresh token belongs to: its refresh token and access tokens stop working. ' +
+          'Answers 204 for an unknown or already ended session too, so it can be retried safely.',
+        security: publicSecurity,
         body: RefreshBody,
-        response: { 204: { type: 'null' }, ...problemResponses(400) },
+        response: { 204: noContent('Signed out'), ...problemResponses(400) },
       },
     },
     async (req, reply) => {
@@ -88,9 +125,14 @@ export async function authRoutes(
       onRequest: perIp,
       schema: {
         tags,
-        summary: 'Confirm an email address with the token from the verification email',
+        operationId: 'verifyEmail',
+        summary: 'Verify an email address',
+        description:
+          'Confirms the address with the token of the verification email (single use, time limited); an ' +
+          'invalid or expired token is 400 `invalid_token`.',
+        security: publicSecurity,
         body: TokenBody,
-        response: { 200: UserSchema, ...problemResponses(400) },
+        response: { 200: described(UserSchema, 'The account, now verified'), ...problemResponses(400, 429) },
       },
     },
     async (req) => auth.verifyEmail(ctx, req.body.token),
@@ -102,9 +144,13 @@ export async function authRoutes(
       onRequest: perIp,
       schema: {
         tags,
-        summary: 'Send a new verification email to the signed-in user',
+        operationId: 'resendVerificationEmail',
+        summary: 'Send the verification email again',
+        description:
+          'Emails the signed-in user a new verification link. 409 ' +
+          '`already_verified` when the address is verified.',
         security: bearerSecurity,
-        response: { 202: Accepted, ...problemResponses(401, 409) },
+        response: { 202: described(Accepted, 'The email is on its way'), ...problemResponses(401, 409, 429) },
       },
     },
     async (req, reply) => {
@@ -119,9 +165,17 @@ export async function authRoutes(
       ...limited,
       schema: {
         tags,
-        summary: 'Email a password-reset link (answers 202 whether or not the email exists)',
+        operationId: 'requestPasswordReset',
+        summary: 'Request a password-reset email',
+        description:
+          'Emails a password-reset link to the address if an account has it. Answers 202 whether or not ' +
+          'it does, in the same time, so the endpoint tells nobody which addresses are registered.',
+        security: publicSecurity,
         body: EmailBody,
-        response: { 202: Accepted, ...problemResponses(400, 429) },
+        response: {
+          202: described(Accepted, 'Accepted (an email is sent if the account exists)'),
+          ...problemResponses(400, 429),
+        },
       },
       // The address is looked up only once the answer has left: the response (and its timing) is the
       // same whether or not an account exists — also on embedded PGlite, whose queries run on this thread.
@@ -142,9 +196,18 @@ export async function authRoutes(
       onRequest: perIp,
       schema: {
         tags,
-        summary: 'Set a new password with a reset token; signs out every session',
+        operationId: 'confirmPasswordReset',
+        summary: 'Set a new password with a reset token',
+        description:
+          'Sets the password with the token of the reset email (single use, time limited) and signs out ' +
+          'every session of the account. 400 `invalid_token` for an invalid or expired token, ' +
+          '`validation_error` for a password that breaks the rules.',
+        security: publicSecurity,
         body: ResetPasswordBody,
-        response: { 204: { type: 'null' }, ...problemResponses(400, 429) },
+        response: {
+          204: noContent('Password changed; every session signed out'),
+          ...problemResponses(400, 429),
+        },
       },
     },
     async (req, reply) => {

@@ -72,6 +72,10 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
   }
 }
 
+/** A link template (VERIFY_EMAIL_URL, RESET_PASSWORD_URL) with its `{token}` filled in. */
+export const emailLink = (template: string, token: string) =>
+  template.replaceAll('{token}', encodeURIComponent(token));
+
 /**
  * A fresh single-use token for `purpose` (older ones voided), stored hashed, and its email in the
  * outbox, all inside the caller's transaction. The raw token exists only in that email: the outbox
@@ -82,7 +86,7 @@ async function issueUserToken(
   db: ServiceContext['db'],
   user: UserRow,
   purpose: UserTokenPurpose,
-  opts: { ttlMs: number; template: string; path: string; data?: Record<string, unknown> },
+  opts: { ttlMs: number; template: string; link: string; data?: Record<string, unknown> },
 ): Promise<void> {
   const token = randomToken();
   const now = ctx.now();
@@ -100,7 +104,7 @@ async function issueUserToken(
       to: user.email,
       template: opts.template,
       data: { firstName: user.first_name, ...opts.data },
-      sealed: { token, link: `${ctx.config.APP_BASE_URL}${opts.path}?token=${encodeURIComponent(token)}` },
+      sealed: { token, link: emailLink(opts.link, token) },
     },
     { key: outboxSealingKey(ctx.config) },
   );
@@ -110,7 +114,7 @@ const issueVerification = (ctx: ServiceContext, db: ServiceContext['db'], user: 
   issueUserToken(ctx, db, user, 'verify_email', {
     ttlMs: ctx.config.EMAIL_TOKEN_TTL_HOURS * 3_600_000,
     template: 'verify_email',
-    path: '/verify-email',
+    link: ctx.config.VERIFY_EMAIL_URL,
   });
 
 export async function resendVerification(ctx: ServiceContext, actor: Actor): Promise<void> {
@@ -241,7 +245,7 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
     issueUserToken(ctx, trx, user, 'reset_password', {
       ttlMs: ctx.config.PASSWORD_RESET_TTL_MINUTES * 60_000,
       template: 'password_reset',
-      path: '/reset-password',
+      link: ctx.config.RESET_PASSWORD_URL,
       data: { expiresInMinutes: ctx.config.PASSWORD_RESET_TTL_MINUTES },
     }),
   );

@@ -20,6 +20,118 @@ const post = (url: string, payload: unknown, headers: Record<string, string> = {
   t.app.inject({ method: 'POST', url: `/api/v1/auth${url}`, payload: payload as object, headers });
 
 describe('auth flow', () => {
+  it('emails links that work: GET verifies and says so, reset links explain the call', async () => {
+    const email = `links.${Date.now()}@example.com`;
+    const reg = await post('/register', {
+      email,
+      password: 'sunny-meadow-77',
+      firstName: 'Li',
+      lastName: 'Nk',
+    });
+    expect(reg.statusCode).toBe(201);
+    const mail = await lastEmail(t, email, 'verify_email');
+    // By default the link is the API's own GET route, on the configured port.
+    const link = new URL(mail.link!);
+    expect(`${link.origin}${link.pathname}`).toBe(`${t.ctx.config.PUBLIC_URL}/api/v1/auth/verify-email`);
+    expect(t.ctx.config.PUBLIC_URL).toBe(`http://localhost:${t.ctx.config.PORT}`);
+
+    // Opened in a browser: a page that says so; the account is verified.
+    const html = await t.app.inject({
+      method: 'GET',
+      url: `${link.pathname}${link.search}`,
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toContain('text/html');
+    expect(html.body).toContain(`${email} is verified`);
+    const row = await t.ctx.db
+      .selectFrom('users')
+      .select('email_verified_at')
+      .where('email', '=', email)
+      .executeTakeFirstOrThrow();
+    expect(row.email_verified_at).not.toBeNull();
+    // Used once: the browser gets a page saying the link does not work, an API client a problem.
+    const again = await t.app.inject({
+      method: 'GET',
+      url: `${link.pathname}${link.search}`,
+      headers: { accept: 'text/html' },
+    });
+    expect(again.statusCode).toBe(400);
+    expect(again.body).toContain('does not work');
+    expectProblem(
+      await t.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` }),
+      400,
+      'invalid_token',
+    );
+    expectProblem(
+      await t.app.inject({ method: 'GET', url: '/api/v1/auth/verify-email?token=short' }),
+      400,
+      'validation_error',
+    );
+
+    // The same GET from an API client answers JSON.
+    const other = await createUser(t);
+    const mail2 = await lastEmail(t, other.email, 'verify_email');
+    const json = await t.app.inject({
+      method: 'GET',
+      url: new URL(mail2.link!).pathname + new URL(mail2.link!).search,
+    });
+    expect(json.statusCode).toBe(200);
+    expect(json.json()).toMatchObject({
+      status: 'verified',
+      user: { email: other.email, emailVerified: true },
+    });
+
+    // Password reset: the link explains the call without consuming the token.
+    expect((await post('/password-reset/request', { email })).statusCode).toBe(202);
+    const reset = await lastEmail(t, email, 'password_reset');
+    const resetLink = new URL(reset.link!);
+    expect(resetLink.pathname).toBe('/api/v1/auth/password-reset');
+    const explained = await t.app.inject({ method: 'GET', url: resetLink.pathname + resetLink.search });
+    expect(explained.statusCode).toBe(200);
+    expect(explained.json()).toMatchObject({
+      method: 'POST',
+      url: `${t.ctx.config.PUBLIC_URL}/api/v1/auth/password-reset/confirm`,
+    });
+    expect(
+      (await post('/password-reset/confirm', { token: reset.token, password: 'new-meadow-88' })).statusCode,
+    ).toBe(204);
+  });
+
+  it('points email links at the web app when one is configured', async () => {
+    const app = await createTestApp({ env: { APP_BASE_URL: 'https://app.roost.example/' } });
+    const custom = await createTestApp({
+      env: {
+        VERIFY_EMAIL_URL: 'https://m.roost.example/v?t={token}&src=email',
+        PUBLIC_URL: 'https://api.roost.example',
+      },
+    });
+    try {
+      expect(app.ctx.config.VERIFY_EMAIL_URL).toBe('https://app.roost.example/verify-email?token={token}');
+      expect(app.ctx.config.RESET_PASSWORD_URL).toBe(
+        'https://app.roost.example/reset-password?token={token}',
+      );
+      const email = `app.${Date.now()}@example.com`;
+      await app.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email, password: 'sunny-meadow-77', firstName: 'A', lastName: 'B' },
+      });
+      const mail = await lastEmail(app, email, 'verify_email');
+      expect(mail.link).toBe(
+        `https://app.roost.example/verify-email?token=${encodeURIComponent(mail.token!)}`,
+      );
+
+      expect(custom.ctx.config.VERIFY_EMAIL_URL).toBe('https://m.roost.example/v?t={token}&src=email');
+      expect(custom.ctx.config.RESET_PASSWORD_URL).toBe(
+        'https://api.roost.example/api/v1/auth/password-reset?token={token}',
+      );
+    } finally {
+      await app.close();
+      await custom.close();
+    }
+  });
+
   it('register → verify → login → refresh → reuse detected → logout', async () => {
     const email = `Flow.${Date.now()}@Example.com`;
     const password = 'sunny-meadow-77';

@@ -1,17 +1,22 @@
 import { Type } from 'typebox';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { problemResponses, type RoostApp } from '../../platform/http.js';
-import { pageOf } from '../../platform/pagination.js';
+import { described, noContent, pageResponse, problemResponses, type RoostApp } from '../../platform/http.js';
 import { changePassword, setSuspended } from './auth.service.js';
 import {
+  BecameHostSchema,
   ChangePasswordBody,
   ChangeRoleBody,
   ListUsersQuery,
   UpdateMeBody,
+  USER_EXAMPLE,
   UserSchema,
 } from './users.schemas.js';
 import * as users from './users.service.js';
+
+const UserIdParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'The user id', examples: [USER_EXAMPLE.id] }),
+});
 
 export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
   const tags = ['users'];
@@ -23,8 +28,10 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
       schema: {
         tags,
         security,
-        summary: 'The signed-in user',
-        response: { 200: UserSchema, ...problemResponses(401) },
+        operationId: 'getMe',
+        summary: 'Get the signed-in user',
+        description: 'The account the access token belongs to.',
+        response: { 200: described(UserSchema, 'The signed-in user'), ...problemResponses(401) },
       },
     },
     async (req) => users.getMe(ctx, requireActor(req)),
@@ -36,9 +43,13 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
       schema: {
         tags,
         security,
-        summary: 'Update name or phone',
+        operationId: 'updateMe',
+        summary: 'Update my name or phone',
+        description:
+          'Changes the given fields only (at least one). `phone: null` removes the phone number. The email ' +
+          'address and the role cannot be changed here.',
         body: UpdateMeBody,
-        response: { 200: UserSchema, ...problemResponses(400, 401) },
+        response: { 200: described(UserSchema, 'The updated account'), ...problemResponses(400, 401) },
       },
     },
     async (req) => users.updateMe(ctx, requireActor(req), req.body),
@@ -50,9 +61,14 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
       schema: {
         tags,
         security,
-        summary: 'Change password; signs out every other session',
+        operationId: 'changePassword',
+        summary: 'Change my password',
+        description:
+          'Needs the current password. Signs out every other session of the account (this one stays ' +
+          'signed in). 400 `validation_error` for a new password that breaks the rules, ' +
+          '`invalid_credentials` for a wrong current password.',
         body: ChangePasswordBody,
-        response: { 204: { type: 'null' }, ...problemResponses(400, 401) },
+        response: { 204: noContent('Password changed'), ...problemResponses(400, 401) },
       },
     },
     async (req, reply) => {
@@ -67,8 +83,15 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
       schema: {
         tags,
         security,
-        summary: 'Turn a guest account into a host account',
-        response: { 200: UserSchema, ...problemResponses(401, 409) },
+        operationId: 'becomeHost',
+        summary: 'Become a host',
+        description:
+          'Turns a guest account into a host account, which can create listings. Answers a fresh access ' +
+          'token carrying the new role (the refresh token stays valid). 409 `already_host` for a host or admin.',
+        response: {
+          200: described(BecameHostSchema, 'The account as a host, and a new access token'),
+          ...problemResponses(401, 409),
+        },
       },
     },
     async (req) => users.becomeHost(ctx, requireActor(req)),
@@ -80,9 +103,16 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
       schema: {
         tags: ['admin'],
         security,
-        summary: 'List users (admin)',
+        operationId: 'listUsers',
+        summary: 'List users',
+        description:
+          'Admin only. Users in order of sign-up, optionally filtered by role and by part of the email address; ' +
+          'keyset pages (pass `nextCursor` as `cursor`).',
         querystring: ListUsersQuery,
-        response: { 200: pageOf(UserSchema), ...problemResponses(400, 401, 403) },
+        response: {
+          200: pageResponse(UserSchema, 'A page of users'),
+          ...problemResponses(400, 401, 403),
+        },
       },
     },
     async (req) => users.listUsers(ctx, requireActor(req), req.query),
@@ -94,10 +124,17 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
       schema: {
         tags: ['admin'],
         security,
-        summary: "Change a user's role (admin)",
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        operationId: 'changeUserRole',
+        summary: "Change a user's role",
+        description:
+          'Admin only. Sets the role (guest, host or admin); takes effect on their next request. 409 ' +
+          '`cannot_demote_self` when an admin would remove their own admin role.',
+        params: UserIdParams,
         body: ChangeRoleBody,
-        response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409) },
+        response: {
+          200: described(UserSchema, 'The user with the new role'),
+          ...problemResponses(400, 401, 403, 404, 409),
+        },
       },
     },
     async (req) => users.changeRole(ctx, requireActor(req), req.params.id, req.body.role),
@@ -113,11 +150,17 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
         schema: {
           tags: ['admin'],
           security,
-          summary: suspend
-            ? 'Suspend a user (admin): signs them out everywhere and refuses sign-in'
-            : 'Reinstate a suspended user (admin)',
-          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-          response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409) },
+          operationId: suspend ? 'suspendUser' : 'unsuspendUser',
+          summary: suspend ? 'Suspend a user' : 'Reinstate a suspended user',
+          description: suspend
+            ? 'Admin only. Signs the user out everywhere and refuses their sign-in until reinstated ' +
+              '(403 `account_suspended`). 409 `cannot_suspend_self` for the admin themselves.'
+            : 'Admin only. Lets a suspended user sign in again.',
+          params: UserIdParams,
+          response: {
+            200: described(UserSchema, suspend ? 'The user, suspended' : 'The user, reinstated'),
+            ...problemResponses(400, 401, 403, 404, 409),
+          },
         },
       },
       async (req) => setSuspended(ctx, requireActor(req), req.params.id, suspend),

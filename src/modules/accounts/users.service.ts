@@ -6,7 +6,7 @@ import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { profileOf } from './sessions.js';
 import { toUserView } from './user-view.js';
 import { findUserById, listUsers as listUserRows, updateUser } from './users.repository.js';
-import { UserCursor, type UserView } from './users.schemas.js';
+import { type BecameHost, UserCursor, type UserView } from './users.schemas.js';
 
 /** Where and how to write to a user (for notifications); undefined for an unknown id. */
 export async function contactOf(
@@ -46,15 +46,25 @@ export async function updateMe(ctx: ServiceContext, actor: Actor, input: UpdateM
   return toUserView(user);
 }
 
-/** A guest becomes a host. Hosts and admins already can host: 409. */
-export async function becomeHost(ctx: ServiceContext, actor: Actor): Promise<UserView> {
+/**
+ * A guest becomes a host. Hosts and admins already can host: 409. Roles are read per request, so the
+ * caller's current token already works as a host; a fresh access token for the same session comes back
+ * anyway, so a client that reads its session from the latest token answer never acts on a stale one.
+ * The refresh token the caller holds stays valid (same session).
+ */
+export async function becomeHost(ctx: ServiceContext, actor: Actor): Promise<BecameHost> {
   const user = await findUserById(ctx.db, actor.userId);
   if (!user) throw notFound('User');
   if (user.role !== 'guest') throw conflict('already_host', `A ${user.role} can already list properties`);
   const updated = await updateUser(ctx.db, actor.userId, { role: 'host' });
-  // The caller's token works as a host on its next request: roles are read per request.
   await ctx.sessions.forget(actor.userId);
-  return toUserView(updated!);
+  const access = await ctx.tokens.sign({ userId: actor.userId, sessionId: actor.sessionId });
+  return {
+    user: toUserView(updated!),
+    accessToken: access.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+  };
 }
 
 export async function listUsers(

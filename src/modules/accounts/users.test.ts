@@ -48,9 +48,24 @@ describe('profile', () => {
 
   it('turns a guest into a host once', async () => {
     const u = await createUser(t);
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/users/me/become-host', headers: u.auth });
+    // A bodiless POST that still says it is JSON, as many clients send it.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/become-host',
+      headers: { ...u.auth, 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(200);
-    expect(res.json().role).toBe('host');
+    const body = res.json();
+    expect(body.user).toMatchObject({ id: u.id, role: 'host' });
+    expect(body.tokenType).toBe('Bearer');
+    expect(body.expiresIn).toBeGreaterThan(0);
+    expect(body.accessToken).toEqual(expect.any(String));
+    // The fresh token is for the same session and works as a host straight away.
+    const fresh = { authorization: `Bearer ${body.accessToken}` };
+    const mine = await t.app.inject({ method: 'GET', url: '/api/v1/properties/mine', headers: fresh });
+    expect(mine.statusCode).toBe(200);
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: fresh });
+    expect(me.json().role).toBe('host');
     expectProblem(
       await t.app.inject({ method: 'POST', url: '/api/v1/users/me/become-host', headers: u.auth }),
       409,

@@ -182,3 +182,42 @@ export function completedEndingOn(db: Kysely<DB>, day: string): Promise<BookingR
     .where('check_out', '=', day)
     .execute();
 }
+
+/** The stays of a property's other occupying bookings that end after `from` (development: moving a stay). */
+export function occupiedRanges(
+  db: Kysely<DB>,
+  propertyId: string,
+  exceptId: string,
+  from: string,
+): Promise<{ check_in: string; check_out: string }[]> {
+  return db
+    .selectFrom('bookings')
+    .select(['check_in', 'check_out'])
+    .where('property_id', '=', propertyId)
+    .where('id', '!=', exceptId)
+    .where('status', 'in', ['pending_payment', 'awaiting_host', 'confirmed', 'completed'])
+    .where('check_out', '>', from)
+    .execute();
+}
+
+/** Move a booking's stay to other dates (the nightly prices keep their order). */
+export async function moveStay(
+  db: Kysely<DB>,
+  booking: BookingRow,
+  stay: { checkIn: string; checkOut: string; nightly: { date: string; price: number }[] },
+  at: Date,
+): Promise<BookingRow> {
+  const [updated] = await updateReturning(
+    db,
+    'bookings',
+    (eb) => eb.and([eb('id', '=', booking.id), eb('status', '=', booking.status)]),
+    {
+      check_in: stay.checkIn,
+      check_out: stay.checkOut,
+      nightly: JSON.stringify(stay.nightly),
+      updated_at: at,
+    },
+  );
+  if (!updated) throw new Error(`booking ${booking.id} changed status concurrently`);
+  return updated;
+}

@@ -3,10 +3,16 @@ import * as book from '../../flows/book.js';
 import * as cancel from '../../flows/cancel.js';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { problemResponses, type RoostApp } from '../../platform/http.js';
-import { parseIdempotencyKey } from '../../platform/idempotency.js';
-import { pageOf } from '../../platform/pagination.js';
 import {
+  described,
+  pageResponse,
+  problemResponses,
+  publicSecurity,
+  type RoostApp,
+} from '../../platform/http.js';
+import { parseIdempotencyKey } from '../../platform/idempotency.js';
+import {
+  BOOKING_EXAMPLE,
   BookingDetailSchema,
   BookingSchema,
   CreateBookingBody,
@@ -17,14 +23,22 @@ import {
 } from './bookings.schemas.js';
 import * as bookings from './bookings.service.js';
 
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const IdParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'The booking id', examples: [BOOKING_EXAMPLE.id] }),
+});
 /** The reason body is optional: a bodiless POST validates as `{}`. */
 const optionalBody = async (req: { body: unknown }) => {
   req.body ??= {};
 };
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ maxLength: 255, description: 'Replays of the same key return the first response' }),
+    Type.String({
+      maxLength: 255,
+      description:
+        'Makes the request safe to retry: a replay with the same key (and the same body) answers the first ' +
+        'response, marked `idempotent-replayed: true`; the same key with another body is 422',
+      examples: ['3c9f6a1e-7b2d-4e8f-9a0c-1d2e3f4a5b6c'],
+    }),
   ),
 });
 
@@ -37,9 +51,19 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
     {
       schema: {
         tags,
-        summary: 'Price a stay night by night (no reservation is made)',
+        operationId: 'quoteStay',
+        summary: 'Price a stay',
+        description:
+          'Prices the stay night by night (nightly overrides included) with the cleaning fee, service fee ' +
+          'and taxes, without reserving anything. 400 `invalid_dates` / `stay_too_long` / ' +
+          '`too_many_guests` for a stay the listing does not take, 409 `dates_unavailable` when a night is ' +
+          'booked or blocked.',
+        security: publicSecurity,
         body: StayBody,
-        response: { 200: QuoteSchema, ...problemResponses(400, 404, 409) },
+        response: {
+          200: described(QuoteSchema, 'The price of the stay'),
+          ...problemResponses(400, 404, 409),
+        },
       },
     },
     async (req) => book.quote(ctx, req.body),
@@ -51,10 +75,19 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
       schema: {
         tags,
         security,
-        summary: 'Reserve a stay; the nights are held unpaid for BOOKING_HOLD_MINUTES',
+        operationId: 'createBooking',
+        summary: 'Book a stay',
+        description:
+          'Reserves the nights at the quoted price. The booking is `pending_payment` and holds the nights ' +
+          'until `holdExpiresAt` (pay with `POST /api/v1/bookings/{id}/pay`); unpaid, it expires. Paid, an ' +
+          'instant-book listing confirms it, another waits for the host (`awaiting_host`). 409 ' +
+          '`dates_unavailable` when someone else holds a night. Send an `Idempotency-Key` to retry safely.',
         headers: IdempotencyHeaders,
         body: CreateBookingBody,
-        response: { 201: BookingSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+        response: {
+          201: described(BookingSchema, 'The booking, holding the nights until `holdExpiresAt`'),
+          ...problemResponses(400, 401, 403, 404, 409, 422),
+        },
       },
     },
     async (req, reply) => {
@@ -71,9 +104,16 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
       schema: {
         tags,
         security,
-        summary: 'My trips (as=guest) or the bookings of my listings (as=host)',
+        operationId: 'listBookings',
+        summary: 'List my trips or the bookings of my listings',
+        description:
+          "`as=guest` (default): the caller's trips. `as=host`: bookings of the caller's listings " +
+          '(hosts), optionally of one listing. Filter by `when`; keyset pages (pass `nextCursor` as `cursor`).',
         querystring: ListBookingsQuery,
-        response: { 200: pageOf(BookingSchema), ...problemResponses(400, 401, 403) },
+        response: {
+          200: pageResponse(BookingSchema, 'A page of bookings'),
+          ...problemResponses(400, 401, 403),
+        },
       },
     },
     async (req) => bookings.listBookings(ctx, requireActor(req), req.query),
@@ -85,9 +125,16 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
       schema: {
         tags,
         security,
-        summary: 'One booking with its history (its guest, its host or an admin)',
+        operationId: 'getBooking',
+        summary: 'Get a booking',
+        description:
+          'The booking with its status history. Only its guest, its host or an admin see it (404 for ' +
+          'anyone else).',
         params: IdParams,
-        response: { 200: BookingDetailSchema, ...problemResponses(401, 404) },
+        response: {
+          200: described(BookingDetailSchema, 'The booking and its history'),
+          ...problemResponses(401, 404),
+        },
       },
     },
     async (req) => bookings.getBooking(ctx, requireActor(req), req.params.id),
@@ -100,10 +147,19 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
       schema: {
         tags,
         security,
-        summary: "Cancel (guest: refund per the listing's policy; host: full refund)",
+        operationId: 'cancelBooking',
+        summary: 'Cancel a booking',
+        description:
+          "The guest cancels (refunded per the listing's cancellation policy: flexible, moderate or " +
+          'strict) or the host cancels (the guest is refunded in full). The refund is started at once and ' +
+          'shows in `GET /api/v1/bookings/{id}/payments`. The body is optional. 409 `illegal_transition` ' +
+          'for a booking that can no longer be cancelled.',
         params: IdParams,
         body: ReasonBody,
-        response: { 200: BookingSchema, ...problemResponses(401, 404, 409) },
+        response: {
+          200: described(BookingSchema, 'The cancelled booking (`refundedAmount` set)'),
+          ...problemResponses(400, 401, 404, 409),
+        },
       },
     },
     async (req) => cancel.cancelBooking(ctx, requireActor(req), req.params.id, req.body.reason),
@@ -120,10 +176,19 @@ export async function bookingsRoutes(app: RoostApp, { ctx }: { ctx: ServiceConte
         schema: {
           tags,
           security,
-          summary: `The host ${path}s a request to book (declining refunds in full)`,
+          operationId: accept ? 'acceptBooking' : 'declineBooking',
+          summary: accept ? 'Accept a request to book' : 'Decline a request to book',
+          description: accept
+            ? 'The host confirms a paid booking that is `awaiting_host` (a listing without instant book). ' +
+              'The body is optional.'
+            : 'The host declines a booking that is `awaiting_host`; the guest is refunded in full. The ' +
+              'body is optional; its reason is shown to the guest.',
           params: IdParams,
           body: ReasonBody,
-          response: { 200: BookingSchema, ...problemResponses(401, 403, 404, 409) },
+          response: {
+            200: described(BookingSchema, accept ? 'The confirmed booking' : 'The declined booking'),
+            ...problemResponses(400, 401, 403, 404, 409),
+          },
         },
       },
       async (req) => cancel.respondToRequest(ctx, requireActor(req), req.params.id, accept, req.body.reason),

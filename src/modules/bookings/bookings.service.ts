@@ -74,6 +74,7 @@ export function toBookingView(b: repo.BookingRow): BookingView {
     refundedAmount: b.refunded_amount,
     cancellationPolicy: b.cancellation_policy,
     holdExpiresAt: b.hold_expires_at ? b.hold_expires_at.toISOString() : null,
+    message: b.guest_message,
     createdAt: new Date(b.created_at).toISOString(),
   };
 }
@@ -335,4 +336,80 @@ export function confirmedStaysStarting(ctx: ServiceContext, daysFromToday: numbe
 /** Completed stays that ended `daysAgo` days ago (1 = yesterday), for review reminders. */
 export function completedStaysEnded(ctx: ServiceContext, daysAgo: number) {
   return repo.completedEndingOn(ctx.db, todayOf(new Date(ctx.now().getTime() - daysAgo * 86_400_000)));
+}
+
+const DAY_MS = 86_400_000;
+const shiftDay = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * Development only (the demo world's "advance the clock"): a confirmed stay is moved into the past — the
+ * same number of nights, ending today, or on the latest earlier day its listing is free (within the review
+ * window) — and completed through the state machine, so its guest can review it now. Its price and
+ * payment are left as they are. 409 for any other status, or when the listing has no free slot.
+ */
+export async function completeStayEarly(
+  ctx: ServiceContext,
+  actor: Actor | null,
+  id: string,
+): Promise<BookingView> {
+  try {
+    return await inTransaction(ctx.db, async (trx) => {
+      const booking = await lockBooking(trx, id);
+      if (booking.status !== 'confirmed') {
+        throw conflict(
+          'illegal_transition',
+          `Only a confirmed stay can be completed early; this one is ${booking.status.replaceAll('_', ' ')}`,
+        );
+      }
+      const today = todayOf(ctx.now());
+      const nights = Math.round(
+        (Date.parse(`${booking.check_out}T00:00:00Z`) - Date.parse(`${booking.check_in}T00:00:00Z`)) / DAY_MS,
+      );
+      const window = ctx.config.REVIEW_WINDOW_DAYS;
+      const taken = await repo.occupiedRanges(
+        trx,
+        booking.property_id,
+        booking.id,
+        shiftDay(today, -window - nights),
+      );
+      let checkOut: string | undefined;
+      for (let back = 0; back < window && !checkOut; back++) {
+        const out = shiftDay(today, -back);
+        const inn = shiftDay(out, -nights);
+        if (!taken.some((r) => r.check_in < out && r.check_out > inn)) checkOut = out;
+      }
+      if (!checkOut) {
+        throw conflict(
+          'dates_unavailable',
+          `The listing has no ${nights} free night(s) in the last ${window} days to move this stay to`,
+        );
+      }
+      const checkIn = shiftDay(checkOut, -nights);
+      const moved = await repo.moveStay(
+        trx,
+        booking,
+        {
+          checkIn,
+          checkOut,
+          nightly: booking.nightly.map((n, i) => ({ date: shiftDay(checkIn, i), price: n.price })),
+        },
+        ctx.now(),
+      );
+      const done = await transition(
+        ctx,
+        trx,
+        moved,
+        'completed',
+        actor?.userId ?? null,
+        `stay moved to ${checkIn}..${checkOut} and completed (development)`,
+      );
+      return toBookingView(done);
+    });
+  } catch (err) {
+    if (repo.isOverlapViolation(err)) {
+      throw conflict('dates_unavailable', 'Another booking took those nights meanwhile; try again');
+    }
+    throw err;
+  }
 }

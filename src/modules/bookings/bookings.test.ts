@@ -531,4 +531,63 @@ describe('who sees what', () => {
       .executeTakeFirstOrThrow();
     expect(row.status).toBe('pending_payment');
   });
+
+  it("carries the guest's message to the host (list and detail), and to nobody else", async () => {
+    const listing = await createListing(t, host);
+    const traveller = await createUser(t);
+    const message = 'Hi! We arrive late (around 22:00), is self check-in possible?';
+    const booked = await book(traveller, {
+      propertyId: listing.id,
+      checkIn: '2030-11-01',
+      checkOut: '2030-11-03',
+      guests: 1,
+      message,
+    });
+    expect(booked.statusCode).toBe(201);
+    const b = booked.json();
+    expect(b.message).toBe(message);
+    const detail = await t.app.inject({ method: 'GET', url: `/api/v1/bookings/${b.id}`, headers: host.auth });
+    expect(detail.statusCode).toBe(200);
+    expect(detail.json().message).toBe(message);
+    const list = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/bookings?as=host&propertyId=${listing.id}`,
+        headers: host.auth,
+      })
+    ).json();
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]).toMatchObject({ id: b.id, message });
+    const guestDetail = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/bookings/${b.id}`,
+      headers: traveller.auth,
+    });
+    expect(guestDetail.json().message).toBe(message);
+    // Someone else: no booking, no message.
+    const stranger = await createUser(t, 'host');
+    const hidden = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/bookings/${b.id}`,
+      headers: stranger.auth,
+    });
+    expect(hidden.body).not.toContain('self check-in');
+    expectProblem(hidden, 404);
+    // A booking without a message says so (null), rather than omitting the field.
+    const silent = (
+      await book(traveller, {
+        propertyId: listing.id,
+        checkIn: '2030-11-05',
+        checkOut: '2030-11-06',
+        guests: 1,
+      })
+    ).json();
+    expect(silent.message).toBeNull();
+    const silentDetail = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/bookings/${silent.id}`,
+      headers: host.auth,
+    });
+    expect(silentDetail.json().message).toBeNull();
+  });
 });

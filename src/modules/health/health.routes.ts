@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { RedisGuard } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
-import type { RoostApp } from '../../platform/http.js';
+import { described, publicSecurity, type RoostApp } from '../../platform/http.js';
 import { TIMED_OUT, within } from '../../platform/timeout.js';
 
 const Check = Type.Object({
@@ -24,10 +24,30 @@ const Replica = Type.Object({
 });
 const Health = Type.Object({
   status: Type.Enum(['ok', 'degraded', 'fail']),
-  checks: Type.Optional(Type.Record(Type.String(), Check)),
+  checks: Type.Optional(
+    Type.Record(Type.String(), Check, { description: 'Each dependency checked, by name' }),
+  ),
   /** Read replicas (DATABASE_READ_URL), as the periodic lag check last saw them. */
-  replicas: Type.Optional(Type.Array(Replica)),
+  replicas: Type.Optional(
+    Type.Array(Replica, { description: 'Read replicas (DATABASE_READ_URL), as the lag check last saw them' }),
+  ),
 });
+const Live = described(Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }), 'Up');
+const Ready = {
+  ...Health,
+  description: 'Ready: `ok`, or `degraded` while an optional dependency is down',
+  examples: [
+    {
+      status: 'degraded',
+      checks: { database: { status: 'ok', latencyMs: 1.42 }, redis: { status: 'down', latencyMs: 1000.31 } },
+    },
+  ],
+};
+const NotReady = {
+  ...Health,
+  description: 'Not ready: a required dependency (the database) does not answer',
+  examples: [{ status: 'fail', checks: { database: { status: 'fail', latencyMs: 2000.87 } } }],
+};
 
 /** Extra readiness checks (Redis, queues) register here as they are added. */
 export type ReadinessCheck = () => Promise<void>;
@@ -79,7 +99,18 @@ export async function healthRoutes(
 
   app.get(
     '/live',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Health } } },
+    {
+      schema: {
+        tags: ['health'],
+        operationId: 'getLiveness',
+        summary: 'Liveness',
+        description:
+          'Answers 200 while the process runs and its event loop turns, whatever its dependencies do: ' +
+          'restart the instance when it stops answering.',
+        security: publicSecurity,
+        response: { 200: Live },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -88,10 +119,15 @@ export async function healthRoutes(
     {
       schema: {
         tags: ['health'],
-        summary:
-          'The service can serve traffic: 503 when the database does not answer; 200 `degraded` when only ' +
-          'an optional dependency (Redis, a read replica) is down or a read replica lags',
-        response: { 200: Health, 503: Health },
+        operationId: 'getReadiness',
+        summary: 'Readiness',
+        description:
+          'Whether the instance can serve traffic: each dependency is checked (bounded in time). 503 when ' +
+          'the database does not answer; 200 `degraded` when only an optional dependency (Redis, a read ' +
+          'replica) is down or a read replica lags, since the service works without it. Send traffic ' +
+          'while it answers 200.',
+        security: publicSecurity,
+        response: { 200: Ready, 503: NotReady },
       },
     },
     async (req, reply) => {

@@ -49,3 +49,25 @@ export async function photosOf(db: Kysely<DB>, ids: string[]): Promise<Map<strin
   for (const r of rows) out.get(r.property_id)?.push(r);
   return out;
 }
+
+/**
+ * The cover photo of each of many properties, in one query (a search page's ids): the photo marked as
+ * cover, else the first by position. Reads at most two rows per property, through the (property_id,
+ * position) index.
+ */
+export async function coverPhotosOf(db: Kysely<DB>, ids: readonly string[]): Promise<Map<string, PhotoRow>> {
+  const out = new Map<string, PhotoRow>();
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('property_photos')
+    .selectAll()
+    .where('property_id', 'in', [...ids])
+    .where((eb) => eb.or([eb('is_cover', '=', true), eb('position', '=', 0)]))
+    .orderBy('position')
+    .execute();
+  for (const r of rows) {
+    const seen = out.get(r.property_id);
+    if (!seen || (r.is_cover && !seen.is_cover)) out.set(r.property_id, r);
+  }
+  return out;
+}

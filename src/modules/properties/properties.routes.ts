@@ -1,15 +1,23 @@
 import { Type } from 'typebox';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { problemResponses, type RoostApp } from '../../platform/http.js';
-import { pageOf } from '../../platform/pagination.js';
+import {
+  described,
+  noContent,
+  optionalBearerSecurity,
+  pageResponse,
+  problemResponses,
+  publicSecurity,
+  type RoostApp,
+} from '../../platform/http.js';
 import { listAmenities } from './properties.repository.js';
 import {
-  CalendarDaySchema,
   CalendarQuery,
+  CalendarSchema,
   CalendarUpdateBody,
   CreatePropertyBody,
   MyPropertiesQuery,
+  PROPERTY_EXAMPLE,
   PropertySchema,
   SearchQuery,
   SearchResultSchema,
@@ -17,13 +25,22 @@ import {
 } from './properties.schemas.js';
 import * as properties from './properties.service.js';
 
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const Calendar = Type.Object({
-  propertyId: Type.String(),
-  from: Type.String(),
-  to: Type.String(),
-  days: Type.Array(CalendarDaySchema),
+const IdParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'The listing id', examples: [PROPERTY_EXAMPLE.id] }),
 });
+const Amenities = Type.Array(
+  Type.Object({ code: Type.String(), name: Type.String(), category: Type.String() }),
+  {
+    description: 'Every amenity a listing may have',
+    examples: [
+      [
+        { code: 'wifi', name: 'Wi-Fi', category: 'essentials' },
+        { code: 'pool', name: 'Pool', category: 'features' },
+        { code: 'balcony', name: 'Balcony', category: 'outdoor' },
+      ],
+    ],
+  },
+);
 
 export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
   const tags = ['properties'];
@@ -34,9 +51,19 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
     {
       schema: {
         tags,
-        summary: 'Search listed homes (filters combine with AND; keyset pagination via nextCursor)',
+        operationId: 'searchProperties',
+        summary: 'Search homes',
+        description:
+          'Listed homes matching every filter given: place (city, country, a map `bbox`, or a centre ' +
+          '`lat`/`lng` with `radiusKm`), dates (`checkIn` and `checkOut`: only homes free for the whole ' +
+          'stay, each result priced for it in `stay`), guests, nightly price, type, amenities, instant ' +
+          'book and free text `q`. Keyset pages: pass `nextCursor` as `cursor` with the same filters.',
+        security: publicSecurity,
         querystring: SearchQuery,
-        response: { 200: pageOf(SearchResultSchema), ...problemResponses(400) },
+        response: {
+          200: pageResponse(SearchResultSchema, 'A page of matching homes'),
+          ...problemResponses(400),
+        },
       },
     },
     async (req) => properties.searchProperties(ctx, req.query),
@@ -47,10 +74,12 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
     {
       schema: {
         tags,
-        summary: 'The amenity reference list',
-        response: {
-          200: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), category: Type.String() })),
-        },
+        operationId: 'listAmenities',
+        summary: 'List amenities',
+        description:
+          'The amenity codes listings use (`amenities` of a listing, the `amenities` search filter).',
+        security: publicSecurity,
+        response: { 200: Amenities },
       },
     },
     async () => listAmenities(ctx.db),
@@ -62,9 +91,11 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
       schema: {
         tags,
         security,
-        summary: "The signed-in host's listings, newest first",
+        operationId: 'listMyProperties',
+        summary: 'List my listings',
+        description: "The signed-in host's listings in every status (draft, listed, unlisted), newest first.",
         querystring: MyPropertiesQuery,
-        response: { 200: pageOf(PropertySchema), ...problemResponses(400, 401) },
+        response: { 200: pageResponse(PropertySchema, 'A page of listings'), ...problemResponses(400, 401) },
       },
     },
     async (req) => properties.listMyProperties(ctx, requireActor(req), req.query),
@@ -76,9 +107,16 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
       schema: {
         tags,
         security,
-        summary: 'Create a listing (as a draft)',
+        operationId: 'createProperty',
+        summary: 'Create a listing',
+        description:
+          'Hosts only (403 otherwise; see `POST /api/v1/users/me/become-host`). The listing starts as a ' +
+          '`draft`: add photos, then publish it. Unknown amenity codes are 400.',
         body: CreatePropertyBody,
-        response: { 201: PropertySchema, ...problemResponses(400, 401, 403) },
+        response: {
+          201: described(PropertySchema, 'The new draft listing'),
+          ...problemResponses(400, 401, 403),
+        },
       },
     },
     async (req, reply) =>
@@ -90,9 +128,14 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
     {
       schema: {
         tags,
-        summary: 'A listing (drafts and unlisted ones only for their host)',
+        operationId: 'getProperty',
+        summary: 'Get a listing',
+        description:
+          'A listed home, for anyone. Drafts and unlisted homes only for their host (with a token) and ' +
+          'admins; 404 for anyone else.',
+        security: optionalBearerSecurity,
         params: IdParams,
-        response: { 200: PropertySchema, ...problemResponses(404) },
+        response: { 200: described(PropertySchema, 'The listing'), ...problemResponses(404) },
       },
     },
     async (req) => properties.getProperty(ctx, req.actor, req.params.id),
@@ -104,10 +147,17 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
       schema: {
         tags,
         security,
-        summary: 'Change some fields of a listing',
+        operationId: 'updateProperty',
+        summary: 'Update a listing',
+        description:
+          'Its host changes the given fields only (at least one). A new price applies to bookings made ' +
+          'from now on; existing bookings keep theirs.',
         params: IdParams,
         body: UpdatePropertyBody,
-        response: { 200: PropertySchema, ...problemResponses(400, 401, 403, 404) },
+        response: {
+          200: described(PropertySchema, 'The updated listing'),
+          ...problemResponses(400, 401, 403, 404),
+        },
       },
     },
     async (req) => properties.updateProperty(ctx, requireActor(req), req.params.id, req.body),
@@ -123,9 +173,17 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
         schema: {
           tags,
           security,
-          summary: published ? 'List the home in search' : 'Take the home out of search',
+          operationId: published ? 'publishProperty' : 'unpublishProperty',
+          summary: published ? 'Publish a listing' : 'Unpublish a listing',
+          description: published
+            ? 'Its host lists the home: it shows in search and can be booked. 409 `listing_incomplete` ' +
+              'when a field needed to publish is missing (listed in `errors`).'
+            : 'Its host takes the home out of search; bookings already made stay.',
           params: IdParams,
-          response: { 200: PropertySchema, ...problemResponses(401, 403, 404, 409) },
+          response: {
+            200: described(PropertySchema, published ? 'The listing, listed' : 'The listing, unlisted'),
+            ...problemResponses(401, 403, 404, 409),
+          },
         },
       },
       async (req) => properties.setPublished(ctx, requireActor(req), req.params.id, published),
@@ -138,9 +196,13 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
       schema: {
         tags,
         security,
-        summary: 'Delete a listing (refused while stays are booked)',
+        operationId: 'deleteProperty',
+        summary: 'Delete a listing',
+        description:
+          'Its host deletes the listing: it leaves search and cannot be booked. Refused with 409 ' +
+          '`has_future_bookings` while stays are booked or under way.',
         params: IdParams,
-        response: { 204: { type: 'null' }, ...problemResponses(401, 403, 404, 409) },
+        response: { 204: noContent('Deleted'), ...problemResponses(401, 403, 404, 409) },
       },
     },
     async (req, reply) => {
@@ -154,10 +216,18 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
     {
       schema: {
         tags,
-        summary: 'Each night in [from, to) as available / booked / blocked, with its price',
+        operationId: 'getPropertyCalendar',
+        summary: "Get a listing's calendar",
+        description:
+          'Each night in [from, to) as `available`, `booked` or `blocked`, with its price (at most 366 ' +
+          'nights). Public for listed homes; drafts and unlisted ones only for their host.',
+        security: optionalBearerSecurity,
         params: IdParams,
         querystring: CalendarQuery,
-        response: { 200: Calendar, ...problemResponses(400, 404) },
+        response: {
+          200: described(CalendarSchema, 'The nights of the range'),
+          ...problemResponses(400, 404),
+        },
       },
     },
     async (req) => properties.getCalendar(ctx, req.actor, req.params.id, req.query.from, req.query.to),
@@ -169,10 +239,17 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
       schema: {
         tags,
         security,
-        summary: 'Block/unblock nights [from, to] and set or clear their price',
+        operationId: 'updatePropertyCalendar',
+        summary: "Update a listing's calendar",
+        description:
+          'Its host blocks or unblocks the nights [from, to] (inclusive) and/or sets their price (`null` ' +
+          'clears the override). The answer covers [from, to + 1 day), like GET.',
         params: IdParams,
         body: CalendarUpdateBody,
-        response: { 200: Calendar, ...problemResponses(400, 401, 403, 404) },
+        response: {
+          200: described(CalendarSchema, 'The nights of the range, as updated'),
+          ...problemResponses(400, 401, 403, 404),
+        },
       },
     },
     async (req) => properties.updateCalendar(ctx, requireActor(req), req.params.id, req.body),

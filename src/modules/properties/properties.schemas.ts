@@ -12,6 +12,57 @@ const Time = Type.String({
 const Money = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Minor units of `currency`' });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', maxLength: 3, description: 'ISO 4217 code' });
 
+/** The listing the examples of this module describe. */
+const ADDRESS_EXAMPLE = {
+  street: 'Carrer de Verdi 32',
+  city: 'Barcelona',
+  region: 'Catalonia',
+  countryCode: 'ES',
+  postalCode: '08012',
+};
+const LISTING_EXAMPLE = {
+  title: 'Sunny loft in Gràcia',
+  description: 'A bright top-floor loft with a terrace, five minutes from Fontana metro.',
+  propertyType: 'entire_place' as const,
+  address: ADDRESS_EXAMPLE,
+  latitude: 41.4036,
+  longitude: 2.1585,
+  maxGuests: 3,
+  bedrooms: 1,
+  beds: 2,
+  bathrooms: 1,
+  nightlyPrice: 12000,
+  currency: 'EUR',
+  cleaningFee: 3500,
+  minNights: 2,
+  maxNights: 28,
+  checkInTime: '15:00',
+  checkOutTime: '11:00',
+  cancellationPolicy: 'moderate' as const,
+  instantBook: true,
+  amenities: ['wifi', 'kitchen', 'air_conditioning', 'balcony'],
+  houseRules: 'No parties. Quiet hours 22:00–08:00.',
+};
+const PHOTO_EXAMPLE = {
+  id: '3f5a7c9e-1b2d-4f6a-8c0e-2d4f6a8c0e1b',
+  url: '/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg',
+  contentType: 'image/jpeg',
+  position: 0,
+  isCover: true,
+  caption: 'The terrace at sunset',
+};
+export const PROPERTY_EXAMPLE = {
+  id: '7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c',
+  hostId: '0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b',
+  ...LISTING_EXAMPLE,
+  status: 'listed' as const,
+  ratingAvg: 4.8,
+  ratingCount: 37,
+  photos: [PHOTO_EXAMPLE],
+  createdAt: '2026-02-11T08:30:00.000Z',
+  updatedAt: '2026-04-28T17:05:41.000Z',
+};
+
 export const AddressSchema = Type.Object(
   {
     street: Type.String({ minLength: 1, maxLength: 200 }),
@@ -71,7 +122,7 @@ export const CreatePropertyBody = Type.Object(
     amenities: Type.Optional(editable.amenities),
     houseRules: Type.Optional(editable.houseRules),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [LISTING_EXAMPLE] },
 );
 export type CreatePropertyInput = Static<typeof CreatePropertyBody>;
 
@@ -79,7 +130,7 @@ export const UpdatePropertyBody = Type.Object(
   Object.fromEntries(Object.entries(editable).map(([k, v]) => [k, Type.Optional(v)])) as {
     [K in keyof typeof editable]: ReturnType<typeof Type.Optional<(typeof editable)[K]>>;
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ nightlyPrice: 13500, instantBook: false }] },
 );
 export type UpdatePropertyInput = Partial<Static<typeof CreatePropertyBody>>;
 
@@ -92,120 +143,280 @@ const PhotoSchema = Type.Object({
   caption: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const PropertySchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  hostId: Type.String({ format: 'uuid' }),
-  title: Type.String(),
-  description: Type.String(),
-  propertyType: PropertyTypeSchema,
-  address: Type.Object({
-    street: Type.String(),
-    city: Type.String(),
-    region: Type.Union([Type.String(), Type.Null()]),
-    countryCode: Type.String(),
-    postalCode: Type.Union([Type.String(), Type.Null()]),
-  }),
-  latitude: Type.Number(),
-  longitude: Type.Number(),
-  maxGuests: Type.Integer(),
-  bedrooms: Type.Integer(),
-  beds: Type.Integer(),
-  bathrooms: Type.Number(),
-  nightlyPrice: Type.Integer(),
-  currency: Type.String(),
-  cleaningFee: Type.Integer(),
-  minNights: Type.Integer(),
-  maxNights: Type.Union([Type.Integer(), Type.Null()]),
-  checkInTime: Type.String(),
-  checkOutTime: Type.String(),
-  cancellationPolicy: PolicySchema,
-  instantBook: Type.Boolean(),
-  status: StatusSchema,
-  amenities: Type.Array(Type.String()),
-  houseRules: Type.Union([Type.String(), Type.Null()]),
-  ratingAvg: Type.Number(),
-  ratingCount: Type.Integer(),
-  photos: Type.Array(PhotoSchema),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
+export const PropertySchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    hostId: Type.String({ format: 'uuid' }),
+    title: Type.String(),
+    description: Type.String(),
+    propertyType: PropertyTypeSchema,
+    address: Type.Object({
+      street: Type.String(),
+      city: Type.String(),
+      region: Type.Union([Type.String(), Type.Null()]),
+      countryCode: Type.String(),
+      postalCode: Type.Union([Type.String(), Type.Null()]),
+    }),
+    latitude: Type.Number(),
+    longitude: Type.Number(),
+    maxGuests: Type.Integer(),
+    bedrooms: Type.Integer(),
+    beds: Type.Integer(),
+    bathrooms: Type.Number(),
+    nightlyPrice: Type.Integer(),
+    currency: Type.String(),
+    cleaningFee: Type.Integer(),
+    minNights: Type.Integer(),
+    maxNights: Type.Union([Type.Integer(), Type.Null()]),
+    checkInTime: Type.String(),
+    checkOutTime: Type.String(),
+    cancellationPolicy: PolicySchema,
+    instantBook: Type.Boolean(),
+    status: StatusSchema,
+    amenities: Type.Array(Type.String()),
+    houseRules: Type.Union([Type.String(), Type.Null()]),
+    ratingAvg: Type.Number(),
+    ratingCount: Type.Integer(),
+    photos: Type.Array(PhotoSchema),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Property', examples: [PROPERTY_EXAMPLE] },
+);
 export type PropertyView = Static<typeof PropertySchema>;
 
 export const SearchQuery = Type.Object(
   {
-    city: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', maxLength: 2 })),
+    city: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'City name', examples: ['Barcelona'] }),
+    ),
+    country: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z]{2}$',
+        maxLength: 2,
+        description: 'ISO 3166-1 alpha-2 country code',
+        examples: ['ES'],
+      }),
+    ),
     bbox: Type.Optional(
       Type.String({
         pattern: '^-?\\d+(\\.\\d+)?,-?\\d+(\\.\\d+)?,-?\\d+(\\.\\d+)?,-?\\d+(\\.\\d+)?$',
         maxLength: 100,
-        description: 'minLng,minLat,maxLng,maxLat',
+        description: 'Map viewport: minLng,minLat,maxLng,maxLat',
+        examples: ['2.05,41.32,2.23,41.47'],
       }),
     ),
-    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
-    lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
-    radiusKm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 500 })),
-    checkIn: Type.Optional(DateOnly),
-    checkOut: Type.Optional(DateOnly),
-    guests: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
-    minPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
-    maxPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
+    lat: Type.Optional(
+      Type.Number({
+        minimum: -90,
+        maximum: 90,
+        description: 'Centre latitude (with lng)',
+        examples: [41.3874],
+      }),
+    ),
+    lng: Type.Optional(
+      Type.Number({
+        minimum: -180,
+        maximum: 180,
+        description: 'Centre longitude (with lat)',
+        examples: [2.1686],
+      }),
+    ),
+    radiusKm: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 500,
+        description: 'Only homes within this distance of lat/lng',
+        examples: [5],
+      }),
+    ),
+    checkIn: Type.Optional(
+      Type.String({ ...DateOnly, description: 'With checkOut: only homes free for the stay, priced for it' }),
+    ),
+    checkOut: Type.Optional(Type.String({ ...DateOnly, description: 'Day of departure (with checkIn)' })),
+    guests: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 50,
+        description: 'Homes for at least this many guests',
+        examples: [2],
+      }),
+    ),
+    minPrice: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Lowest nightly price (minor units)' }),
+    ),
+    maxPrice: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100_000_000,
+        description: 'Highest nightly price (minor units)',
+        examples: [20000],
+      }),
+    ),
     type: Type.Optional(PropertyTypeSchema),
     amenities: Type.Optional(
-      Type.String({ maxLength: 1000, description: 'Comma-separated codes; all must be present' }),
+      Type.String({
+        maxLength: 1000,
+        description: 'Comma-separated amenity codes; all must be present',
+        examples: ['wifi,kitchen'],
+      }),
     ),
-    instantBook: Type.Optional(Type.Boolean()),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    instantBook: Type.Optional(Type.Boolean({ description: 'Only homes booked without host approval' })),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Free text over title and description',
+        examples: ['terrace'],
+      }),
+    ),
     sort: Type.Enum(['relevance', 'price_asc', 'price_desc', 'rating', 'distance', 'newest'], {
       default: 'newest',
+      description: '`relevance` needs q; `distance` needs lat and lng',
     }),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ maxLength: 1024 })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' }),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 1024, description: 'The `nextCursor` of the previous page (same filters)' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type SearchQueryInput = Static<typeof SearchQuery>;
 
-export const SearchResultSchema = Type.Object({
-  id: Type.String(),
-  hostId: Type.String(),
-  title: Type.String(),
-  propertyType: PropertyTypeSchema,
-  city: Type.String(),
-  countryCode: Type.String(),
-  latitude: Type.Number(),
-  longitude: Type.Number(),
-  maxGuests: Type.Integer(),
-  bedrooms: Type.Integer(),
-  nightlyPrice: Type.Integer(),
-  currency: Type.String(),
-  cleaningFee: Type.Integer(),
-  instantBook: Type.Boolean(),
-  ratingAvg: Type.Number(),
-  ratingCount: Type.Integer(),
-  distanceKm: Type.Optional(Type.Number()),
-  stay: Type.Optional(
-    Type.Object({
-      checkIn: DateOnly,
-      checkOut: DateOnly,
-      nights: Type.Integer(),
-      nightsSubtotal: Type.Integer(),
-      cleaningFee: Type.Integer(),
-      serviceFee: Type.Integer(),
-      taxes: Type.Integer(),
-      total: Type.Integer(),
-    }),
-  ),
-});
+export const SearchResultSchema = Type.Object(
+  {
+    id: Type.String(),
+    hostId: Type.String(),
+    title: Type.String(),
+    propertyType: PropertyTypeSchema,
+    city: Type.String(),
+    countryCode: Type.String(),
+    latitude: Type.Number(),
+    longitude: Type.Number(),
+    maxGuests: Type.Integer(),
+    bedrooms: Type.Integer(),
+    nightlyPrice: Type.Integer(),
+    currency: Type.String(),
+    cleaningFee: Type.Integer(),
+    instantBook: Type.Boolean(),
+    ratingAvg: Type.Number(),
+    ratingCount: Type.Integer(),
+    coverPhoto: Type.Union(
+      [
+        Type.Object({
+          id: Type.String(),
+          url: Type.String({ description: 'Path of the image under this API (`/media/{key}`)' }),
+          contentType: Type.String(),
+          caption: Type.Union([Type.String(), Type.Null()]),
+        }),
+        Type.Null(),
+      ],
+      { description: 'The photo marked as cover (else the first); null for a listing without photos' },
+    ),
+    distanceKm: Type.Optional(Type.Number()),
+    stay: Type.Optional(
+      Type.Object(
+        {
+          checkIn: DateOnly,
+          checkOut: DateOnly,
+          nights: Type.Integer(),
+          nightsSubtotal: Type.Integer(),
+          cleaningFee: Type.Integer(),
+          serviceFee: Type.Integer(),
+          taxes: Type.Integer(),
+          total: Type.Integer(),
+        },
+        { description: 'The price of the stay searched for (with checkIn and checkOut)' },
+      ),
+    ),
+  },
+  {
+    title: 'SearchResult',
+    examples: [
+      {
+        id: PROPERTY_EXAMPLE.id,
+        hostId: PROPERTY_EXAMPLE.hostId,
+        title: PROPERTY_EXAMPLE.title,
+        propertyType: PROPERTY_EXAMPLE.propertyType,
+        city: ADDRESS_EXAMPLE.city,
+        countryCode: ADDRESS_EXAMPLE.countryCode,
+        latitude: PROPERTY_EXAMPLE.latitude,
+        longitude: PROPERTY_EXAMPLE.longitude,
+        maxGuests: PROPERTY_EXAMPLE.maxGuests,
+        bedrooms: PROPERTY_EXAMPLE.bedrooms,
+        nightlyPrice: PROPERTY_EXAMPLE.nightlyPrice,
+        currency: PROPERTY_EXAMPLE.currency,
+        cleaningFee: PROPERTY_EXAMPLE.cleaningFee,
+        instantBook: PROPERTY_EXAMPLE.instantBook,
+        ratingAvg: PROPERTY_EXAMPLE.ratingAvg,
+        ratingCount: PROPERTY_EXAMPLE.ratingCount,
+        coverPhoto: {
+          id: PHOTO_EXAMPLE.id,
+          url: PHOTO_EXAMPLE.url,
+          contentType: PHOTO_EXAMPLE.contentType,
+          caption: PHOTO_EXAMPLE.caption,
+        },
+        distanceKm: 2.3,
+        stay: {
+          checkIn: '2026-07-10',
+          checkOut: '2026-07-13',
+          nights: 3,
+          nightsSubtotal: 41000,
+          cleaningFee: 3500,
+          serviceFee: 5340,
+          taxes: 0,
+          total: 49840,
+        },
+      },
+    ],
+  },
+);
 export type SearchResultView = Static<typeof SearchResultSchema>;
 
-export const CalendarQuery = Type.Object({ from: DateOnly, to: DateOnly }, { additionalProperties: false });
+export const CalendarQuery = Type.Object(
+  {
+    from: Type.String({ ...DateOnly, description: 'First night', examples: ['2026-07-01'] }),
+    to: Type.String({
+      ...DateOnly,
+      description: 'Day after the last night (exclusive)',
+      examples: ['2026-07-04'],
+    }),
+  },
+  { additionalProperties: false },
+);
 
 export const CalendarDaySchema = Type.Object({
   date: DateOnly,
   state: Type.Enum(['available', 'booked', 'blocked']),
-  price: Type.Integer(),
+  price: Type.Integer({
+    description: 'The nightly price that night (override or listing price), minor units',
+  }),
 });
+
+/** A calendar as GET and PUT …/calendar answer it. */
+export const CalendarSchema = Type.Object(
+  {
+    propertyId: Type.String(),
+    from: Type.String(),
+    to: Type.String(),
+    days: Type.Array(CalendarDaySchema),
+  },
+  {
+    title: 'Calendar',
+    examples: [
+      {
+        propertyId: PROPERTY_EXAMPLE.id,
+        from: '2026-07-01',
+        to: '2026-07-04',
+        days: [
+          { date: '2026-07-01', state: 'available', price: 12000 },
+          { date: '2026-07-02', state: 'booked', price: 12000 },
+          { date: '2026-07-03', state: 'blocked', price: 14500 },
+        ],
+      },
+    ],
+  },
+);
 
 export const CalendarUpdateBody = Type.Object(
   {
@@ -218,14 +429,20 @@ export const CalendarUpdateBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, minProperties: 3 },
+  {
+    additionalProperties: false,
+    minProperties: 3,
+    examples: [{ from: '2026-07-03', to: '2026-07-05', blocked: false, price: 14500 }],
+  },
 );
 
 export const MyPropertiesQuery = Type.Object(
   {
     status: Type.Optional(StatusSchema),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' }),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 512, description: 'The `nextCursor` of the previous page' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -9,7 +9,7 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { type PhotoRow, photosOf } from './photos.repository.js';
+import { coverPhotosOf, type PhotoRow, photosOf } from './photos.repository.js';
 import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals, todayOf } from './pricing.js';
 import * as repo from './properties.repository.js';
 import type {
@@ -456,18 +456,31 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
     after = { v: c.v, id: c.id };
   }
   const rows = await repo.searchProperties(db, filters, q.sort, q.limit + 1, after);
+  // The page's cover photos: one lookup for the page's ids, after the search (which stays as indexed).
+  const covers = await coverPhotosOf(
+    db,
+    rows.slice(0, q.limit).map((r) => r.id),
+  );
   return toPage(
     rows,
     q.limit,
-    (r) => toSearchResult(ctx, r, filters.stay),
+    (r) => toSearchResult(ctx, r, filters.stay, covers.get(r.id)),
     (r) => ({ s: q.sort, v: r.sort_value, id: r.id }),
   );
+}
+
+/** A search result's cover photo: enough to draw the card. */
+export function toCoverPhoto(p: PhotoRow | undefined) {
+  return p
+    ? { id: p.id, url: `/media/${p.storage_key}`, contentType: p.content_type, caption: p.caption }
+    : null;
 }
 
 function toSearchResult(
   ctx: ServiceContext,
   r: repo.SearchRow,
   stay: repo.SearchFilters['stay'],
+  cover: PhotoRow | undefined,
 ): SearchResultView {
   const out: SearchResultView = {
     id: r.id,
@@ -486,6 +499,7 @@ function toSearchResult(
     instantBook: r.instant_book,
     ratingAvg: r.rating_avg,
     ratingCount: r.rating_count,
+    coverPhoto: toCoverPhoto(cover),
   };
   if (r.distance_km !== null) out.distanceKm = Math.round(r.distance_km * 1000) / 1000;
   if (stay && r.nights_subtotal !== null) {

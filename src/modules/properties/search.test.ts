@@ -7,6 +7,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/support/test-app.js';
+import { newId } from '../../platform/crypto.js';
 
 let t: TestApp;
 let host: TestUser;
@@ -235,6 +236,73 @@ describe('search filters', () => {
       const body = expectProblem(res, 400);
       expect(body.errors?.map((e) => e.field)).toContain(field);
     }
+  });
+});
+
+describe('cover photos', () => {
+  it("carries each result's cover photo, read for the whole page in one query", async () => {
+    const photo = (
+      propertyId: string,
+      position: number,
+      isCover: boolean,
+      caption: string | null = null,
+    ) => ({
+      id: newId(),
+      property_id: propertyId,
+      storage_key: `${String(position).repeat(64).slice(0, 64)}.png`,
+      content_type: 'image/png',
+      bytes: 100,
+      position,
+      is_cover: isCover,
+      caption,
+    });
+    const cheap = photo(ids['porto_cheap']!, 0, true, 'The river');
+    const bigFirst = photo(ids['porto_big']!, 0, false);
+    const bigCover = photo(ids['porto_big']!, 1, true, 'The pool');
+    const bigThird = photo(ids['porto_big']!, 2, false);
+    await t.ctx.db.insertInto('property_photos').values([cheap, bigFirst, bigCover, bigThird]).execute();
+    // The cache holds pages from before the photos (fixtures bypass the service): a fresh version.
+    await t.ctx.cache.bump('search');
+    const cover = (p: typeof cheap) => ({
+      id: p.id,
+      url: `/media/${p.storage_key}`,
+      contentType: 'image/png',
+      caption: p.caption,
+    });
+    const before = t.database.stats.queries;
+    const page = await search({ country: 'PT', sort: 'price_asc' });
+    const pageQueries = t.database.stats.queries - before;
+    const byName = Object.fromEntries(page.items.map((i) => [names([i])[0], i]));
+    expect(Object.keys(byName).sort()).toEqual(['lisbon_loft', 'porto_big', 'porto_blocked', 'porto_cheap']);
+    expect(byName['porto_cheap']).toMatchObject({ coverPhoto: cover(cheap) });
+    // The photo marked as cover wins over the first one by position.
+    expect(byName['porto_big']).toMatchObject({ coverPhoto: cover(bigCover) });
+    expect(byName['lisbon_loft']).toMatchObject({ coverPhoto: null });
+    // One query for the page, one for its covers, whatever the page holds.
+    const again = t.database.stats.queries;
+    const single = await search({ country: 'PT', sort: 'price_asc', maxPrice: 6_000 });
+    expect(single.items).toHaveLength(1);
+    expect(t.database.stats.queries - again).toBe(pageQueries);
+    expect(pageQueries).toBe(2);
+    // A page without any result asks nothing more.
+    const none = t.database.stats.queries;
+    expect((await search({ country: 'PT', minPrice: 99_000_000 })).items).toEqual([]);
+    expect(t.database.stats.queries - none).toBe(1);
+
+    // The host picks another cover: search shows it (the cached pages are stale then).
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/properties/${ids['porto_big']}/photos/${bigThird.id}/cover`,
+      headers: host.auth,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const after = await search({ country: 'PT', sort: 'price_asc' });
+    expect(after.items.find((i) => i.id === ids['porto_big'])).toMatchObject({ coverPhoto: cover(bigThird) });
+    await t.ctx.db
+      .deleteFrom('property_photos')
+      .where('id', 'in', [cheap.id, bigFirst.id, bigCover.id, bigThird.id])
+      .execute();
+    await t.ctx.cache.bump('search');
   });
 });
 

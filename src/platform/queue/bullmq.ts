@@ -3,6 +3,7 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { TIMED_OUT, within } from '../timeout.js';
+import { splitTraceContext, traceEnqueue, traceJob } from '../tracing.js';
 import {
   definitionOf,
   errorMessage,
@@ -37,20 +38,23 @@ export function createBullQueue<N extends string>(
     async enqueue(name, data, o) {
       const def = definitionOf(registry, name);
       validatePayload(def, data);
-      await queue.add(name, data, {
-        ...(o?.jobId ? { jobId: o.jobId } : {}),
-        attempts: def.attempts ?? 5,
-        backoff: { type: 'exponential', delay: def.backoffMs ?? 1000 },
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 7 * 86_400 },
-      });
+      // Inside a trace, the data carries its context to the consumer (`$trace`, see ../tracing.ts).
+      await traceEnqueue('bullmq', QUEUE_NAME, name, data, (traced) =>
+        queue.add(name, traced, {
+          ...(o?.jobId ? { jobId: o.jobId } : {}),
+          attempts: def.attempts ?? 5,
+          backoff: { type: 'exponential', delay: def.backoffMs ?? 1000 },
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 7 * 86_400 },
+        }),
+      );
     },
     async failed(limit = 50) {
       const jobs = await queue.getFailed(0, limit - 1);
       return jobs.map((j) => ({
         id: String(j.id),
         name: j.name,
-        data: j.data,
+        data: splitTraceContext(j.data).payload,
         attempts: j.attemptsMade,
         error: j.failedReason ?? '',
         failedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
@@ -107,9 +111,16 @@ export async function startBullWorker<N extends string>(
   opts: WorkerOptions,
 ) {
   const log = opts.log ?? (() => {});
-  const processJob = async (job: Job) => {
-    const started = performance.now();
+  const processJob = (job: Job) => {
+    // The trace context the producer wrote into the data (none in jobs enqueued outside a trace).
+    const { payload, carrier } = splitTraceContext(job.data);
     const attempt = job.attemptsMade + 1;
+    return traceJob('bullmq', QUEUE_NAME, { name: job.name, id: String(job.id), attempt }, carrier, () =>
+      runJob(job, payload, attempt),
+    );
+  };
+  const runJob = async (job: Job, data: unknown, attempt: number) => {
+    const started = performance.now();
     const report = (outcome: 'completed' | 'retried' | 'failed', err?: unknown) =>
       reportJob(
         {
@@ -126,12 +137,12 @@ export async function startBullWorker<N extends string>(
       let def: ReturnType<typeof definitionOf>;
       try {
         def = definitionOf(registry, job.name);
-        validatePayload(def, job.data);
+        validatePayload(def, data);
       } catch (err) {
         // An unknown job or a bad payload fails the same way every time: no retries.
         throw new UnrecoverableError(errorMessage(err));
       }
-      await def.handler(job.data, { id: String(job.id), attempt });
+      await def.handler(data, { id: String(job.id), attempt });
     } catch (err) {
       const last = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       report(last ? 'failed' : 'retried', err);

@@ -9,6 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { TIMED_OUT, within } from '../timeout.js';
+import { splitTraceContext, traceEnqueue, traceJob } from '../tracing.js';
 import {
   definitionOf,
   errorMessage,
@@ -73,7 +74,13 @@ export function createInlineQueue<N extends string>(
     timers.add(t);
   };
 
-  const attempt = async (p: Pending) => {
+  // Each attempt runs in a consumer span, the child of the producer span the data names (../tracing.ts).
+  const attempt = (p: Pending) => {
+    const { payload, carrier } = splitTraceContext(p.data);
+    return traceJob('inline', 'in-process', p, carrier, () => runAttempt(p, payload));
+  };
+
+  const runAttempt = async (p: Pending, data: unknown) => {
     const def = definitionOf(registry, p.name);
     const started = performance.now();
     const event = (outcome: 'completed' | 'retried' | 'failed', err?: unknown) =>
@@ -89,7 +96,7 @@ export function createInlineQueue<N extends string>(
         opts.onJob,
       );
     try {
-      await def.handler(p.data as never, { id: p.id, attempt: p.attempt });
+      await def.handler(data as never, { id: p.id, attempt: p.attempt });
       completed++;
       live.delete(p.id);
       event('completed');
@@ -100,7 +107,7 @@ export function createInlineQueue<N extends string>(
         failed.unshift({
           id: p.id,
           name: p.name,
-          data: p.data,
+          data,
           attempts: p.attempt,
           error: errorMessage(err),
           failedAt: new Date().toISOString(),
@@ -136,9 +143,11 @@ export function createInlineQueue<N extends string>(
       validatePayload(def, data);
       const id = o?.jobId ?? randomUUID();
       if (live.has(id) || closed) return;
-      const p = { id, name, data, attempt: 1 };
-      live.set(id, p);
-      setImmediate(() => void run(p));
+      await traceEnqueue('inline', 'in-process', name, data, async (traced) => {
+        const p = { id, name, data: traced, attempt: 1 };
+        live.set(id, p);
+        setImmediate(() => void run(p));
+      });
     },
     async failed(limit = 50) {
       return failed.slice(0, limit);

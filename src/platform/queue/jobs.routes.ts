@@ -1,18 +1,42 @@
 import { Type } from 'typebox';
 import { assertRole, bearerSecurity, requireActor } from '../auth.js';
 import { AppError, notFound } from '../errors.js';
-import { problemResponses, type RoostApp } from '../http.js';
+import { described, problemResponses, type RoostApp } from '../http.js';
 import { TIMED_OUT, within } from '../timeout.js';
 import type { JobQueue } from './registry.js';
 
 const FailedJob = Type.Object({
   id: Type.String(),
-  name: Type.String(),
-  data: Type.Unknown(),
-  attempts: Type.Integer(),
-  error: Type.String(),
-  failedAt: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String({ description: 'The job kind' }),
+  data: Type.Unknown({ description: "The job's payload" }),
+  attempts: Type.Integer({ description: 'Attempts made' }),
+  error: Type.String({ description: 'The error of the last attempt' }),
+  failedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
+const FailedJobs = Type.Object(
+  {
+    items: Type.Array(FailedJob),
+    counts: Type.Record(Type.String(), Type.Integer(), { description: 'Jobs in the queue by state' }),
+  },
+  {
+    description: 'The failed jobs, most recent first, and the queue counts',
+    examples: [
+      {
+        items: [
+          {
+            id: 'email-8d2e4f6a-0b1c-4d3e-9f5a-7b8c9d0e1f2a',
+            name: 'send-email',
+            data: { outboxId: '8d2e4f6a-0b1c-4d3e-9f5a-7b8c9d0e1f2a' },
+            attempts: 5,
+            error: 'connect ECONNREFUSED 10.0.0.12:587',
+            failedAt: '2026-05-02T10:31:07.000Z',
+          },
+        ],
+        counts: { waiting: 0, active: 1, delayed: 2, failed: 1, completed: 1873 },
+      },
+    ],
+  },
+);
 
 /** The queue lives in Redis: while Redis is down, answer 503 in bounded time rather than wait for it. */
 const QUEUE_WAIT_MS = 2_000;
@@ -35,16 +59,19 @@ export async function jobsRoutes(app: RoostApp, { queue }: { queue: JobQueue }) 
       schema: {
         tags,
         security: bearerSecurity,
-        summary: 'Jobs that failed after all their attempts',
+        operationId: 'listFailedJobs',
+        summary: 'List failed jobs',
+        description:
+          'Admin only: background jobs (emails, reminders, refunds…) that failed on every attempt and wait ' +
+          'in the dead-letter set, with the queue counts. 503 `queue_unavailable` while Redis does not answer.',
         querystring: Type.Object(
-          { limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) },
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'How many, at most' }),
+          },
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(FailedJob),
-            counts: Type.Record(Type.String(), Type.Integer()),
-          }),
+          200: FailedJobs,
           ...problemResponses(401, 403, 503),
         },
       },
@@ -61,10 +88,22 @@ export async function jobsRoutes(app: RoostApp, { queue }: { queue: JobQueue }) 
       schema: {
         tags,
         security: bearerSecurity,
-        summary: 'Run a failed job again',
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+        operationId: 'retryFailedJob',
+        summary: 'Retry a failed job',
+        description: 'Admin only: moves the failed job back to the queue, with fresh attempts.',
+        params: Type.Object({
+          id: Type.String({
+            minLength: 1,
+            maxLength: 200,
+            description: 'The job id, as listed',
+            examples: ['email-8d2e4f6a-0b1c-4d3e-9f5a-7b8c9d0e1f2a'],
+          }),
+        }),
         response: {
-          202: Type.Object({ status: Type.Literal('queued') }),
+          202: described(
+            Type.Object({ status: Type.Literal('queued') }, { examples: [{ status: 'queued' }] }),
+            'Queued again',
+          ),
           ...problemResponses(401, 403, 404, 503),
         },
       },

@@ -1,7 +1,8 @@
 /**
  * The typed job registry: name → payload schema → handler. The BullMQ queue (with Redis) and the
  * in-process runner (without) run the same registry with the same retry rules, and report every
- * attempt the same way (`JobObserver`, and `roost_jobs_processed_total{job,outcome}` in /metrics).
+ * attempt the same way (`JobObserver`, and `roost_jobs_processed_total{job,outcome}` and
+ * `roost_job_duration_seconds{job,outcome}` in /metrics).
  *
  * Job names are types: a registry built with `registryOf([...definitions] as const)` is keyed by the
  * union of its definitions' names, and a `Schedule<N>` or `JobQueue<N>` over that union refuses any
@@ -9,7 +10,7 @@
  */
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { bumpJobCounter } from '../metrics.js';
+import { observeJob } from '../metrics.js';
 
 export interface JobContext {
   id: string;
@@ -98,7 +99,7 @@ export type JobObserver = (event: JobEvent) => void;
 
 /** Count an attempt in /metrics and tell the observer (whose own failure never affects the job). */
 export function reportJob(event: JobEvent, observer?: JobObserver) {
-  bumpJobCounter(event.job, event.outcome);
+  observeJob(event.job, event.outcome, event.durationMs);
   try {
     observer?.(event);
   } catch {
