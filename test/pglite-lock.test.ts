@@ -82,6 +82,12 @@ describe('the embedded data directory lock, across processes', () => {
     expect(seed.code, seed.out).toBe(1);
     expect(seed.out).toContain(message);
     expect(seed.out).not.toMatch(/^\s+at /m); // one clear line, no stack trace
+    for (const script of ['migrate', 'expire-holds']) {
+      const other = await cli(script);
+      expect(other.code, other.out).toBe(1);
+      expect(other.out).toContain(message);
+      expect(other.out).not.toMatch(/^\s+at /m);
+    }
     const demo = await cli('demo', ['complete-stay', '00000000-0000-4000-8000-000000000000']);
     expect(demo.code, demo.out).toBe(1);
     expect(demo.out).toContain(message);

@@ -2,13 +2,11 @@
  * `npm run expire-holds`: expire unpaid holds past BOOKING_HOLD_MINUTES (freeing their nights) and mark
  * finished stays completed. The job queue runs the same service functions on a schedule.
  */
-import { createDatabase } from '../db/database.js';
 import { completeFinishedStays, expireUnpaidHolds } from '../modules/bookings/bookings.service.js';
-import { loadConfig } from '../platform/config.js';
 import { createServiceContext } from '../services.js';
+import { openCliDatabase } from './open-database.js';
 
-const config = loadConfig();
-const database = await createDatabase({ url: config.DATABASE_URL, pgliteDataDir: config.PGLITE_DATA_DIR });
+const { config, database } = await openCliDatabase();
 try {
   const ctx = createServiceContext(config, database);
   const expired = await expireUnpaidHolds(ctx);

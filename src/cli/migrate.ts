@@ -1,10 +1,8 @@
 /** `npm run migrate`: apply pending migrations to the configured database (DATABASE_URL, or embedded PGlite). */
-import { createDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { loadConfig } from '../platform/config.js';
+import { openCliDatabase } from './open-database.js';
 
-const config = loadConfig();
-const database = await createDatabase({ url: config.DATABASE_URL, pgliteDataDir: config.PGLITE_DATA_DIR });
+const { database } = await openCliDatabase();
 try {
   const result = await migrateToLatest(database.db);
   const applied = result.results ?? [];
