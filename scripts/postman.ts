@@ -160,8 +160,22 @@ function stableId(name: string): string {
 
 // --- Example values ------------------------------------------------------------------------------------
 
+/** The document being converted, for `$ref`s inside schemas. */
+let current: OpenApiDocument | undefined;
+
+function deref(schema: Schema): Schema | undefined {
+  if (!schema.$ref) return schema;
+  if (!schema.$ref.startsWith('#/') || !current) return undefined;
+  let at: unknown = current;
+  for (const part of schema.$ref.slice(2).split('/')) {
+    at = (at as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return at as Schema | undefined;
+}
+
 /** A value for a schema: its own example, default or first enum value, else one made from its type. */
-export function exampleOf(schema: Schema | undefined, depth = 0): unknown {
+export function exampleOf(given: Schema | undefined, depth = 0): unknown {
+  const schema = given && deref(given);
   if (!schema || depth > 8) return null;
   if (schema.examples && schema.examples.length > 0) return schema.examples[0];
   if (schema.example !== undefined) return schema.example;
@@ -672,6 +686,7 @@ export function generatePostman(doc: OpenApiDocument): {
   collection: PostmanCollection;
   environment: PostmanEnvironment;
 } {
+  current = doc;
   const byTag = new Map<string, PostmanItem[]>();
   for (const tag of doc.tags ?? []) byTag.set(tag.name, []);
   for (const [path, pathItem] of Object.entries(doc.paths)) {

@@ -1056,6 +1056,224 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** BecameHost */
+        BecameHost: {
+            user: components["schemas"]["User"];
+            accessToken: string;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            /** @description Seconds until the access token expires */
+            expiresIn: number;
+        };
+        /** Booking */
+        Booking: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** Format: uuid */
+            guestId: string;
+            /** Format: uuid */
+            hostId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkIn: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkOut: string;
+            guests: number;
+            /** @enum {unknown} */
+            status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
+            currency: string;
+            nights: number;
+            nightly: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                date: string;
+                /** @description Minor units of `currency` */
+                price: number;
+            }[];
+            /** @description Minor units of `currency` */
+            nightsSubtotal: number;
+            /** @description Minor units of `currency` */
+            cleaningFee: number;
+            /** @description Minor units of `currency` */
+            serviceFee: number;
+            /** @description Minor units of `currency` */
+            taxes: number;
+            /** @description Minor units of `currency` */
+            total: number;
+            /** @description Minor units of `currency` */
+            refundedAmount: number;
+            /** @enum {unknown} */
+            cancellationPolicy: "flexible" | "moderate" | "strict";
+            holdExpiresAt: string | null;
+            /** @description The guest's note to the host, as written when booking (null: none) */
+            message: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** BookingDetail */
+        BookingDetail: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** Format: uuid */
+            guestId: string;
+            /** Format: uuid */
+            hostId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkIn: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkOut: string;
+            guests: number;
+            /** @enum {unknown} */
+            status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
+            currency: string;
+            nights: number;
+            nightly: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                date: string;
+                /** @description Minor units of `currency` */
+                price: number;
+            }[];
+            /** @description Minor units of `currency` */
+            nightsSubtotal: number;
+            /** @description Minor units of `currency` */
+            cleaningFee: number;
+            /** @description Minor units of `currency` */
+            serviceFee: number;
+            /** @description Minor units of `currency` */
+            taxes: number;
+            /** @description Minor units of `currency` */
+            total: number;
+            /** @description Minor units of `currency` */
+            refundedAmount: number;
+            /** @enum {unknown} */
+            cancellationPolicy: "flexible" | "moderate" | "strict";
+            holdExpiresAt: string | null;
+            /** @description The guest's note to the host, as written when booking (null: none) */
+            message: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Status changes, oldest first */
+            events: {
+                from: string | null;
+                to: string;
+                actorId: string | null;
+                reason: string | null;
+                /** Format: date-time */
+                at: string;
+            }[];
+        };
+        /** BookingPayments */
+        BookingPayments: {
+            payments: components["schemas"]["Payment"][];
+            refunds: {
+                id: string;
+                amount: number;
+                currency: string;
+                /**
+                 * @description pending until the provider confirms the money moved back
+                 * @enum {unknown}
+                 */
+                status: "pending" | "succeeded" | "failed";
+                reason: string;
+                /** @description the provider's reason when it refused the refund */
+                failureReason: string | null;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        };
+        /** Calendar */
+        Calendar: {
+            propertyId: string;
+            from: string;
+            to: string;
+            days: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                date: string;
+                /** @enum {unknown} */
+                state: "available" | "booked" | "blocked";
+                /** @description The nightly price that night (override or listing price), minor units */
+                price: number;
+            }[];
+        };
+        /** EmailVerified */
+        EmailVerified: {
+            /** @enum {string} */
+            status: "verified";
+            message: string;
+            user: components["schemas"]["User"];
+        };
+        /** GuestRating */
+        GuestRating: {
+            id: string;
+            bookingId: string;
+            hostId: string;
+            guestId: string;
+            rating: number;
+            body: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** PasswordResetInstructions */
+        PasswordResetInstructions: {
+            message: string;
+            /** @enum {string} */
+            method: "POST";
+            url: string;
+            body: {
+                token: string;
+                password: string;
+            };
+        };
+        /** Payment */
+        Payment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            bookingId: string;
+            provider: string;
+            amount: number;
+            currency: string;
+            /** @enum {unknown} */
+            status: "requires_payment" | "processing" | "succeeded" | "failed";
+            failureReason: string | null;
+            refundedAmount: number;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** Photo */
+        Photo: {
+            id: string;
+            /** @description Path of the image under this API (`/media/{key}`) */
+            url: string;
+            contentType: string;
+            /** @description Display order, from 0 */
+            position: number;
+            isCover: boolean;
+            caption: string | null;
+        };
         /** @description RFC 9457 problem details */
         Problem: {
             type: string;
@@ -1071,8 +1289,492 @@ export interface components {
                 in?: string;
             }[];
         };
+        /** Property */
+        Property: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            hostId: string;
+            title: string;
+            description: string;
+            /** @enum {unknown} */
+            propertyType: "entire_place" | "private_room" | "shared_room";
+            address: {
+                street: string;
+                city: string;
+                region: string | null;
+                countryCode: string;
+                postalCode: string | null;
+            };
+            latitude: number;
+            longitude: number;
+            maxGuests: number;
+            bedrooms: number;
+            beds: number;
+            bathrooms: number;
+            nightlyPrice: number;
+            currency: string;
+            cleaningFee: number;
+            minNights: number;
+            maxNights: number | null;
+            checkInTime: string;
+            checkOutTime: string;
+            /** @enum {unknown} */
+            cancellationPolicy: "flexible" | "moderate" | "strict";
+            instantBook: boolean;
+            /** @enum {unknown} */
+            status: "draft" | "listed" | "unlisted";
+            amenities: string[];
+            houseRules: string | null;
+            ratingAvg: number;
+            ratingCount: number;
+            photos: {
+                id: string;
+                url: string;
+                contentType: string;
+                position: number;
+                isCover: boolean;
+                caption: string | null;
+            }[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** Quote */
+        Quote: {
+            propertyId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkIn: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkOut: string;
+            guests: number;
+            currency: string;
+            nights: number;
+            nightly: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                date: string;
+                /** @description Minor units of `currency` */
+                price: number;
+            }[];
+            /** @description Minor units of `currency` */
+            nightsSubtotal: number;
+            /** @description Minor units of `currency` */
+            cleaningFee: number;
+            /** @description Minor units of `currency` */
+            serviceFee: number;
+            /** @description Minor units of `currency` */
+            taxes: number;
+            /** @description Minor units of `currency` */
+            total: number;
+        };
+        /**
+         * Review
+         * @example {
+         *       "id": "9c1d3e5f-2a4b-4c6d-8e0f-1a3b5c7d9e2f",
+         *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+         *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "rating": 5,
+         *       "cleanliness": 5,
+         *       "accuracy": 5,
+         *       "communication": 5,
+         *       "location": 4,
+         *       "checkIn": 5,
+         *       "value": 4,
+         *       "body": "Spotless loft, great terrace and a very quiet street. Ana was quick to answer.",
+         *       "hostReply": "Thank you, come back any time!",
+         *       "hostRepliedAt": "2026-07-16T08:12:00.000Z",
+         *       "hidden": false,
+         *       "createdAt": "2026-07-14T19:40:00.000Z",
+         *       "updatedAt": "2026-07-16T08:12:00.000Z"
+         *     }
+         */
+        Review: {
+            id: string;
+            bookingId: string;
+            propertyId: string;
+            guestId: string;
+            rating: number;
+            cleanliness: number;
+            accuracy: number;
+            communication: number;
+            location: number;
+            checkIn: number;
+            value: number;
+            body: string;
+            hostReply: string | null;
+            hostRepliedAt: string | null;
+            hidden: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * SearchResult
+         * @example {
+         *       "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *       "title": "Sunny loft in Gràcia",
+         *       "propertyType": "entire_place",
+         *       "city": "Barcelona",
+         *       "countryCode": "ES",
+         *       "latitude": 41.4036,
+         *       "longitude": 2.1585,
+         *       "maxGuests": 3,
+         *       "bedrooms": 1,
+         *       "nightlyPrice": 12000,
+         *       "currency": "EUR",
+         *       "cleaningFee": 3500,
+         *       "instantBook": true,
+         *       "ratingAvg": 4.8,
+         *       "ratingCount": 37,
+         *       "coverPhoto": {
+         *         "id": "3f5a7c9e-1b2d-4f6a-8c0e-2d4f6a8c0e1b",
+         *         "url": "/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg",
+         *         "contentType": "image/jpeg",
+         *         "caption": "The terrace at sunset"
+         *       },
+         *       "distanceKm": 2.3,
+         *       "stay": {
+         *         "checkIn": "2026-07-10",
+         *         "checkOut": "2026-07-13",
+         *         "nights": 3,
+         *         "nightsSubtotal": 41000,
+         *         "cleaningFee": 3500,
+         *         "serviceFee": 5340,
+         *         "taxes": 0,
+         *         "total": 49840
+         *       }
+         *     }
+         */
+        SearchResult: {
+            id: string;
+            hostId: string;
+            title: string;
+            /** @enum {unknown} */
+            propertyType: "entire_place" | "private_room" | "shared_room";
+            city: string;
+            countryCode: string;
+            latitude: number;
+            longitude: number;
+            maxGuests: number;
+            bedrooms: number;
+            nightlyPrice: number;
+            currency: string;
+            cleaningFee: number;
+            instantBook: boolean;
+            ratingAvg: number;
+            ratingCount: number;
+            /** @description The photo marked as cover (else the first); null for a listing without photos */
+            coverPhoto: {
+                id: string;
+                /** @description Path of the image under this API (`/media/{key}`) */
+                url: string;
+                contentType: string;
+                caption: string | null;
+            } | null;
+            distanceKm?: number;
+            /** @description The price of the stay searched for (with checkIn and checkOut) */
+            stay?: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                nights: number;
+                nightsSubtotal: number;
+                cleaningFee: number;
+                serviceFee: number;
+                taxes: number;
+                total: number;
+            };
+        };
+        /** Session */
+        Session: {
+            /** @description Send as `Authorization: Bearer <accessToken>` */
+            accessToken: string;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            /** @description Seconds until the access token expires */
+            expiresIn: number;
+            /** @description Single use: `POST /api/v1/auth/refresh` answers a new one */
+            refreshToken: string;
+            /** Format: date-time */
+            refreshTokenExpiresAt: string;
+            user: components["schemas"]["User"];
+        };
+        /** User */
+        User: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            firstName: string;
+            lastName: string;
+            phone: string | null;
+            /** @enum {unknown} */
+            role: "guest" | "host" | "admin";
+            emailVerified: boolean;
+            suspended: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
     };
-    responses: never;
+    responses: {
+        /** @description An upstream provider did not answer; the operation settles when it does */
+        BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/provider-unavailable",
+                 *       "title": "Bad Gateway",
+                 *       "status": 502,
+                 *       "detail": "The payment provider did not answer; the payment stays processing and is settled when it does",
+                 *       "code": "provider_unavailable",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request is invalid: `errors` names each offending field and where it was */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/validation-error",
+                 *       "title": "Bad Request",
+                 *       "status": 400,
+                 *       "detail": "checkOut must be after checkIn",
+                 *       "code": "validation_error",
+                 *       "errors": [
+                 *         {
+                 *           "field": "checkOut",
+                 *           "message": "must be after checkIn",
+                 *           "in": "body"
+                 *         }
+                 *       ],
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The resource is not in a state that allows this (see `code`) */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/dates-unavailable",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "These dates were just booked by someone else",
+                 *       "code": "dates_unavailable",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request body (or the uploaded file) is too large */
+        ContentTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/payload-too-large",
+                 *       "title": "Content Too Large",
+                 *       "status": 413,
+                 *       "detail": "request file too large",
+                 *       "code": "payload_too_large",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "You are not allowed to do this",
+                 *       "code": "forbidden",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such resource, or not one the caller may see */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "Resource not found",
+                 *       "code": "not_found",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The payment was declined by the provider */
+        PaymentRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/payment-failed",
+                 *       "title": "Payment Required",
+                 *       "status": 402,
+                 *       "detail": "The payment was declined (card_declined)",
+                 *       "code": "payment_failed",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A dependency is unavailable: try again shortly */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/queue-unavailable",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "detail": "The job queue is not answering; try again shortly",
+                 *       "code": "queue_unavailable",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too many requests: wait for `retry-after` seconds */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds to wait before trying again */
+                "retry-after"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/rate-limited",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "detail": "Too many attempts; try again in 42 s",
+                 *       "code": "rate_limited",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No valid access token (missing, expired, or its session was revoked) */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "Authentication is required",
+                 *       "code": "unauthorized",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request is well-formed but cannot be processed (e.g. an idempotency key reused) */
+        UnprocessableContent: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/idempotency-key-reused",
+                 *       "title": "Unprocessable Content",
+                 *       "status": 422,
+                 *       "detail": "This Idempotency-Key was already used with a different request",
+                 *       "code": "idempotency_key_reused",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The content is not of a type this endpoint accepts */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://roost.dev/problems/unsupported-image",
+                 *       "title": "Unsupported Media Type",
+                 *       "status": 415,
+                 *       "detail": "Photos must be JPEG, PNG or WebP images",
+                 *       "code": "unsupported_image",
+                 *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1339,89 +2041,12 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     login: {
@@ -1473,134 +2098,13 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        /** @description Send as `Authorization: Bearer <accessToken>` */
-                        accessToken: string;
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        /** @description Seconds until the access token expires */
-                        expiresIn: number;
-                        /** @description Single use: `POST /api/v1/auth/refresh` answers a new one */
-                        refreshToken: string;
-                        /** Format: date-time */
-                        refreshTokenExpiresAt: string;
-                        /**
-                         * User
-                         * @example {
-                         *       "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
-                         *       "email": "ana.garcia@example.com",
-                         *       "firstName": "Ana",
-                         *       "lastName": "García",
-                         *       "phone": "+34 612 345 678",
-                         *       "role": "guest",
-                         *       "emailVerified": true,
-                         *       "suspended": false,
-                         *       "createdAt": "2026-03-14T09:26:53.000Z"
-                         *     }
-                         */
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: email */
-                            email: string;
-                            firstName: string;
-                            lastName: string;
-                            phone: string | null;
-                            /** @enum {unknown} */
-                            role: "guest" | "host" | "admin";
-                            emailVerified: boolean;
-                            suspended: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     refreshSession: {
@@ -1649,134 +2153,13 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        /** @description Send as `Authorization: Bearer <accessToken>` */
-                        accessToken: string;
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        /** @description Seconds until the access token expires */
-                        expiresIn: number;
-                        /** @description Single use: `POST /api/v1/auth/refresh` answers a new one */
-                        refreshToken: string;
-                        /** Format: date-time */
-                        refreshTokenExpiresAt: string;
-                        /**
-                         * User
-                         * @example {
-                         *       "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
-                         *       "email": "ana.garcia@example.com",
-                         *       "firstName": "Ana",
-                         *       "lastName": "García",
-                         *       "phone": "+34 612 345 678",
-                         *       "role": "guest",
-                         *       "emailVerified": true,
-                         *       "suspended": false,
-                         *       "createdAt": "2026-03-14T09:26:53.000Z"
-                         *     }
-                         */
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: email */
-                            email: string;
-                            firstName: string;
-                            lastName: string;
-                            phone: string | null;
-                            /** @enum {unknown} */
-                            role: "guest" | "host" | "admin";
-                            emailVerified: boolean;
-                            suspended: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     logout: {
@@ -1806,32 +2189,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
         };
     };
     openVerifyEmailLink: {
@@ -1872,91 +2230,13 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "verified";
-                        message: string;
-                        /**
-                         * User
-                         * @example {
-                         *       "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
-                         *       "email": "ana.garcia@example.com",
-                         *       "firstName": "Ana",
-                         *       "lastName": "García",
-                         *       "phone": "+34 612 345 678",
-                         *       "role": "guest",
-                         *       "emailVerified": true,
-                         *       "suspended": false,
-                         *       "createdAt": "2026-03-14T09:26:53.000Z"
-                         *     }
-                         */
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: email */
-                            email: string;
-                            firstName: string;
-                            lastName: string;
-                            phone: string | null;
-                            /** @enum {unknown} */
-                            role: "guest" | "host" | "admin";
-                            emailVerified: boolean;
-                            suspended: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["EmailVerified"];
                     /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Email address verified · Roost</title></head><body><h1>Email address verified</h1><p>ana.garcia@example.com is verified. You can close this page.</p></body></html> */
                     "text/html": string;
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     verifyEmail: {
@@ -1999,70 +2279,11 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     resendVerificationEmail: {
@@ -2091,65 +2312,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     requestPasswordReset: {
@@ -2190,53 +2355,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     confirmPasswordReset: {
@@ -2270,53 +2390,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: wait for `retry-after` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/rate-limited",
-                     *       "title": "Too Many Requests",
-                     *       "status": 429,
-                     *       "detail": "Too many attempts; try again in 42 s",
-                     *       "code": "rate_limited",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     openPasswordResetLink: {
@@ -2351,46 +2426,12 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": {
-                        message: string;
-                        /** @enum {string} */
-                        method: "POST";
-                        url: string;
-                        body: {
-                            token: string;
-                            password: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["PasswordResetInstructions"];
                     /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reset your password · Roost</title></head><body><h1>Reset your password</h1><p>To choose a new password, POST {"token": "…", "password": "…"} to the confirm URL with the token from this link.</p></body></html> */
                     "text/html": string;
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
         };
     };
     getMe: {
@@ -2421,42 +2462,10 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
         };
     };
     updateMe: {
@@ -2501,68 +2510,11 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     changePassword: {
@@ -2595,51 +2547,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     becomeHost: {
@@ -2675,82 +2584,11 @@ export interface operations {
                      *       "expiresIn": 900
                      *     }
                      */
-                    "application/json": {
-                        /**
-                         * User
-                         * @example {
-                         *       "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
-                         *       "email": "ana.garcia@example.com",
-                         *       "firstName": "Ana",
-                         *       "lastName": "García",
-                         *       "phone": "+34 612 345 678",
-                         *       "role": "guest",
-                         *       "emailVerified": true,
-                         *       "suspended": false,
-                         *       "createdAt": "2026-03-14T09:26:53.000Z"
-                         *     }
-                         */
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: email */
-                            email: string;
-                            firstName: string;
-                            lastName: string;
-                            phone: string | null;
-                            /** @enum {unknown} */
-                            role: "guest" | "host" | "admin";
-                            emailVerified: boolean;
-                            suspended: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                        accessToken: string;
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        /** @description Seconds until the access token expires */
-                        expiresIn: number;
-                    };
+                    "application/json": components["schemas"]["BecameHost"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
         };
     };
     listUsers: {
@@ -2798,90 +2636,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: email */
-                            email: string;
-                            firstName: string;
-                            lastName: string;
-                            phone: string | null;
-                            /** @enum {unknown} */
-                            role: "guest" | "host" | "admin";
-                            emailVerified: boolean;
-                            suspended: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
+                        items: components["schemas"]["User"][];
                         /** @description Null on the last page */
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     changeUserRole: {
@@ -2930,125 +2693,14 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     suspendUser: {
@@ -3085,125 +2737,14 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     unsuspendUser: {
@@ -3240,125 +2781,14 @@ export interface operations {
                      *       "createdAt": "2026-03-14T09:26:53.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: email */
-                        email: string;
-                        firstName: string;
-                        lastName: string;
-                        phone: string | null;
-                        /** @enum {unknown} */
-                        role: "guest" | "host" | "admin";
-                        emailVerified: boolean;
-                        suspended: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     searchProperties: {
@@ -3485,84 +2915,13 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        items: {
-                            id: string;
-                            hostId: string;
-                            title: string;
-                            /** @enum {unknown} */
-                            propertyType: "entire_place" | "private_room" | "shared_room";
-                            city: string;
-                            countryCode: string;
-                            latitude: number;
-                            longitude: number;
-                            maxGuests: number;
-                            bedrooms: number;
-                            nightlyPrice: number;
-                            currency: string;
-                            cleaningFee: number;
-                            instantBook: boolean;
-                            ratingAvg: number;
-                            ratingCount: number;
-                            /** @description The photo marked as cover (else the first); null for a listing without photos */
-                            coverPhoto: {
-                                id: string;
-                                /** @description Path of the image under this API (`/media/{key}`) */
-                                url: string;
-                                contentType: string;
-                                caption: string | null;
-                            } | null;
-                            distanceKm?: number;
-                            /** @description The price of the stay searched for (with checkIn and checkOut) */
-                            stay?: {
-                                /**
-                                 * Format: date
-                                 * @description YYYY-MM-DD (years 2000–2999)
-                                 */
-                                checkIn: string;
-                                /**
-                                 * Format: date
-                                 * @description YYYY-MM-DD (years 2000–2999)
-                                 */
-                                checkOut: string;
-                                nights: number;
-                                nightsSubtotal: number;
-                                cleaningFee: number;
-                                serviceFee: number;
-                                taxes: number;
-                                total: number;
-                            };
-                        }[];
+                        items: components["schemas"]["SearchResult"][];
                         /** @description Null on the last page */
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
         };
     };
     createProperty: {
@@ -3709,123 +3068,12 @@ export interface operations {
                      *       "updatedAt": "2026-04-28T17:05:41.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        title: string;
-                        description: string;
-                        /** @enum {unknown} */
-                        propertyType: "entire_place" | "private_room" | "shared_room";
-                        address: {
-                            street: string;
-                            city: string;
-                            region: string | null;
-                            countryCode: string;
-                            postalCode: string | null;
-                        };
-                        latitude: number;
-                        longitude: number;
-                        maxGuests: number;
-                        bedrooms: number;
-                        beds: number;
-                        bathrooms: number;
-                        nightlyPrice: number;
-                        currency: string;
-                        cleaningFee: number;
-                        minNights: number;
-                        maxNights: number | null;
-                        checkInTime: string;
-                        checkOutTime: string;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        instantBook: boolean;
-                        /** @enum {unknown} */
-                        status: "draft" | "listed" | "unlisted";
-                        amenities: string[];
-                        houseRules: string | null;
-                        ratingAvg: number;
-                        ratingCount: number;
-                        photos: {
-                            id: string;
-                            url: string;
-                            contentType: string;
-                            position: number;
-                            isCover: boolean;
-                            caption: string | null;
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     listAmenities: {
@@ -3951,107 +3199,14 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            hostId: string;
-                            title: string;
-                            description: string;
-                            /** @enum {unknown} */
-                            propertyType: "entire_place" | "private_room" | "shared_room";
-                            address: {
-                                street: string;
-                                city: string;
-                                region: string | null;
-                                countryCode: string;
-                                postalCode: string | null;
-                            };
-                            latitude: number;
-                            longitude: number;
-                            maxGuests: number;
-                            bedrooms: number;
-                            beds: number;
-                            bathrooms: number;
-                            nightlyPrice: number;
-                            currency: string;
-                            cleaningFee: number;
-                            minNights: number;
-                            maxNights: number | null;
-                            checkInTime: string;
-                            checkOutTime: string;
-                            /** @enum {unknown} */
-                            cancellationPolicy: "flexible" | "moderate" | "strict";
-                            instantBook: boolean;
-                            /** @enum {unknown} */
-                            status: "draft" | "listed" | "unlisted";
-                            amenities: string[];
-                            houseRules: string | null;
-                            ratingAvg: number;
-                            ratingCount: number;
-                            photos: {
-                                id: string;
-                                url: string;
-                                contentType: string;
-                                position: number;
-                                isCover: boolean;
-                                caption: string | null;
-                            }[];
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
+                        items: components["schemas"]["Property"][];
                         /** @description Null on the last page */
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     getProperty: {
@@ -4128,78 +3283,10 @@ export interface operations {
                      *       "updatedAt": "2026-04-28T17:05:41.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        title: string;
-                        description: string;
-                        /** @enum {unknown} */
-                        propertyType: "entire_place" | "private_room" | "shared_room";
-                        address: {
-                            street: string;
-                            city: string;
-                            region: string | null;
-                            countryCode: string;
-                            postalCode: string | null;
-                        };
-                        latitude: number;
-                        longitude: number;
-                        maxGuests: number;
-                        bedrooms: number;
-                        beds: number;
-                        bathrooms: number;
-                        nightlyPrice: number;
-                        currency: string;
-                        cleaningFee: number;
-                        minNights: number;
-                        maxNights: number | null;
-                        checkInTime: string;
-                        checkOutTime: string;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        instantBook: boolean;
-                        /** @enum {unknown} */
-                        status: "draft" | "listed" | "unlisted";
-                        amenities: string[];
-                        houseRules: string | null;
-                        ratingAvg: number;
-                        ratingCount: number;
-                        photos: {
-                            id: string;
-                            url: string;
-                            contentType: string;
-                            position: number;
-                            isCover: boolean;
-                            caption: string | null;
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            404: components["responses"]["NotFound"];
         };
     };
     deleteProperty: {
@@ -4224,82 +3311,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     updateProperty: {
@@ -4422,142 +3437,13 @@ export interface operations {
                      *       "updatedAt": "2026-04-28T17:05:41.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        title: string;
-                        description: string;
-                        /** @enum {unknown} */
-                        propertyType: "entire_place" | "private_room" | "shared_room";
-                        address: {
-                            street: string;
-                            city: string;
-                            region: string | null;
-                            countryCode: string;
-                            postalCode: string | null;
-                        };
-                        latitude: number;
-                        longitude: number;
-                        maxGuests: number;
-                        bedrooms: number;
-                        beds: number;
-                        bathrooms: number;
-                        nightlyPrice: number;
-                        currency: string;
-                        cleaningFee: number;
-                        minNights: number;
-                        maxNights: number | null;
-                        checkInTime: string;
-                        checkOutTime: string;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        instantBook: boolean;
-                        /** @enum {unknown} */
-                        status: "draft" | "listed" | "unlisted";
-                        amenities: string[];
-                        houseRules: string | null;
-                        ratingAvg: number;
-                        ratingCount: number;
-                        photos: {
-                            id: string;
-                            url: string;
-                            contentType: string;
-                            position: number;
-                            isCover: boolean;
-                            caption: string | null;
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     publishProperty: {
@@ -4634,135 +3520,13 @@ export interface operations {
                      *       "updatedAt": "2026-04-28T17:05:41.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        title: string;
-                        description: string;
-                        /** @enum {unknown} */
-                        propertyType: "entire_place" | "private_room" | "shared_room";
-                        address: {
-                            street: string;
-                            city: string;
-                            region: string | null;
-                            countryCode: string;
-                            postalCode: string | null;
-                        };
-                        latitude: number;
-                        longitude: number;
-                        maxGuests: number;
-                        bedrooms: number;
-                        beds: number;
-                        bathrooms: number;
-                        nightlyPrice: number;
-                        currency: string;
-                        cleaningFee: number;
-                        minNights: number;
-                        maxNights: number | null;
-                        checkInTime: string;
-                        checkOutTime: string;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        instantBook: boolean;
-                        /** @enum {unknown} */
-                        status: "draft" | "listed" | "unlisted";
-                        amenities: string[];
-                        houseRules: string | null;
-                        ratingAvg: number;
-                        ratingCount: number;
-                        photos: {
-                            id: string;
-                            url: string;
-                            contentType: string;
-                            position: number;
-                            isCover: boolean;
-                            caption: string | null;
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     unpublishProperty: {
@@ -4839,135 +3603,13 @@ export interface operations {
                      *       "updatedAt": "2026-04-28T17:05:41.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        title: string;
-                        description: string;
-                        /** @enum {unknown} */
-                        propertyType: "entire_place" | "private_room" | "shared_room";
-                        address: {
-                            street: string;
-                            city: string;
-                            region: string | null;
-                            countryCode: string;
-                            postalCode: string | null;
-                        };
-                        latitude: number;
-                        longitude: number;
-                        maxGuests: number;
-                        bedrooms: number;
-                        beds: number;
-                        bathrooms: number;
-                        nightlyPrice: number;
-                        currency: string;
-                        cleaningFee: number;
-                        minNights: number;
-                        maxNights: number | null;
-                        checkInTime: string;
-                        checkOutTime: string;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        instantBook: boolean;
-                        /** @enum {unknown} */
-                        status: "draft" | "listed" | "unlisted";
-                        amenities: string[];
-                        houseRules: string | null;
-                        ratingAvg: number;
-                        ratingCount: number;
-                        photos: {
-                            id: string;
-                            url: string;
-                            contentType: string;
-                            position: number;
-                            isCover: boolean;
-                            caption: string | null;
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     getPropertyCalendar: {
@@ -5026,69 +3668,11 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
-                        propertyId: string;
-                        from: string;
-                        to: string;
-                        days: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @enum {unknown} */
-                            state: "available" | "booked" | "blocked";
-                            /** @description The nightly price that night (override or listing price), minor units */
-                            price: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["Calendar"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
     updatePropertyCalendar: {
@@ -5162,107 +3746,13 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
-                        propertyId: string;
-                        from: string;
-                        to: string;
-                        days: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @enum {unknown} */
-                            state: "available" | "booked" | "blocked";
-                            /** @description The nightly price that night (override or listing price), minor units */
-                            price: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["Calendar"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     uploadPropertyPhoto: {
@@ -5308,158 +3798,16 @@ export interface operations {
                      *       "caption": "The terrace at sunset"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        /** @description Path of the image under this API (`/media/{key}`) */
-                        url: string;
-                        contentType: string;
-                        /** @description Display order, from 0 */
-                        position: number;
-                        isCover: boolean;
-                        caption: string | null;
-                    };
+                    "application/json": components["schemas"]["Photo"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request body (or the uploaded file) is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "request file too large",
-                     *       "code": "payload_too_large",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content is not of a type this endpoint accepts */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unsupported-image",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "Photos must be JPEG, PNG or WebP images",
-                     *       "code": "unsupported_image",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     deletePropertyPhoto: {
@@ -5489,63 +3837,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     reorderPropertyPhotos: {
@@ -5603,101 +3897,13 @@ export interface operations {
                      *       }
                      *     ]
                      */
-                    "application/json": {
-                        id: string;
-                        /** @description Path of the image under this API (`/media/{key}`) */
-                        url: string;
-                        contentType: string;
-                        /** @description Display order, from 0 */
-                        position: number;
-                        isCover: boolean;
-                        caption: string | null;
-                    }[];
+                    "application/json": components["schemas"]["Photo"][];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     setPropertyCoverPhoto: {
@@ -5746,75 +3952,12 @@ export interface operations {
                      *       }
                      *     ]
                      */
-                    "application/json": {
-                        id: string;
-                        /** @description Path of the image under this API (`/media/{key}`) */
-                        url: string;
-                        contentType: string;
-                        /** @description Display order, from 0 */
-                        position: number;
-                        isCover: boolean;
-                        caption: string | null;
-                    }[];
+                    "application/json": components["schemas"]["Photo"][];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     getMedia: {
@@ -5847,25 +3990,7 @@ export interface operations {
                     "image/webp": string;
                 };
             };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            404: components["responses"]["NotFound"];
         };
     };
     quoteStay: {
@@ -5938,107 +4063,12 @@ export interface operations {
                      *       "total": 49840
                      *     }
                      */
-                    "application/json": {
-                        propertyId: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkIn: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkOut: string;
-                        guests: number;
-                        currency: string;
-                        nights: number;
-                        nightly: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @description Minor units of `currency` */
-                            price: number;
-                        }[];
-                        /** @description Minor units of `currency` */
-                        nightsSubtotal: number;
-                        /** @description Minor units of `currency` */
-                        cleaningFee: number;
-                        /** @description Minor units of `currency` */
-                        serviceFee: number;
-                        /** @description Minor units of `currency` */
-                        taxes: number;
-                        /** @description Minor units of `currency` */
-                        total: number;
-                    };
+                    "application/json": components["schemas"]["Quote"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     listBookings: {
@@ -6114,128 +4144,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            propertyId: string;
-                            /** Format: uuid */
-                            guestId: string;
-                            /** Format: uuid */
-                            hostId: string;
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            checkIn: string;
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            checkOut: string;
-                            guests: number;
-                            /** @enum {unknown} */
-                            status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
-                            currency: string;
-                            nights: number;
-                            nightly: {
-                                /**
-                                 * Format: date
-                                 * @description YYYY-MM-DD (years 2000–2999)
-                                 */
-                                date: string;
-                                /** @description Minor units of `currency` */
-                                price: number;
-                            }[];
-                            /** @description Minor units of `currency` */
-                            nightsSubtotal: number;
-                            /** @description Minor units of `currency` */
-                            cleaningFee: number;
-                            /** @description Minor units of `currency` */
-                            serviceFee: number;
-                            /** @description Minor units of `currency` */
-                            taxes: number;
-                            /** @description Minor units of `currency` */
-                            total: number;
-                            /** @description Minor units of `currency` */
-                            refundedAmount: number;
-                            /** @enum {unknown} */
-                            cancellationPolicy: "flexible" | "moderate" | "strict";
-                            holdExpiresAt: string | null;
-                            /** @description The guest's note to the host, as written when booking (null: none) */
-                            message: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
+                        items: components["schemas"]["Booking"][];
                         /** @description Null on the last page */
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     createBooking: {
@@ -6326,182 +4243,15 @@ export interface operations {
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        propertyId: string;
-                        /** Format: uuid */
-                        guestId: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkIn: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkOut: string;
-                        guests: number;
-                        /** @enum {unknown} */
-                        status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
-                        currency: string;
-                        nights: number;
-                        nightly: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @description Minor units of `currency` */
-                            price: number;
-                        }[];
-                        /** @description Minor units of `currency` */
-                        nightsSubtotal: number;
-                        /** @description Minor units of `currency` */
-                        cleaningFee: number;
-                        /** @description Minor units of `currency` */
-                        serviceFee: number;
-                        /** @description Minor units of `currency` */
-                        taxes: number;
-                        /** @description Minor units of `currency` */
-                        total: number;
-                        /** @description Minor units of `currency` */
-                        refundedAmount: number;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        holdExpiresAt: string | null;
-                        /** @description The guest's note to the host, as written when booking (null: none) */
-                        message: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request is well-formed but cannot be processed (e.g. an idempotency key reused) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "This Idempotency-Key was already used with a different request",
-                     *       "code": "idempotency_key_reused",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
         };
     };
     getBooking: {
@@ -6572,108 +4322,11 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        propertyId: string;
-                        /** Format: uuid */
-                        guestId: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkIn: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkOut: string;
-                        guests: number;
-                        /** @enum {unknown} */
-                        status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
-                        currency: string;
-                        nights: number;
-                        nightly: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @description Minor units of `currency` */
-                            price: number;
-                        }[];
-                        /** @description Minor units of `currency` */
-                        nightsSubtotal: number;
-                        /** @description Minor units of `currency` */
-                        cleaningFee: number;
-                        /** @description Minor units of `currency` */
-                        serviceFee: number;
-                        /** @description Minor units of `currency` */
-                        taxes: number;
-                        /** @description Minor units of `currency` */
-                        total: number;
-                        /** @description Minor units of `currency` */
-                        refundedAmount: number;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        holdExpiresAt: string | null;
-                        /** @description The guest's note to the host, as written when booking (null: none) */
-                        message: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** @description Status changes, oldest first */
-                        events: {
-                            from: string | null;
-                            to: string;
-                            actorId: string | null;
-                            reason: string | null;
-                            /** Format: date-time */
-                            at: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["BookingDetail"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
     cancelBooking: {
@@ -6747,144 +4400,13 @@ export interface operations {
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        propertyId: string;
-                        /** Format: uuid */
-                        guestId: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkIn: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkOut: string;
-                        guests: number;
-                        /** @enum {unknown} */
-                        status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
-                        currency: string;
-                        nights: number;
-                        nightly: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @description Minor units of `currency` */
-                            price: number;
-                        }[];
-                        /** @description Minor units of `currency` */
-                        nightsSubtotal: number;
-                        /** @description Minor units of `currency` */
-                        cleaningFee: number;
-                        /** @description Minor units of `currency` */
-                        serviceFee: number;
-                        /** @description Minor units of `currency` */
-                        taxes: number;
-                        /** @description Minor units of `currency` */
-                        total: number;
-                        /** @description Minor units of `currency` */
-                        refundedAmount: number;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        holdExpiresAt: string | null;
-                        /** @description The guest's note to the host, as written when booking (null: none) */
-                        message: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     acceptBooking: {
@@ -6958,163 +4480,14 @@ export interface operations {
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        propertyId: string;
-                        /** Format: uuid */
-                        guestId: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkIn: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkOut: string;
-                        guests: number;
-                        /** @enum {unknown} */
-                        status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
-                        currency: string;
-                        nights: number;
-                        nightly: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @description Minor units of `currency` */
-                            price: number;
-                        }[];
-                        /** @description Minor units of `currency` */
-                        nightsSubtotal: number;
-                        /** @description Minor units of `currency` */
-                        cleaningFee: number;
-                        /** @description Minor units of `currency` */
-                        serviceFee: number;
-                        /** @description Minor units of `currency` */
-                        taxes: number;
-                        /** @description Minor units of `currency` */
-                        total: number;
-                        /** @description Minor units of `currency` */
-                        refundedAmount: number;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        holdExpiresAt: string | null;
-                        /** @description The guest's note to the host, as written when booking (null: none) */
-                        message: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     declineBooking: {
@@ -7188,163 +4561,14 @@ export interface operations {
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        propertyId: string;
-                        /** Format: uuid */
-                        guestId: string;
-                        /** Format: uuid */
-                        hostId: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkIn: string;
-                        /**
-                         * Format: date
-                         * @description YYYY-MM-DD (years 2000–2999)
-                         */
-                        checkOut: string;
-                        guests: number;
-                        /** @enum {unknown} */
-                        status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
-                        currency: string;
-                        nights: number;
-                        nightly: {
-                            /**
-                             * Format: date
-                             * @description YYYY-MM-DD (years 2000–2999)
-                             */
-                            date: string;
-                            /** @description Minor units of `currency` */
-                            price: number;
-                        }[];
-                        /** @description Minor units of `currency` */
-                        nightsSubtotal: number;
-                        /** @description Minor units of `currency` */
-                        cleaningFee: number;
-                        /** @description Minor units of `currency` */
-                        serviceFee: number;
-                        /** @description Minor units of `currency` */
-                        taxes: number;
-                        /** @description Minor units of `currency` */
-                        total: number;
-                        /** @description Minor units of `currency` */
-                        refundedAmount: number;
-                        /** @enum {unknown} */
-                        cancellationPolicy: "flexible" | "moderate" | "strict";
-                        holdExpiresAt: string | null;
-                        /** @description The guest's note to the host, as written when booking (null: none) */
-                        message: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     payBooking: {
@@ -7393,21 +4617,7 @@ export interface operations {
                      *       "createdAt": "2026-05-02T10:03:12.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        bookingId: string;
-                        provider: string;
-                        amount: number;
-                        currency: string;
-                        /** @enum {unknown} */
-                        status: "requires_payment" | "processing" | "succeeded" | "failed";
-                        failureReason: string | null;
-                        refundedAmount: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Payment"];
                 };
             };
             /** @description Accepted: the provider settles the payment later (`processing`) */
@@ -7429,144 +4639,15 @@ export interface operations {
                      *       "createdAt": "2026-05-02T10:03:12.000Z"
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        bookingId: string;
-                        provider: string;
-                        amount: number;
-                        currency: string;
-                        /** @enum {unknown} */
-                        status: "requires_payment" | "processing" | "succeeded" | "failed";
-                        failureReason: string | null;
-                        refundedAmount: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Payment"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The payment was declined by the provider */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/payment-failed",
-                     *       "title": "Payment Required",
-                     *       "status": 402,
-                     *       "detail": "The payment was declined (card_declined)",
-                     *       "code": "payment_failed",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An upstream provider did not answer; the operation settles when it does */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/provider-unavailable",
-                     *       "title": "Bad Gateway",
-                     *       "status": 502,
-                     *       "detail": "The payment provider did not answer; the payment stays processing and is settled when it does",
-                     *       "code": "provider_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
         };
     };
     listBookingPayments: {
@@ -7618,78 +4699,11 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/json": {
-                        payments: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            bookingId: string;
-                            provider: string;
-                            amount: number;
-                            currency: string;
-                            /** @enum {unknown} */
-                            status: "requires_payment" | "processing" | "succeeded" | "failed";
-                            failureReason: string | null;
-                            refundedAmount: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        refunds: {
-                            id: string;
-                            amount: number;
-                            currency: string;
-                            /**
-                             * @description pending until the provider confirms the money moved back
-                             * @enum {unknown}
-                             */
-                            status: "pending" | "succeeded" | "failed";
-                            reason: string;
-                            /** @description the provider's reason when it refused the refund */
-                            failureReason: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["BookingPayments"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
     receivePaymentWebhook: {
@@ -7738,51 +4752,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
     listPropertyReviews: {
@@ -7840,77 +4811,14 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        items: {
-                            id: string;
-                            bookingId: string;
-                            propertyId: string;
-                            guestId: string;
-                            rating: number;
-                            cleanliness: number;
-                            accuracy: number;
-                            communication: number;
-                            location: number;
-                            checkIn: number;
-                            value: number;
-                            body: string;
-                            hostReply: string | null;
-                            hostRepliedAt: string | null;
-                            hidden: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
+                        items: components["schemas"]["Review"][];
                         /** @description Null on the last page */
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
     createReview: {
@@ -7977,112 +4885,13 @@ export interface operations {
                      *       "updatedAt": "2026-07-16T08:12:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        propertyId: string;
-                        guestId: string;
-                        rating: number;
-                        cleanliness: number;
-                        accuracy: number;
-                        communication: number;
-                        location: number;
-                        checkIn: number;
-                        value: number;
-                        body: string;
-                        hostReply: string | null;
-                        hostRepliedAt: string | null;
-                        hidden: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     updateReview: {
@@ -8145,112 +4954,13 @@ export interface operations {
                      *       "updatedAt": "2026-07-16T08:12:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        propertyId: string;
-                        guestId: string;
-                        rating: number;
-                        cleanliness: number;
-                        accuracy: number;
-                        communication: number;
-                        location: number;
-                        checkIn: number;
-                        value: number;
-                        body: string;
-                        hostReply: string | null;
-                        hostRepliedAt: string | null;
-                        hidden: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     replyToReview: {
@@ -8306,131 +5016,14 @@ export interface operations {
                      *       "updatedAt": "2026-07-16T08:12:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        propertyId: string;
-                        guestId: string;
-                        rating: number;
-                        cleanliness: number;
-                        accuracy: number;
-                        communication: number;
-                        location: number;
-                        checkIn: number;
-                        value: number;
-                        body: string;
-                        hostReply: string | null;
-                        hostRepliedAt: string | null;
-                        hidden: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     hideReview: {
@@ -8487,112 +5080,13 @@ export interface operations {
                      *       "updatedAt": "2026-07-16T08:12:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        propertyId: string;
-                        guestId: string;
-                        rating: number;
-                        cleanliness: number;
-                        accuracy: number;
-                        communication: number;
-                        location: number;
-                        checkIn: number;
-                        value: number;
-                        body: string;
-                        hostReply: string | null;
-                        hostRepliedAt: string | null;
-                        hidden: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     unhideReview: {
@@ -8637,86 +5131,12 @@ export interface operations {
                      *       "updatedAt": "2026-07-16T08:12:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        propertyId: string;
-                        guestId: string;
-                        rating: number;
-                        cleanliness: number;
-                        accuracy: number;
-                        communication: number;
-                        location: number;
-                        checkIn: number;
-                        value: number;
-                        body: string;
-                        hostReply: string | null;
-                        hostRepliedAt: string | null;
-                        hidden: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     rateGuest: {
@@ -8761,101 +5181,13 @@ export interface operations {
                      *       "createdAt": "2026-07-15T10:00:00.000Z"
                      *     }
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        hostId: string;
-                        guestId: string;
-                        rating: number;
-                        body: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["GuestRating"];
                 };
             };
-            /** @description The request is invalid: `errors` names each offending field and where it was */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/validation-error",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "checkOut must be after checkIn",
-                     *       "code": "validation_error",
-                     *       "errors": [
-                     *         {
-                     *           "field": "checkOut",
-                     *           "message": "must be after checkIn",
-                     *           "in": "body"
-                     *         }
-                     *       ],
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The resource is not in a state that allows this (see `code`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/dates-unavailable",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "These dates were just booked by someone else",
-                     *       "code": "dates_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     listGuestRatings: {
@@ -8892,56 +5224,11 @@ export interface operations {
                      *       }
                      *     ]
                      */
-                    "application/json": {
-                        id: string;
-                        bookingId: string;
-                        hostId: string;
-                        guestId: string;
-                        rating: number;
-                        body: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    }[];
+                    "application/json": components["schemas"]["GuestRating"][];
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     listFailedJobs: {
@@ -9005,63 +5292,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable: try again shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/queue-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "The job queue is not answering; try again shortly",
-                     *       "code": "queue_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     retryFailedJob: {
@@ -9096,82 +5329,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description No valid access token (missing, expired, or its session was revoked) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "Authentication is required",
-                     *       "code": "unauthorized",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed to do this (wrong role, not the owner, or suspended) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "You are not allowed to do this",
-                     *       "code": "forbidden",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "Resource not found",
-                     *       "code": "not_found",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable: try again shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://roost.dev/problems/queue-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "The job queue is not answering; try again shortly",
-                     *       "code": "queue_unavailable",
-                     *       "requestId": "6f1c2a4e-8d1b-4f4e-9a55-2b7f0c3d9e10"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
