@@ -3,13 +3,12 @@
  * against a real database of its own: migrate, seed, expire-holds, db:backup and db:restore. Each must
  * exit 0 and leave the database as it says; a wrong argument exits non-zero with its usage.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv } from './support/processes.js';
+import { runToExit } from './support/processes.js';
 import { createTestDatabase, type TestDatabase, testDbKind } from './support/test-db.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,28 +16,11 @@ const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'roost-cli-'));
 let db: TestDatabase;
 
-/** Runs `src/cli/<name>.ts` with arguments; resolves with its exit code and output. */
-function cli(name: string, args: string[] = []): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, `src/cli/${name}.ts`, ...args], {
-      cwd: ROOT,
-      env: childEnv({ DATABASE_URL: db.url!, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      out += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+/** Runs `src/cli/<name>.ts` with arguments (through the tsx CLI); resolves with its exit code and output. */
+async function cli(name: string, args: string[] = []): Promise<{ code: number | null; out: string }> {
+  const env = { DATABASE_URL: db.url!, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' };
+  const { code, all } = await runToExit(process.execPath, [TSX, `src/cli/${name}.ts`, ...args], env);
+  return { code, out: all };
 }
 
 const count = async (table: 'users' | 'properties' | 'bookings') =>

@@ -7,13 +7,12 @@
  *  - `npm run seed -- --demo` and `npm run demo` on PostgreSQL/MySQL (the engine of TEST_DB): the world
  *    once, the bookings listed, a confirmed stay completed, bad arguments and production refused.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { childEnv, freePort, killLeftovers, startRoost, waitUntilServing } from './support/processes.js';
+import { freePort, killLeftovers, runToExit, startRoost, waitUntilServing } from './support/processes.js';
 import { createTestDatabase, type TestDatabase, testDbKind } from './support/test-db.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,29 +24,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const TRY_IT = /```bash\n(json\(\) \{[\s\S]*?)```/.exec(README)?.[1] ?? '';
 
-function run(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      err += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const run = (command: string, args: string[], env: Record<string, string>) =>
+  runToExit(command, args, env, 120_000);
 
 describe('npm start on a fresh embedded database, then the README walk-through', () => {
   it('makes the demo world at first start, and every step of "Try it" works', async () => {

@@ -8,13 +8,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { lockPathOf, lockPgliteDir, PgliteDirInUseError } from '../src/db/pglite-lock.js';
-import { childEnv, freePort, killLeftovers, startRoost, waitUntilServing } from './support/processes.js';
+import { freePort, killLeftovers, runCli, startRoost, waitUntilServing } from './support/processes.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'roost-lock-'));
 const pgliteDir = join(dir, 'pglite');
 const env = (extra: Record<string, string> = {}) => ({
@@ -30,27 +28,9 @@ afterEach(() => killLeftovers());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `npm run <name>` as it runs it (node with tsx's loader); resolves with the exit code and all output. */
-function cli(name: string, args: string[] = [], extra: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], {
-      cwd: ROOT,
-      env: childEnv(env(extra)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      out += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+async function cli(name: string, args: string[] = [], extra: Record<string, string> = {}) {
+  const { code, all } = await runCli(name, args, env(extra));
+  return { code, out: all };
 }
 
 async function post(base: string, path: string, body: object) {

@@ -187,3 +187,43 @@ export async function waitUntilServing(proc: RoostProcess, url: string, timeoutM
   }
   throw new Error(`${proc.name} did not serve ${url} within ${timeoutMs} ms:\n${proc.text()}`);
 }
+
+export interface Finished {
+  code: number | null;
+  out: string;
+  err: string;
+  /** stdout and stderr as they came, interleaved. */
+  all: string;
+}
+
+/** Runs a command from the repository root to its end (SIGKILL after `timeoutMs`); never rejects on a non-zero exit. */
+export function runToExit(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const got = { out: '', err: '', all: '' };
+    child.stdout.on('data', (d) => {
+      got.out += String(d);
+      got.all += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      got.err += String(d);
+      got.all += String(d);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, ...got });
+    });
+  });
+}
+
+/** `src/cli/<name>.ts` as `npm run <name>` runs it: node with tsx's loader. */
+export function runCli(name: string, args: string[], env: Record<string, string>, timeoutMs?: number) {
+  return runToExit(process.execPath, [...TSX_LOADER, `src/cli/${name}.ts`, ...args], env, timeoutMs);
+}
