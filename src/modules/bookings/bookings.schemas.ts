@@ -63,20 +63,25 @@ export const CreateBookingBody = Type.Object(
   },
 );
 
+/** The price of a stay, night by night, as a quote and a booking both carry it. */
+const PriceFields = {
+  currency: Type.String(),
+  nights: Type.Integer(),
+  nightly: Type.Array(Night),
+  nightsSubtotal: Money,
+  cleaningFee: Money,
+  serviceFee: Money,
+  taxes: Money,
+  total: Money,
+};
+
 export const QuoteSchema = Type.Object(
   {
     propertyId: Type.String(),
     checkIn: DateOnly,
     checkOut: DateOnly,
     guests: Type.Integer(),
-    currency: Type.String(),
-    nights: Type.Integer(),
-    nightly: Type.Array(Night),
-    nightsSubtotal: Money,
-    cleaningFee: Money,
-    serviceFee: Money,
-    taxes: Money,
-    total: Money,
+    ...PriceFields,
   },
   { title: 'Quote', examples: [{ ...STAY_EXAMPLE, ...PRICE_EXAMPLE }] },
 );
@@ -92,14 +97,7 @@ export const BookingSchema = Type.Object(
     checkOut: DateOnly,
     guests: Type.Integer(),
     status: Type.Enum([...BOOKING_STATUSES]),
-    currency: Type.String(),
-    nights: Type.Integer(),
-    nightly: Type.Array(Night),
-    nightsSubtotal: Money,
-    cleaningFee: Money,
-    serviceFee: Money,
-    taxes: Money,
-    total: Money,
+    ...PriceFields,
     refundedAmount: Money,
     cancellationPolicy: Type.Enum(['flexible', 'moderate', 'strict']),
     holdExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
