@@ -3,11 +3,8 @@ import { type Static, Type } from 'typebox';
 const Stars = Type.Integer({ minimum: 1, maximum: 5 });
 
 const REVIEW_BODY_EXAMPLE = 'Spotless loft, great terrace and a very quiet street. Ana was quick to answer.';
-export const REVIEW_EXAMPLE = {
-  id: '9c1d3e5f-2a4b-4c6d-8e0f-1a3b5c7d9e2f',
-  bookingId: 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d',
-  propertyId: '7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c',
-  guestId: 'b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c',
+/** The stars of the example review, as written (the create body) and as read (the review). */
+const RATINGS_EXAMPLE = {
   rating: 5,
   cleanliness: 5,
   accuracy: 5,
@@ -15,6 +12,13 @@ export const REVIEW_EXAMPLE = {
   location: 4,
   checkIn: 5,
   value: 4,
+};
+export const REVIEW_EXAMPLE = {
+  id: '9c1d3e5f-2a4b-4c6d-8e0f-1a3b5c7d9e2f',
+  bookingId: 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d',
+  propertyId: '7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c',
+  guestId: 'b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c',
+  ...RATINGS_EXAMPLE,
   body: REVIEW_BODY_EXAMPLE,
   hostReply: 'Thank you, come back any time!',
   hostRepliedAt: '2026-07-16T08:12:00.000Z',
@@ -57,13 +61,7 @@ export const CreateReviewBody = Type.Object(
     examples: [
       {
         bookingId: REVIEW_EXAMPLE.bookingId,
-        rating: 5,
-        cleanliness: 5,
-        accuracy: 5,
-        communication: 5,
-        location: 4,
-        checkIn: 5,
-        value: 4,
+        ...RATINGS_EXAMPLE,
         body: REVIEW_BODY_EXAMPLE,
       },
     ],
