@@ -19,6 +19,10 @@ import { devRoutes } from './modules/bookings/dev.routes.js';
 import { healthRoutes, redisReadiness } from './modules/health/health.routes.js';
 import { indexRoutes } from './modules/health/index.routes.js';
 import { bookingPaymentsRoutes, paymentsRoutes } from './modules/payments/payments.routes.js';
+import { createMessageLimit } from './modules/messaging/messaging.limits.js';
+import { bookingThreadRoutes, messagingRoutes } from './modules/messaging/messaging.routes.js';
+import { notificationsRoutes } from './modules/notifications/notifications.routes.js';
+import { streamRoutes } from './modules/notifications/stream.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
@@ -27,6 +31,7 @@ import { FailSoftCache, MemoryCache, RedisCache, redisGuard } from './platform/c
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { ProblemSchema, problem, registerErrorHandling, sendProblem } from './platform/errors.js';
+import { type EventBus, LocalEventBus, RedisEventBus } from './platform/events.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { RoostApp } from './platform/http.js';
 import { acceptEmptyJsonBodies, registerInputHygiene } from './platform/input.js';
@@ -51,6 +56,11 @@ export interface AppOptions {
   redis?: Redis | undefined;
   /** The job queue, for the admin dead-letter view and metrics. */
   queue?: JobQueue | undefined;
+  /**
+   * Real-time events (default: over `redis` when given, else within this process). The app closes it
+   * when it closes.
+   */
+  events?: EventBus | undefined;
 }
 
 /** Whether a request may change data: any method but GET/HEAD/OPTIONS, except a GraphQL query. */
@@ -97,6 +107,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     cache: opts.redis
       ? new FailSoftCache(new RedisCache(opts.redis), redisGuard(opts.redis, { log: app.log }))
       : new MemoryCache(),
+    events: opts.events ?? (opts.redis ? new RedisEventBus(opts.redis) : new LocalEventBus()),
   });
 
   // Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): a server span per request, first of all hooks; off: nothing.
@@ -160,12 +171,19 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(bookingPaymentsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
   await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });
+  // One message rate limit for both APIs.
+  const messageLimit = createMessageLimit(app, config);
+  await app.register(messagingRoutes, { prefix: '/api/v1/conversations', ctx, messageLimit });
+  await app.register(bookingThreadRoutes, { prefix: '/api/v1/bookings', ctx });
+  await app.register(notificationsRoutes, { prefix: '/api/v1/notifications', ctx });
+  await app.register(streamRoutes, { prefix: '/api/v1', ctx });
   // Development-only helpers (the demo walk-through's clock); absent in production.
   if (config.NODE_ENV !== 'production') await app.register(devRoutes, { prefix: '/api/v1/dev', ctx });
-  await app.register(graphqlPlugin, { ctx, authLimits });
+  await app.register(graphqlPlugin, { ctx, authLimits, messageLimit });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 
   app.addHook('onClose', async () => {
+    await ctx.events.close();
     await database.close();
   });
   return { app, ctx };

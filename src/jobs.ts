@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import { reconcileProcessingPayments } from './flows/pay.js';
 import { settlePendingRefunds } from './flows/refunds.js';
 import { queueCheckinReminders, queueReviewReminders } from './flows/reminders.js';
+import { expireUnansweredRequests } from './flows/requests.js';
 import { purgeExpiredTokens } from './modules/accounts/auth.service.js';
 import { completeFinishedStays, expireUnpaidHolds } from './modules/bookings/bookings.service.js';
 import type { ServiceContext } from './platform/context.js';
@@ -59,6 +60,12 @@ function definitions(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue<
       handler: async () => void (await expireUnpaidHolds(ctx)),
     }),
     defineJob({
+      name: 'expire-requests',
+      schema: Empty,
+      // Paid requests unanswered past BOOKING_REQUEST_HOURS: expired, refunded in full, both sides told.
+      handler: async () => void (await expireUnansweredRequests(ctx)),
+    }),
+    defineJob({
       name: 'complete-finished-stays',
       schema: Empty,
       handler: async () => void (await completeFinishedStays(ctx)),
@@ -107,6 +114,7 @@ export function createJobRegistry(
 export const SCHEDULES: readonly Schedule<JobName>[] = [
   { job: 'relay-outbox', everyMs: 5_000 },
   { job: 'expire-unpaid-holds', everyMs: 60_000 },
+  { job: 'expire-requests', everyMs: 60_000 },
   { job: 'complete-finished-stays', everyMs: 15 * 60_000 },
   { job: 'checkin-reminders', everyMs: 60 * 60_000 },
   { job: 'review-reminders', everyMs: 60 * 60_000 },

@@ -19,8 +19,10 @@ import { migrateToLatest } from './db/migrate.js';
 import { PgliteDirInUseError } from './db/pglite-lock.js';
 import { demoWorldWanted, ensureDemoWorld } from './flows/demo-world.js';
 import { ConfigError, loadConfig } from './platform/config.js';
+import { LocalEventBus, RedisEventBus } from './platform/events.js';
 import { LocalFileStore } from './platform/file-store.js';
 import type { JobEvent, JobObserver } from './platform/queue/registry.js';
+import { realtimeHub } from './platform/realtime.js';
 import { startTracing } from './platform/tracing.js';
 import { connectRedis, jobLogObserver, jsonLogger, startJobs } from './runtime.js';
 import { createServiceContext } from './services.js';
@@ -96,6 +98,9 @@ async function main() {
   });
   if (database.kind === 'pglite' || config.MIGRATE_ON_START) await migrateToLatest(database.db);
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined;
+  // One event bus for the requests and the jobs run here: an event a job publishes reaches the
+  // connections of every API process (over Redis), or of this one (without). The app closes it.
+  const events = redis ? new RedisEventBus(redis) : new LocalEventBus();
   // Job outcomes go to stdout as JSON lines until the app's logger exists, then through it. In this
   // process a completed job is a debug line (the relay runs every 5 s); retries and failures are not.
   const early = jsonLogger(config.LOG_LEVEL);
@@ -111,13 +116,13 @@ async function main() {
   }
   let jobLog: JobObserver = jobLogObserver(early, 'debug');
   // Without Redis the jobs run in this process; with Redis, in `npm run worker` (or here if asked).
-  const jobs = await startJobs(createServiceContext(config, database), config, {
+  const jobs = await startJobs(createServiceContext(config, database, { events }), config, {
     consume: !config.REDIS_URL || config.RUN_WORKER_IN_API,
     onJob: (e) => jobLog(e),
     log: (msg, err) => early('error', msg, err === undefined ? {} : { err: String(err) }),
     closeTimeoutMs: JOBS_CLOSE_TIMEOUT_MS,
   });
-  const { app } = await buildApp({ config, database, redis, queue: jobs.queue });
+  const { app, ctx } = await buildApp({ config, database, redis, queue: jobs.queue, events });
   jobLog = (e: JobEvent) => {
     if (e.outcome === 'completed') app.log.debug({ ...e }, 'job completed');
     else if (e.outcome === 'retried') app.log.warn({ ...e }, 'job retried');
@@ -137,6 +142,9 @@ async function main() {
     }, FORCE_EXIT_MS);
     force.unref();
     try {
+      // Open event streams (SSE, GraphQL subscriptions) never finish by themselves: end them now, so
+      // they do not hold the drain until its timeout. Clients reconnect to another process.
+      realtimeHub(ctx).closeAll('server_shutdown');
       if (app.server.listening) {
         const { servedWhileDraining, cut } = await http.drain();
         app.log.info(

@@ -7,11 +7,16 @@ import { createAccessTokens } from './platform/auth.js';
 import { type Cache, MemoryCache } from './platform/cache.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
+import { type EventBus, LocalEventBus } from './platform/events.js';
 
 export function createServiceContext(
   config: Config,
   database: Database,
-  opts: { now?: (() => Date) | undefined; cache?: Cache | undefined } = {},
+  opts: {
+    now?: (() => Date) | undefined;
+    cache?: Cache | undefined;
+    events?: EventBus | undefined;
+  } = {},
 ): ServiceContext {
   const replicas = database.replicas;
   const shared = opts.cache ?? new MemoryCache();
@@ -42,6 +47,7 @@ export function createServiceContext(
     sessions: createSessionGate(database.db, shared, config.SESSION_CACHE_SECONDS),
     payments: createPaymentProviders(config),
     cache,
+    events: opts.events ?? new LocalEventBus(),
     now: opts.now ?? (() => new Date()),
   };
 }

@@ -6,11 +6,13 @@
  * stops taking jobs, lets the active ones finish (bounded), closes its connections and exits 0.
  */
 import { createDatabase, databaseOptions } from './db/database.js';
+import { redisGuard } from './platform/cache.js';
 import { ConfigError, loadConfig } from './platform/config.js';
+import { RedisEventBus } from './platform/events.js';
 import { type MetricsServer, serveMetrics, trackPools, trackQueue } from './platform/metrics.js';
 import { errorMessage } from './platform/queue/registry.js';
 import { startTracing } from './platform/tracing.js';
-import { jobLogObserver, jsonLogger, startJobs } from './runtime.js';
+import { connectRedis, jobLogObserver, jsonLogger, startJobs } from './runtime.js';
 import { createServiceContext } from './services.js';
 
 /** Longest wait for active jobs at shutdown (a job still running then is retried by another worker). */
@@ -59,7 +61,13 @@ async function main() {
     ...databaseOptions(config),
     onIdleError: (err) => logger('warn', 'idle database connection failed', { err: err.message }),
   });
-  const jobs = await startJobs(createServiceContext(config, database), config, {
+  // Events the jobs publish (a request expired, a booking changed) reach every API process's streams.
+  const redis = connectRedis(config.REDIS_URL);
+  redisGuard(redis, {
+    log: { warn: (o, msg) => logger('warn', msg, o), info: (o, msg) => logger('info', msg, o) },
+  });
+  const events = new RedisEventBus(redis);
+  const jobs = await startJobs(createServiceContext(config, database, { events }), config, {
     consume: true,
     log: (msg, err) => logger('error', msg, err === undefined ? {} : { err: errorMessage(err) }),
     onJob: jobLogObserver(logger, 'info'),
@@ -81,6 +89,8 @@ async function main() {
     force.unref();
     try {
       await jobs.close();
+      await events.close();
+      redis.disconnect();
       await database.close();
       await tracing?.shutdown().catch(() => {});
       await metrics?.close();

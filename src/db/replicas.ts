@@ -512,6 +512,9 @@ export class ReplicaAwareCache implements Cache {
   set(key: string, value: unknown, ttlSeconds: number) {
     return this.inner.set(key, value, ttlSeconds);
   }
+  take<T>(key: string) {
+    return this.inner.take<T>(key);
+  }
   version(namespace: string) {
     return this.inner.version(namespace);
   }

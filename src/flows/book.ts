@@ -5,6 +5,7 @@
 import { inTransaction } from '../db/transaction.js';
 import type { BookingView, QuoteView } from '../modules/bookings/bookings.schemas.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
+import * as messaging from '../modules/messaging/messaging.service.js';
 import * as stays from '../modules/properties/stays.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
@@ -31,8 +32,11 @@ export async function quote(ctx: ServiceContext, stay: stays.StayInput): Promise
 }
 
 /**
- * Reserve a stay: validated and priced by the listing, held unpaid until `hold_expires_at`.
- * With an idempotency key, a replay returns the first response and creates nothing.
+ * Reserve a stay: validated and priced by the listing, held unpaid until `hold_expires_at`. The booking
+ * joins the guest's conversation about the listing (made if there is none), where the guest's message to
+ * the host is posted. A live pre-approval of the host for exactly these dates makes it instant: paid, it
+ * is confirmed without waiting for the host. With an idempotency key, a replay returns the first response
+ * and creates nothing.
  */
 export async function createBooking(
   ctx: ServiceContext,
@@ -44,7 +48,20 @@ export async function createBooking(
   bookings.assertMayBook(actor, terms);
   const run = async (trx: ServiceContext['db']) => {
     const price = await stays.priceStayAt(ctx, trx, terms, input);
-    return { status: 201, body: await bookings.holdStay(ctx, trx, actor, input, terms, price) };
+    const approval = terms.instantBook
+      ? undefined
+      : await messaging.takePreApproval(ctx, trx, { ...input, guestId: actor.userId });
+    const listing = approval ? { ...terms, instantBook: true } : terms;
+    const booking = await bookings.holdStay(ctx, trx, actor, input, listing, price);
+    if (approval) await messaging.markPreApprovalUsed(trx, approval.id, booking.id);
+    await messaging.joinBooking(ctx, trx, {
+      bookingId: booking.id,
+      propertyId: terms.id,
+      hostId: terms.hostId,
+      guestId: actor.userId,
+      message: input.message ?? null,
+    });
+    return { status: 201, body: booking };
   };
   if (!idempotencyKey) return { ...(await inTransaction(ctx.db, run)), replayed: false };
   return withIdempotency(

@@ -1,6 +1,6 @@
 /**
  * Cancelling a booking and answering a request to book. One transaction decides everything — the new
- * status, the refund owed (a pending refund row), the guest's email — and the refund is carried out after
+ * status, the refund owed (a pending refund row), the notifications and emails — and the refund is carried out after
  * it commits (src/flows/refunds.ts).
  */
 import { inTransaction } from '../db/transaction.js';
@@ -9,7 +9,7 @@ import * as bookings from '../modules/bookings/bookings.service.js';
 import type * as payments from '../modules/payments/payments.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
-import { notifyGuest } from './notify.js';
+import { bookingChanged } from './notify.js';
 import { attemptRefundAfterCommit, promiseRefund } from './refunds.js';
 
 /** Guest or host cancels: the booking's cancellation plan decides the refund (src/modules/bookings/policy.ts). */
@@ -23,7 +23,8 @@ export async function cancelBooking(
     const plan = await bookings.planCancellation(ctx, trx, actor, id);
     const refund = await promiseRefund(ctx, trx, id, plan.refund, plan.to);
     const cancelled = await bookings.transition(ctx, trx, plan.booking, plan.to, actor.userId, reason);
-    await notifyGuest(trx, cancelled);
+    const byAdmin = actor.userId !== plan.booking.guest_id && actor.userId !== plan.booking.host_id;
+    await bookingChanged(ctx, trx, cancelled, { from: plan.booking.status, reason, byAdmin });
     return refund;
   });
   return afterRefundDecided(ctx, id, refund);
@@ -44,7 +45,7 @@ export async function respondToRequest(
       ? null
       : await promiseRefund(ctx, trx, id, request.total - request.refunded_amount, 'declined');
     const answered = await bookings.transition(ctx, trx, request, to, actor.userId, reason);
-    await notifyGuest(trx, answered);
+    await bookingChanged(ctx, trx, answered, { from: request.status, reason });
     return refund;
   });
   return afterRefundDecided(ctx, id, refund);

@@ -11,7 +11,7 @@ import * as payments from '../modules/payments/payments.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import type { ChargeResult } from '../platform/payment-provider.js';
-import { notifyGuest } from './notify.js';
+import { bookingChanged } from './notify.js';
 import { attemptRefundAfterCommit, promiseRefund, recordRefundAnswerIn } from './refunds.js';
 
 /**
@@ -78,7 +78,7 @@ async function settleChargeIn(
   if (!applied.newlySucceeded) return { payment: applied.payment, lateRefund: null };
   const paid = await bookings.markPaid(ctx, trx, booking);
   if (paid) {
-    await notifyGuest(trx, paid);
+    await bookingChanged(ctx, trx, paid, { from: booking.status });
     return { payment: applied.payment, lateRefund: null };
   }
   const lateRefund = await promiseRefund(

@@ -1,45 +1,45 @@
-/** Scheduled emails about stays: the day before check-in, and the day after check-out (a review, please). */
-
-import { contactOf } from '../modules/accounts/users.service.js';
+/**
+ * Scheduled reminders about stays: the day before check-in, and the day after check-out (a review,
+ * please). Each is a notification (and an email, unless the guest switched the `stays` category's email
+ * off), at most one per booking: a job that runs again, or twice at once, adds nothing.
+ */
+import { inTransaction } from '../db/transaction.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import type { ServiceContext } from '../platform/context.js';
-import { enqueueEmail } from '../platform/email.js';
+import { notifyUser } from './notify.js';
 
-/** Email guests whose stay starts tomorrow; at most one reminder per booking (outbox dedupe key). */
+/** Remind guests whose stay starts tomorrow. Returns how many were reminded by this run. */
 export async function queueCheckinReminders(ctx: ServiceContext): Promise<number> {
   let queued = 0;
   for (const b of await bookings.confirmedStaysStarting(ctx, 1)) {
-    const guest = await contactOf(ctx.db, b.guest_id);
-    if (!guest) continue;
-    const id = await enqueueEmail(ctx.db, {
-      to: guest.email,
-      template: 'checkin_reminder',
-      data: {
-        firstName: guest.firstName,
-        bookingId: b.id,
-        checkIn: b.check_in,
-        checkInTime: b.check_in_time,
-      },
-      dedupeKey: `checkin_reminder:${b.id}`,
-    });
-    if (id) queued++;
+    const { notified } = await inTransaction(ctx.db, (trx) =>
+      notifyUser(ctx, trx, {
+        userId: b.guest_id,
+        type: 'checkin.reminder',
+        groupKey: `checkin_reminder:${b.id}`,
+        once: true,
+        data: { bookingId: b.id, propertyId: b.property_id, checkIn: b.check_in, checkInTime: b.check_in_time },
+      }),
+    );
+    if (notified) queued++;
   }
   return queued;
 }
 
-/** Ask guests whose stay ended yesterday for a review; at most one reminder per booking. */
+/** Ask guests whose stay ended yesterday for a review. Returns how many were asked by this run. */
 export async function queueReviewReminders(ctx: ServiceContext): Promise<number> {
   let queued = 0;
   for (const b of await bookings.completedStaysEnded(ctx, 1)) {
-    const guest = await contactOf(ctx.db, b.guest_id);
-    if (!guest) continue;
-    const id = await enqueueEmail(ctx.db, {
-      to: guest.email,
-      template: 'review_reminder',
-      data: { firstName: guest.firstName, bookingId: b.id, checkOut: b.check_out },
-      dedupeKey: `review_reminder:${b.id}`,
-    });
-    if (id) queued++;
+    const { notified } = await inTransaction(ctx.db, (trx) =>
+      notifyUser(ctx, trx, {
+        userId: b.guest_id,
+        type: 'review.reminder',
+        groupKey: `review_reminder:${b.id}`,
+        once: true,
+        data: { bookingId: b.id, propertyId: b.property_id, checkOut: b.check_out },
+      }),
+    );
+    if (notified) queued++;
   }
   return queued;
 }

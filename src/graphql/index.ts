@@ -6,13 +6,14 @@
  * literals. Introspection is configurable, and with it off, so are field suggestions. Errors carry the
  * REST problem codes in `extensions`.
  */
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { AuthLimits } from '../modules/accounts/auth.limits.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';
 import type { RoostApp } from '../platform/http.js';
 import { findUnsafeValue, unsafeString } from '../platform/input.js';
+import type { RateLimitGuard } from '../platform/rate-limit.js';
 import { documentCost } from './cost.js';
 import { documentDepth } from './depth.js';
 import { registerGraphiql } from './graphiql.js';
@@ -20,8 +21,9 @@ import { graphql } from './graphql-js.js';
 import { createLoaders, createResolvers } from './resolvers.js';
 import { badUserInput } from './scalars.js';
 import { schema } from './schema.js';
+import { registerSubscriptions, subscriptionOptions } from './subscriptions.js';
 
-const { GraphQLError, NoSchemaIntrospectionCustomRule, visit } = graphql;
+const { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, validate, visit } = graphql;
 
 /** "Did you mean …?" hints name fields and types: they leak the schema when introspection is off. */
 const SUGGESTION = / ?Did you mean .*\?$/;
@@ -43,7 +45,11 @@ function unsafeLiteral(document: DocumentNode): string | null {
 
 export async function graphqlPlugin(
   app: RoostApp,
-  { ctx, authLimits }: { ctx: ServiceContext; authLimits: AuthLimits },
+  {
+    ctx,
+    authLimits,
+    messageLimit,
+  }: { ctx: ServiceContext; authLimits: AuthLimits; messageLimit?: RateLimitGuard | undefined },
 ) {
   const { config } = ctx;
   const production = config.NODE_ENV === 'production';
@@ -53,7 +59,7 @@ export async function graphqlPlugin(
     schema,
     resolvers: createResolvers(),
     loaders: createLoaders(),
-    context: () => ({ ctx, authLimits }),
+    context: () => ({ ctx, authLimits, messageLimit }),
     // Mercurius' GraphiQL loads React and GraphiQL from a CDN: ours is served by the app (./graphiql.ts).
     graphiql: false,
     // Depth is checked in preValidation below (./depth.ts): mercurius' own check refused the standard
@@ -61,6 +67,8 @@ export async function graphqlPlugin(
     validationRules: introspection ? [] : [NoSchemaIntrospectionCustomRule],
     persistedQueryProvider: mercurius.persistedQueryDefaults.automatic(5000),
     allowBatchedQueries: false,
+    // Subscriptions over WebSocket on the same path (./subscriptions.ts).
+    subscription: subscriptionOptions(ctx, authLimits),
     errorFormatter: (execution, context) => {
       const formatted = mercurius.defaultErrorFormatter(execution, context);
       const anyApp = (execution.errors ?? []).some(
@@ -122,15 +130,17 @@ export async function graphqlPlugin(
   });
 
   if (!production) await registerGraphiql(app);
+  registerSubscriptions(app, ctx);
 
-  app.graphql.addHook('preParsing', async (_schema, source) => {
+  // The same bounds for queries and mutations (pre* hooks) and subscriptions (preSubscription* hooks).
+  const checkSize = (source: string) => {
     if (source.length > config.GRAPHQL_MAX_QUERY_CHARS) {
       throw new GraphQLError(`The query is longer than ${config.GRAPHQL_MAX_QUERY_CHARS} characters`, {
         extensions: { code: 'query_too_large', status: 400 },
       });
     }
-  });
-  app.graphql.addHook('preValidation', async (schema, document) => {
+  };
+  const checkShape = (schema: GraphQLSchema, document: DocumentNode) => {
     const depth = documentDepth(document);
     if (depth > config.GRAPHQL_MAX_DEPTH) {
       throw new GraphQLError(
@@ -145,10 +155,27 @@ export async function graphqlPlugin(
         { extensions: { code: 'query_too_costly', status: 400, maxCost: max } },
       );
     }
-  });
-  app.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
+  };
+  const checkLiterals = (document: DocumentNode) => {
     const literal = unsafeLiteral(document);
     if (literal) throw new GraphQLError(`Invalid input: ${literal}`, { extensions: badUserInput });
+  };
+  app.graphql.addHook('preParsing', async (_schema, source) => checkSize(source));
+  app.graphql.addHook('preValidation', async (schema, document) => checkShape(schema, document));
+  app.graphql.addHook('preSubscriptionParsing', async (_schema, source) => checkSize(source));
+  app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
+    checkShape(schema, document);
+    // mercurius runs a subscription without graphql-js's validation: here it is, with the same rules.
+    const invalid = validate(
+      schema,
+      document,
+      introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule],
+    );
+    if (invalid[0]) throw invalid[0];
+    checkLiterals(document);
+  });
+  app.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
+    checkLiterals(document);
     const found = findUnsafeValue(variables ?? {}, []);
     if (found) {
       throw new GraphQLError(`Variable ${found.field} ${found.message}`, {

@@ -15,6 +15,8 @@ export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Read and delete in one step: of concurrent takes of one key, at most one gets the value. */
+  take<T>(key: string): Promise<T | undefined>;
   /** Current version of a namespace (starts at 0). */
   version(namespace: string): Promise<number>;
   /** Invalidate a whole namespace. */
@@ -35,6 +37,10 @@ export class RedisCache implements Cache {
   }
   async del(key: string) {
     await this.redis.del(this.prefix + key);
+  }
+  async take<T>(key: string) {
+    const raw = await this.redis.getdel(this.prefix + key);
+    return raw === null ? undefined : (JSON.parse(raw) as T);
   }
   async version(namespace: string) {
     return Number((await this.redis.get(`${this.prefix}v:${namespace}`)) ?? 0);
@@ -62,6 +68,12 @@ export class MemoryCache implements Cache {
   }
   async del(key: string) {
     this.entries.delete(key);
+  }
+  async take<T>(key: string) {
+    // No await between the read and the delete: one take wins.
+    const e = this.entries.get(key);
+    this.entries.delete(key);
+    return e && e.expires >= Date.now() ? (JSON.parse(e.value) as T) : undefined;
   }
   async version(namespace: string) {
     return this.versions.get(namespace) ?? 0;
@@ -383,6 +395,14 @@ export class FailSoftCache implements Cache {
     await this.local.del(key);
     const r = await this.remoteCall('del', () => this.remote.del(key));
     if (!r.ok) this.owe(this.pendingDel, key);
+  }
+
+  async take<T>(key: string): Promise<T | undefined> {
+    // A value stored locally during an outage is taken there; one stored on Redis, from Redis.
+    const local = await this.local.take<T>(key);
+    if (local !== undefined) return local;
+    const r = await this.remoteCall('take', () => this.remote.take<T>(key));
+    return r.ok ? r.value : undefined;
   }
 
   async version(namespace: string): Promise<number> {

@@ -68,6 +68,16 @@ export const ConfigSchema = Type.Object({
   TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
   /** How long an unpaid booking holds its nights. */
   BOOKING_HOLD_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+  /**
+   * Hours a host has to answer a paid request to book before it expires, refunded in full; also how long a
+   * host's pre-approval stays usable. Fractions allowed (0.5 = 30 minutes).
+   */
+  BOOKING_REQUEST_HOURS: Type.Number({ default: 24, minimum: 0.01, maximum: 720 }),
+  /** At most one "new message" email per conversation and recipient within this many minutes. */
+  MESSAGE_EMAIL_BATCH_MINUTES: Type.Integer({ default: 15, minimum: 0, maximum: 1440 }),
+  /** Messages one user may post per window (both APIs count together). */
+  RATE_LIMIT_MESSAGES_MAX: Type.Integer({ default: 30, minimum: 1 }),
+  RATE_LIMIT_MESSAGES_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   /** Days after check-out during which a guest may review a stay. */
   REVIEW_WINDOW_DAYS: Type.Integer({ default: 14, minimum: 1, maximum: 365 }),
   /** Hours after writing during which a review may be edited. */
@@ -92,6 +102,10 @@ export const ConfigSchema = Type.Object({
   WORKER_METRICS_PORT: Type.Integer({ default: 9465, minimum: 0, maximum: 65535 }),
   /** Interface the worker's metrics endpoint listens on (default: HOST). */
   WORKER_METRICS_HOST: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  /** Open real-time streams (SSE streams and GraphQL subscription sockets) per user, per API process. */
+  EVENTS_MAX_STREAMS_PER_USER: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  /** How often an open real-time stream re-checks that its session is still signed in. */
+  EVENTS_SESSION_CHECK_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
   /** Cache TTL of listing detail and search pages (0 disables the cache). */
   CACHE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 86_400 }),
   /** Where the local-disk file store keeps uploaded photos. */

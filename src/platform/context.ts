@@ -5,6 +5,7 @@ import type { DB } from '../db/schema/index.js';
 import type { AccessTokens, Actor, SessionGate } from './auth.js';
 import type { Cache } from './cache.js';
 import type { Config } from './config.js';
+import type { EventBus } from './events.js';
 import type { PaymentProvider } from './payment-provider.js';
 
 /**
@@ -35,6 +36,8 @@ export interface ServiceContext {
   payments: Record<string, PaymentProvider>;
   /** Cache for read-heavy endpoints (Redis or memory). */
   cache: Cache;
+  /** Real-time events to signed-in users' connections (publish after commit). */
+  events: EventBus;
   /** The current time; injectable so time-dependent rules can be tested at their boundaries. */
   now: () => Date;
 }

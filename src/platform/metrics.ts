@@ -184,6 +184,35 @@ const emails = new client.Counter({
 });
 export const countEmailDelivery = (result: 'sent' | 'skipped') => emails.inc({ result });
 
+// Real-time delivery (src/platform/events.ts, the SSE stream and GraphQL subscriptions).
+const realtimePublished = new client.Counter({
+  name: 'roost_realtime_events_published_total',
+  help:
+    'Real-time events published, by type and path (redis: to every API process; local: to this ' +
+    'process only, Redis being unavailable)',
+  labelNames: ['type', 'via'] as const,
+  registers: [registry],
+});
+const realtimeDelivered = new client.Counter({
+  name: 'roost_realtime_events_delivered_total',
+  help: 'Real-time events handed to an open connection on this process, by type',
+  labelNames: ['type'] as const,
+  registers: [registry],
+});
+const realtimeConnections = new client.Gauge({
+  name: 'roost_realtime_connections',
+  help: 'Open real-time connections on this process, by transport (sse, graphql-ws)',
+  labelNames: ['transport'] as const,
+  registers: [registry],
+});
+export const countRealtimePublished = (type: string, via: 'redis' | 'local') =>
+  realtimePublished.inc({ type, via });
+export const countRealtimeDelivered = (type: string, n: number) => {
+  if (n > 0) realtimeDelivered.inc({ type }, n);
+};
+export const countRealtimeConnection = (transport: 'sse' | 'graphql-ws', delta: 1 | -1) =>
+  realtimeConnections.inc({ transport }, delta);
+
 /** GET /metrics in the OpenAPI document: Prometheus' text exposition format, not JSON. */
 const METRICS_SCHEMA = {
   tags: ['metrics'],

@@ -37,6 +37,8 @@ export interface BookingsTable {
   /** Snapshot of the listing's instant-book flag: paid bookings confirm at once, or await the host. */
   instant_book: boolean;
   hold_expires_at: Date | null;
+  /** A paid request to book (awaiting_host) expires, fully refunded, at this instant. */
+  request_expires_at: Generated<Date | null>;
   refunded_amount: Generated<number>;
   guest_message: string | null;
   created_at: Timestamp;

@@ -15,6 +15,14 @@ import type {
   PropertyCalendarTable,
   PropertyPhotosTable,
 } from './properties.js';
+import type {
+  ConversationAccessLogTable,
+  ConversationsTable,
+  MessagesTable,
+  NotificationPreferencesTable,
+  NotificationsTable,
+  PreApprovalsTable,
+} from './messaging.js';
 import type { GuestRatingsTable, ReviewsTable } from './reviews.js';
 import type { EmailOutboxTable, RefreshTokensTable, UsersTable, UserTokensTable } from './users.js';
 
@@ -41,4 +49,10 @@ export interface DB {
   ledger_entries: LedgerEntriesTable;
   reviews: ReviewsTable;
   guest_ratings: GuestRatingsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  conversation_access_log: ConversationAccessLogTable;
+  pre_approvals: PreApprovalsTable;
+  notifications: NotificationsTable;
+  notification_preferences: NotificationPreferencesTable;
 }

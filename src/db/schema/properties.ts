@@ -41,6 +41,8 @@ export interface PropertiesTable {
   instant_book: boolean;
   status: PropertyStatus;
   house_rules: string | null;
+  /** Private: shown only to the host and to guests with a confirmed stay (address line, door code, Wi-Fi). */
+  checkin_details: Generated<string | null>;
   rating_avg: Generated<number>;
   rating_count: Generated<number>;
   created_at: Timestamp;

@@ -5,7 +5,12 @@ import { conflict, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { profileOf } from './sessions.js';
 import { toUserView } from './user-view.js';
-import { findUserById, listUsers as listUserRows, updateUser } from './users.repository.js';
+import {
+  findUserById,
+  firstNamesOf as firstNameRows,
+  listUsers as listUserRows,
+  updateUser,
+} from './users.repository.js';
 import { type BecameHost, UserCursor, type UserView } from './users.schemas.js';
 
 /** Where and how to write to a user (for notifications); undefined for an unknown id. */
@@ -15,6 +20,11 @@ export async function contactOf(
 ): Promise<{ email: string; firstName: string } | undefined> {
   const user = await findUserById(db, userId);
   return user ? { email: user.email, firstName: user.first_name } : undefined;
+}
+
+/** First names by user id (what one party of a conversation sees of the other). */
+export function firstNamesOf(db: ServiceContext['db'], ids: readonly string[]): Promise<Map<string, string>> {
+  return firstNameRows(db, [...new Set(ids)]);
 }
 
 /**

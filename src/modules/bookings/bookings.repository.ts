@@ -20,7 +20,9 @@ export function isOverlapViolation(err: unknown): boolean {
 
 export function insertBooking(
   db: Kysely<DB>,
-  row: Omit<BookingRow, 'created_at' | 'updated_at' | 'refunded_amount' | 'nightly'> & { nightly: string },
+  row: Omit<BookingRow, 'created_at' | 'updated_at' | 'refunded_amount' | 'nightly' | 'request_expires_at'> & {
+    nightly: string;
+  },
 ) {
   return insertReturning(db, 'bookings', row);
 }
@@ -39,12 +41,13 @@ export async function setStatus(
   booking: BookingRow,
   to: BookingStatus,
   event: { actorId: string | null; reason?: string | null; at: Date },
+  also: { request_expires_at?: Date | null } = {},
 ): Promise<BookingRow> {
   const [updated] = await updateReturning(
     db,
     'bookings',
     (eb) => eb.and([eb('id', '=', booking.id), eb('status', '=', booking.status)]),
-    { status: to, updated_at: event.at },
+    { status: to, updated_at: event.at, ...also },
   );
   if (!updated) throw new Error(`booking ${booking.id} changed status concurrently`);
   await insertEvent(db, booking.id, booking.status, to, event);
@@ -135,6 +138,20 @@ export function lockExpiredHolds(db: Kysely<DB>, now: Date, limit: number): Prom
       ),
     )
     .orderBy('hold_expires_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Paid requests to book the host has not answered in time (locked, skipping rows others hold). */
+export function lockUnansweredRequests(db: Kysely<DB>, now: Date, limit: number): Promise<BookingRow[]> {
+  return db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('status', '=', 'awaiting_host')
+    .where('request_expires_at', '<=', now)
+    .orderBy('request_expires_at')
     .limit(limit)
     .forUpdate()
     .skipLocked()

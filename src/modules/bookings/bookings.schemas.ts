@@ -37,6 +37,7 @@ export const BOOKING_EXAMPLE = {
   refundedAmount: 0,
   cancellationPolicy: 'moderate' as const,
   holdExpiresAt: '2026-05-02T10:15:00.000Z',
+  requestExpiresAt: null,
   message: 'Hi! We are two, arriving around 18:00 by train.',
   createdAt: '2026-05-02T10:00:00.000Z',
 };
@@ -101,6 +102,10 @@ export const BookingSchema = Type.Object(
     refundedAmount: Money,
     cancellationPolicy: Type.Enum(['flexible', 'moderate', 'strict']),
     holdExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    requestExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description:
+        'While the booking awaits the host: when the request expires unanswered (refunded in full)',
+    }),
     message: Type.Union([Type.String(), Type.Null()], {
       description: "The guest's note to the host, as written when booking (null: none)",
     }),

@@ -74,6 +74,8 @@ export function toBookingView(b: repo.BookingRow): BookingView {
     refundedAmount: b.refunded_amount,
     cancellationPolicy: b.cancellation_policy,
     holdExpiresAt: b.hold_expires_at ? b.hold_expires_at.toISOString() : null,
+    requestExpiresAt:
+      b.status === 'awaiting_host' && b.request_expires_at ? new Date(b.request_expires_at).toISOString() : null,
     message: b.guest_message,
     createdAt: new Date(b.created_at).toISOString(),
   };
@@ -287,8 +289,10 @@ export async function markPaid(
   booking: repo.BookingRow,
 ): Promise<repo.BookingRow | null> {
   if (booking.status !== 'pending_payment') return null;
-  const to = booking.instant_book ? 'confirmed' : 'awaiting_host';
-  return transition(ctx, trx, booking, to, booking.guest_id, 'paid');
+  if (booking.instant_book) return transition(ctx, trx, booking, 'confirmed', booking.guest_id, 'paid');
+  // A request: the host has BOOKING_REQUEST_HOURS to answer before it expires, refunded in full.
+  const requestExpiresAt = new Date(ctx.now().getTime() + ctx.config.BOOKING_REQUEST_HOURS * 3_600_000);
+  return transition(ctx, trx, booking, 'awaiting_host', booking.guest_id, 'paid', { requestExpiresAt });
 }
 
 /** Money promised back to the guest (positive) or given back to the booking after a refused refund (negative). */
@@ -314,6 +318,11 @@ export async function expireUnpaidHolds(ctx: ServiceContext, batch = 500): Promi
     for (const b of rows) await transition(ctx, trx, b, 'expired', null, 'hold expired unpaid');
     return rows.length;
   });
+}
+
+/** Lock paid requests whose answer time has passed (the caller expires and refunds them). */
+export function lockUnansweredRequests(ctx: ServiceContext, trx: Db, batch = 200): Promise<repo.BookingRow[]> {
+  return repo.lockUnansweredRequests(trx, ctx.now(), batch);
 }
 
 /** Mark confirmed stays whose check-out day has come as completed. Returns how many. */

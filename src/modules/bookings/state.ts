@@ -23,7 +23,7 @@ export const ACTIVE_STATUSES: readonly BookingStatus[] = [
 
 const TRANSITIONS: Record<BookingStatus, readonly BookingStatus[]> = {
   pending_payment: ['confirmed', 'awaiting_host', 'expired', 'cancelled_by_guest'],
-  awaiting_host: ['confirmed', 'declined', 'cancelled_by_guest'],
+  awaiting_host: ['confirmed', 'declined', 'cancelled_by_guest', 'expired'],
   confirmed: ['cancelled_by_guest', 'cancelled_by_host', 'completed'],
   declined: [],
   cancelled_by_guest: [],

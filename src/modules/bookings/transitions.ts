@@ -13,9 +13,16 @@ export async function transition(
   to: BookingStatus,
   actorId: string | null,
   reason?: string,
+  also: { requestExpiresAt?: Date } = {},
 ): Promise<repo.BookingRow> {
   assertTransition(booking.status, to);
-  const updated = await repo.setStatus(db, booking, to, { actorId, reason: reason ?? null, at: ctx.now() });
+  const updated = await repo.setStatus(
+    db,
+    booking,
+    to,
+    { actorId, reason: reason ?? null, at: ctx.now() },
+    also.requestExpiresAt ? { request_expires_at: also.requestExpiresAt } : {},
+  );
   afterCommit(db, () => {
     countBooking(to);
     // Availability changed: cached search pages are stale.

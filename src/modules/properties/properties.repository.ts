@@ -43,9 +43,19 @@ export function lockProperty(db: Kysely<DB>, id: string): Promise<PropertyRow | 
 
 export function insertProperty(
   db: Kysely<DB>,
-  row: Omit<PropertyRow, 'city_key' | 'geo' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at'>,
+  row: Omit<
+    PropertyRow,
+    'city_key' | 'geo' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at' | 'checkin_details'
+  >,
 ) {
   return insertReturning(db, 'properties', row);
+}
+
+/** Titles of these listings (deleted ones too: a conversation outlives its listing). */
+export async function titlesOf(db: Kysely<DB>, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('properties').select(['id', 'title']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.title]));
 }
 
 export function updateProperty(

@@ -24,6 +24,7 @@ import {
   UpdatePropertyBody,
 } from './properties.schemas.js';
 import * as properties from './properties.service.js';
+import { MAX_CHECKIN_DETAILS } from './properties.service.js';
 
 const IdParams = Type.Object({
   id: Type.String({ format: 'uuid', description: 'The listing id', examples: [PROPERTY_EXAMPLE.id] }),
@@ -40,6 +41,22 @@ const Amenities = Type.Array(
       ],
     ],
   },
+);
+
+const CHECKIN_DETAILS_EXAMPLE = {
+  propertyId: '7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c',
+  details: 'Door code 4921#. Wi-Fi: loft12 / terrace-sun. Keys in the box by the door.',
+};
+const CheckInDetailsSchema = Type.Object(
+  {
+    propertyId: Type.String({ format: 'uuid' }),
+    details: Type.Union([Type.String(), Type.Null()]),
+  },
+  { examples: [CHECKIN_DETAILS_EXAMPLE] },
+);
+const CheckInDetailsBody = Type.Object(
+  { details: Type.Union([Type.String({ maxLength: MAX_CHECKIN_DETAILS }), Type.Null()]) },
+  { additionalProperties: false, examples: [{ details: CHECKIN_DETAILS_EXAMPLE.details }] },
 );
 
 export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
@@ -253,5 +270,42 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
       },
     },
     async (req) => properties.updateCalendar(ctx, requireActor(req), req.params.id, req.body),
+  );
+
+  app.get(
+    '/:id/check-in-details',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'getCheckInDetails',
+        summary: "Get a listing's private check-in details",
+        description:
+          'The host’s own (admins too; 403 for others): shown to a guest only once their stay is confirmed ' +
+          '(`GET /api/v1/bookings/{id}/arrival`), never in the public listing.',
+        params: IdParams,
+        response: { 200: described(CheckInDetailsSchema, 'The details'), ...problemResponses(400, 401, 403, 404) },
+      },
+    },
+    async (req) => properties.getCheckInDetails(ctx, requireActor(req), req.params.id),
+  );
+
+  app.put(
+    '/:id/check-in-details',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'setCheckInDetails',
+        summary: "Set a listing's private check-in details",
+        description:
+          'Address line, door code, Wi-Fi … (up to 2000 characters; null or blank removes them). Guests with a ' +
+          'confirmed stay see them, and are notified when their stay is confirmed.',
+        params: IdParams,
+        body: CheckInDetailsBody,
+        response: { 200: described(CheckInDetailsSchema, 'The details'), ...problemResponses(400, 401, 403, 404) },
+      },
+    },
+    async (req) => properties.setCheckInDetails(ctx, requireActor(req), req.params.id, req.body.details),
   );
 }

@@ -86,6 +86,58 @@ function assertNights(min: number, max: number | null) {
   if (max !== null && max < min) throw invalidField('maxNights', 'must be at least minNights');
 }
 
+/** Listing titles by id, for views that name a listing (conversations, notifications). */
+export function listingTitles(db: ServiceContext['db'], ids: readonly string[]): Promise<Map<string, string>> {
+  return repo.titlesOf(db, [...new Set(ids)]);
+}
+
+/** Most check-in details a host may keep private (address line, door code, Wi-Fi …). */
+export const MAX_CHECKIN_DETAILS = 2000;
+
+/** The host's private check-in details of a listing (host or admin; 404/403 otherwise). */
+export async function getCheckInDetails(ctx: ServiceContext, actor: Actor, id: string) {
+  const p = await ownedProperty(ctx, actor, id);
+  return { propertyId: p.id, details: p.checkin_details };
+}
+
+export async function setCheckInDetails(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  details: string | null,
+) {
+  await ownedProperty(ctx, actor, id);
+  const text = details?.trim() ? details.trim() : null;
+  const row = await repo.updateProperty(ctx.db, id, { checkin_details: text, updated_at: ctx.now() });
+  return { propertyId: row.id, details: row.checkin_details };
+}
+
+/**
+ * Where and when a stay begins, with the private details: only for a flow that has checked the caller
+ * may see them (the host, or the guest of a confirmed stay).
+ */
+export async function arrivalInfo(ctx: ServiceContext, propertyId: string) {
+  const p = await repo.findProperty(ctx.db, propertyId);
+  if (!p) throw notFound('Property');
+  return {
+    propertyId: p.id,
+    title: p.title,
+    address: {
+      street: p.street,
+      city: p.city,
+      region: p.region,
+      countryCode: p.country_code,
+      postalCode: p.postal_code,
+    },
+    latitude: p.latitude,
+    longitude: p.longitude,
+    checkInTime: p.check_in_time,
+    checkOutTime: p.check_out_time,
+    houseRules: p.house_rules,
+    details: p.checkin_details,
+  };
+}
+
 /** The listing, if the actor may change it: its host or an admin. 404 if missing, 403 if someone else's. */
 export async function ownedProperty(
   ctx: ServiceContext,
