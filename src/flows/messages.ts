@@ -28,8 +28,14 @@ async function withNames(
   viewerId: string,
 ): Promise<ConversationWithNames[]> {
   const [titles, names] = await Promise.all([
-    properties.listingTitles(ctx.db, rows.map((c) => c.property_id)),
-    firstNamesOf(ctx.db, rows.flatMap((c) => [c.guest_id, c.host_id])),
+    properties.listingTitles(
+      ctx.db,
+      rows.map((c) => c.property_id),
+    ),
+    firstNamesOf(
+      ctx.db,
+      rows.flatMap((c) => [c.guest_id, c.host_id]),
+    ),
   ]);
   return rows.map((c) => {
     const side = messaging.sideOf({ userId: viewerId }, c);

@@ -7,14 +7,15 @@
  * `bookingChanged` is the one place that decides who hears of a booking's new status, and how; the
  * booking's conversation gets a notice, and a confirmation reveals its contact details.
  */
+
+import { afterCommit } from '../db/transaction.js';
 import { contactOf } from '../modules/accounts/users.service.js';
 import type { BookingRow } from '../modules/bookings/bookings.service.js';
+import * as messaging from '../modules/messaging/messaging.service.js';
 import type { NotificationType } from '../modules/notifications/catalog.js';
 import { specOf } from '../modules/notifications/catalog.js';
 import * as notifications from '../modules/notifications/notifications.service.js';
-import * as messaging from '../modules/messaging/messaging.service.js';
 import * as properties from '../modules/properties/properties.service.js';
-import { afterCommit } from '../db/transaction.js';
 import type { ServiceContext } from '../platform/context.js';
 import { enqueueEmail } from '../platform/email.js';
 
@@ -86,8 +87,10 @@ const NOTICES: Partial<Record<BookingRow['status'], (b: BookingRow, reason?: str
   awaiting_host: (b) =>
     `Request to book ${b.check_in} to ${b.check_out} sent (paid). The host has until ${b.request_expires_at ? new Date(b.request_expires_at).toISOString() : 'the deadline'} to answer.`,
   confirmed: (b) => `Booking confirmed: ${b.check_in} to ${b.check_out}. Contact details are now visible.`,
-  declined: (b, reason) => `The host declined the request for ${b.check_in} to ${b.check_out}${reason ? `: ${reason}` : '.'}`,
-  expired: (b) => `The request for ${b.check_in} to ${b.check_out} expired unanswered; it was refunded in full.`,
+  declined: (b, reason) =>
+    `The host declined the request for ${b.check_in} to ${b.check_out}${reason ? `: ${reason}` : '.'}`,
+  expired: (b) =>
+    `The request for ${b.check_in} to ${b.check_out} expired unanswered; it was refunded in full.`,
   cancelled_by_guest: (b) => `The guest cancelled the stay ${b.check_in} to ${b.check_out}.`,
   cancelled_by_host: (b) => `The stay ${b.check_in} to ${b.check_out} was cancelled by the host.`,
 };

@@ -18,7 +18,12 @@ export async function queueCheckinReminders(ctx: ServiceContext): Promise<number
         type: 'checkin.reminder',
         groupKey: `checkin_reminder:${b.id}`,
         once: true,
-        data: { bookingId: b.id, propertyId: b.property_id, checkIn: b.check_in, checkInTime: b.check_in_time },
+        data: {
+          bookingId: b.id,
+          propertyId: b.property_id,
+          checkIn: b.check_in,
+          checkInTime: b.check_in_time,
+        },
       }),
     );
     if (notified) queued++;

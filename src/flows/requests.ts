@@ -5,8 +5,8 @@
  */
 import { inTransaction } from '../db/transaction.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
-import * as messaging from '../modules/messaging/messaging.service.js';
 import type { PreApprovalView } from '../modules/messaging/messaging.schemas.js';
+import * as messaging from '../modules/messaging/messaging.service.js';
 import * as stays from '../modules/properties/stays.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
@@ -33,7 +33,14 @@ export async function expireUnansweredRequests(ctx: ServiceContext, batch = 200)
         'request_expired',
       );
       if (refund) promised.push(refund.id);
-      const expired = await bookings.transition(ctx, trx, request, 'expired', null, 'request expired unanswered');
+      const expired = await bookings.transition(
+        ctx,
+        trx,
+        request,
+        'expired',
+        null,
+        'request expired unanswered',
+      );
       await bookingChanged(ctx, trx, expired, { from: 'awaiting_host' });
     }
     return { count: due.length, promised };

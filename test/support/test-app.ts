@@ -54,6 +54,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     SANDBOX_WEBHOOK_SECRET: 'test-sandbox-webhook-secret',
     // Most tests sign in many times from one address; the rate-limit test sets its own limit.
     RATE_LIMIT_AUTH_MAX: '100000',
+    RATE_LIMIT_MESSAGES_MAX: '100000',
     ...opts.env,
   });
   const { app, ctx } = await buildApp({

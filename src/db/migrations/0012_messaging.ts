@@ -43,11 +43,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .on('conversations')
     .columns(['host_id', 'last_message_at', 'id'])
     .execute();
-  await db.schema
-    .createIndex('conversations_booking_idx')
-    .on('conversations')
-    .column('booking_id')
-    .execute();
+  await db.schema.createIndex('conversations_booking_idx').on('conversations').column('booking_id').execute();
 
   await db.schema
     .createTable('messages')
@@ -127,10 +123,7 @@ export async function up(db: MigrationDb): Promise<void> {
     .execute();
   await partial(
     db,
-    db.schema
-      .createIndex('notifications_unread_idx')
-      .on('notifications')
-      .columns(['user_id', 'read_at']),
+    db.schema.createIndex('notifications_unread_idx').on('notifications').columns(['user_id', 'read_at']),
     sql<SqlBool>`read_at is null`,
   ).execute();
 
@@ -146,7 +139,10 @@ export async function up(db: MigrationDb): Promise<void> {
   await db.schema.alterTable('bookings').addColumn('request_expires_at', t.timestamp).execute();
   await partial(
     db,
-    db.schema.createIndex('bookings_request_expiry_idx').on('bookings').columns(['status', 'request_expires_at']),
+    db.schema
+      .createIndex('bookings_request_expiry_idx')
+      .on('bookings')
+      .columns(['status', 'request_expires_at']),
     sql<SqlBool>`status = 'awaiting_host'`,
   ).execute();
   await db.schema.alterTable('properties').addColumn('checkin_details', 'text').execute();

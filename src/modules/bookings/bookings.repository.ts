@@ -20,7 +20,10 @@ export function isOverlapViolation(err: unknown): boolean {
 
 export function insertBooking(
   db: Kysely<DB>,
-  row: Omit<BookingRow, 'created_at' | 'updated_at' | 'refunded_amount' | 'nightly' | 'request_expires_at'> & {
+  row: Omit<
+    BookingRow,
+    'created_at' | 'updated_at' | 'refunded_amount' | 'nightly' | 'request_expires_at'
+  > & {
     nightly: string;
   },
 ) {

@@ -75,7 +75,9 @@ export function toBookingView(b: repo.BookingRow): BookingView {
     cancellationPolicy: b.cancellation_policy,
     holdExpiresAt: b.hold_expires_at ? b.hold_expires_at.toISOString() : null,
     requestExpiresAt:
-      b.status === 'awaiting_host' && b.request_expires_at ? new Date(b.request_expires_at).toISOString() : null,
+      b.status === 'awaiting_host' && b.request_expires_at
+        ? new Date(b.request_expires_at).toISOString()
+        : null,
     message: b.guest_message,
     createdAt: new Date(b.created_at).toISOString(),
   };
@@ -321,7 +323,11 @@ export async function expireUnpaidHolds(ctx: ServiceContext, batch = 500): Promi
 }
 
 /** Lock paid requests whose answer time has passed (the caller expires and refunds them). */
-export function lockUnansweredRequests(ctx: ServiceContext, trx: Db, batch = 200): Promise<repo.BookingRow[]> {
+export function lockUnansweredRequests(
+  ctx: ServiceContext,
+  trx: Db,
+  batch = 200,
+): Promise<repo.BookingRow[]> {
   return repo.lockUnansweredRequests(trx, ctx.now(), batch);
 }
 

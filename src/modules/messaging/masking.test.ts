@@ -18,7 +18,13 @@ describe('maskContactDetails', () => {
   });
 
   it('hides phone numbers in their usual spellings', () => {
-    for (const phone of ['+34 612 345 678', '(555) 123-4567', '0612345678', '06.12.34.56.78', '+1-555-123-4567']) {
+    for (const phone of [
+      '+34 612 345 678',
+      '(555) 123-4567',
+      '0612345678',
+      '06.12.34.56.78',
+      '+1-555-123-4567',
+    ]) {
       expect(masked(`call me on ${phone} tonight`)).toBe(`call me on ${MASKS.phone} tonight`);
     }
   });

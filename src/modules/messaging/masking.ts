@@ -44,7 +44,10 @@ export interface Masked {
 }
 
 export function maskContactDetails(text: string): Masked {
-  let out = text.replace(EMAIL, MASKS.email).replace(SPELLED_EMAIL, MASKS.email).replace(WORDY_EMAIL, MASKS.email);
+  let out = text
+    .replace(EMAIL, MASKS.email)
+    .replace(SPELLED_EMAIL, MASKS.email)
+    .replace(WORDY_EMAIL, MASKS.email);
   out = out.replace(URL_LIKE, MASKS.link).replace(BARE_DOMAIN, MASKS.link);
   out = out.replace(DIGIT_RUN, (run) => {
     const trimmed = run.trim();

@@ -149,10 +149,14 @@ export async function unreadTotals(db: Kysely<DB>, userId: string) {
   const row = await db
     .selectFrom('conversations')
     .select([
-      sql<string | number>`coalesce(sum(case when guest_id = ${userId} then last_seq - guest_read_seq else last_seq - host_read_seq end), 0)`.as(
+      sql<
+        string | number
+      >`coalesce(sum(case when guest_id = ${userId} then last_seq - guest_read_seq else last_seq - host_read_seq end), 0)`.as(
         'messages',
       ),
-      sql<string | number>`coalesce(sum(case when (guest_id = ${userId} and last_seq > guest_read_seq) or (host_id = ${userId} and last_seq > host_read_seq) then 1 else 0 end), 0)`.as(
+      sql<
+        string | number
+      >`coalesce(sum(case when (guest_id = ${userId} and last_seq > guest_read_seq) or (host_id = ${userId} and last_seq > host_read_seq) then 1 else 0 end), 0)`.as(
         'conversations',
       ),
     ])
@@ -177,7 +181,10 @@ export function adminReads(db: Kysely<DB>, conversationId: string) {
     .execute();
 }
 
-export async function insertPreApproval(db: Kysely<DB>, row: Omit<PreApprovalRow, 'booking_id' | 'withdrawn_at'>) {
+export async function insertPreApproval(
+  db: Kysely<DB>,
+  row: Omit<PreApprovalRow, 'booking_id' | 'withdrawn_at'>,
+) {
   await db.insertInto('pre_approvals').values(row).execute();
   return { ...row, booking_id: null, withdrawn_at: null } as PreApprovalRow;
 }
@@ -204,7 +211,7 @@ export function lockUsablePreApproval(
     .executeTakeFirst();
 }
 
-export async function usePreApproval(db: Kysely<DB>, id: string, bookingId: string) {
+export async function markPreApprovalUsed(db: Kysely<DB>, id: string, bookingId: string) {
   await db.updateTable('pre_approvals').set({ booking_id: bookingId }).where('id', '=', id).execute();
 }
 

@@ -24,7 +24,11 @@ import {
 import * as messaging from './messaging.service.js';
 
 const IdParams = Type.Object({
-  id: Type.String({ format: 'uuid', description: 'The conversation id', examples: [CONVERSATION_EXAMPLE.id] }),
+  id: Type.String({
+    format: 'uuid',
+    description: 'The conversation id',
+    examples: [CONVERSATION_EXAMPLE.id],
+  }),
 });
 
 export async function messagingRoutes(
@@ -74,7 +78,10 @@ export async function messagingRoutes(
         description:
           'As guest and as host, most recent activity first, each with its unread count; keyset pages.',
         querystring: ConversationsQuery,
-        response: { 200: pageResponse(ConversationSchema, 'A page of conversations'), ...problemResponses(400, 401) },
+        response: {
+          200: pageResponse(ConversationSchema, 'A page of conversations'),
+          ...problemResponses(400, 401),
+        },
       },
     },
     async (req) => flow.listConversations(ctx, requireActor(req), req.query),
@@ -107,7 +114,10 @@ export async function messagingRoutes(
           'For its guest and host; an admin may read it for support, and each such read is recorded. ' +
           '404 for anyone else.',
         params: IdParams,
-        response: { 200: described(ConversationSchema, 'The conversation'), ...problemResponses(400, 401, 404) },
+        response: {
+          200: described(ConversationSchema, 'The conversation'),
+          ...problemResponses(400, 401, 404),
+        },
       },
     },
     async (req) => flow.getConversation(ctx, requireActor(req), req.params.id, req.id),
@@ -126,7 +136,10 @@ export async function messagingRoutes(
           'the older page before them. Contact details are masked until a booking is confirmed.',
         params: IdParams,
         querystring: MessagesQuery,
-        response: { 200: pageResponse(MessageSchema, 'A page of messages'), ...problemResponses(400, 401, 404) },
+        response: {
+          200: pageResponse(MessageSchema, 'A page of messages'),
+          ...problemResponses(400, 401, 404),
+        },
       },
     },
     async (req) => flow.listMessages(ctx, requireActor(req), req.params.id, req.query, req.id),
@@ -170,7 +183,10 @@ export async function messagingRoutes(
           '`conversation.read` event); the conversation’s unread notification is read too.',
         params: IdParams,
         body: MarkConversationReadBody,
-        response: { 200: described(ConversationSchema, 'The conversation'), ...problemResponses(400, 401, 404) },
+        response: {
+          200: described(ConversationSchema, 'The conversation'),
+          ...problemResponses(400, 401, 404),
+        },
       },
     },
     async (req) => flow.readConversation(ctx, requireActor(req), req.params.id, req.body.upToSeq),
@@ -188,7 +204,10 @@ export async function messagingRoutes(
           'No new messages either way until the participant who blocked unblocks. Bookings are not affected; ' +
           'Roost’s own notices still appear.',
         params: IdParams,
-        response: { 200: described(ConversationSchema, 'The conversation'), ...problemResponses(400, 401, 404) },
+        response: {
+          200: described(ConversationSchema, 'The conversation'),
+          ...problemResponses(400, 401, 404),
+        },
       },
     },
     async (req) => flow.setBlocked(ctx, requireActor(req), req.params.id, true),
@@ -204,7 +223,10 @@ export async function messagingRoutes(
         summary: 'Unblock a conversation',
         description: 'Only by the participant who blocked it (403 `not_blocker`).',
         params: IdParams,
-        response: { 200: described(ConversationSchema, 'The conversation'), ...problemResponses(400, 401, 403, 404) },
+        response: {
+          200: described(ConversationSchema, 'The conversation'),
+          ...problemResponses(400, 401, 403, 404),
+        },
       },
     },
     async (req) => flow.setBlocked(ctx, requireActor(req), req.params.id, false),
@@ -237,7 +259,11 @@ export async function messagingRoutes(
 }
 
 const BookingIdParams = Type.Object({
-  id: Type.String({ format: 'uuid', description: 'The booking id', examples: ['e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d'] }),
+  id: Type.String({
+    format: 'uuid',
+    description: 'The booking id',
+    examples: ['e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d'],
+  }),
 });
 
 const ArrivalSchema = Type.Object(
@@ -303,7 +329,10 @@ export async function bookingThreadRoutes(app: RoostApp, { ctx }: { ctx: Service
         summary: 'Get a booking’s conversation',
         description: 'For its guest, host or an admin (404 otherwise); made if the booking has none yet.',
         params: BookingIdParams,
-        response: { 200: described(ConversationSchema, 'The conversation'), ...problemResponses(400, 401, 404) },
+        response: {
+          200: described(ConversationSchema, 'The conversation'),
+          ...problemResponses(400, 401, 404),
+        },
       },
     },
     async (req) => flow.bookingConversation(ctx, requireActor(req), req.params.id),
@@ -321,7 +350,10 @@ export async function bookingThreadRoutes(app: RoostApp, { ctx }: { ctx: Service
           'The address, times and the host’s private check-in details. The guest sees them once the stay is ' +
           'confirmed (409 `checkin_details_not_available` before); the host and admins always; 404 for anyone else.',
         params: BookingIdParams,
-        response: { 200: described(ArrivalSchema, 'Arrival details'), ...problemResponses(400, 401, 404, 409) },
+        response: {
+          200: described(ArrivalSchema, 'Arrival details'),
+          ...problemResponses(400, 401, 404, 409),
+        },
       },
     },
     async (req) => flow.arrivalFor(ctx, requireActor(req), req.params.id),

@@ -99,7 +99,10 @@ export const ConversationSchema = Type.Object(
 );
 export type ConversationWithNames = Static<typeof ConversationSchema>;
 
-export const ConversationCursor = Type.Object({ at: Type.String({ maxLength: 40 }), id: Type.String({ format: 'uuid' }) });
+export const ConversationCursor = Type.Object({
+  at: Type.String({ maxLength: 40 }),
+  id: Type.String({ format: 'uuid' }),
+});
 export const MessageCursor = Type.Object({ seq: Type.Integer({ minimum: 1 }) });
 
 export const ConversationsQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
@@ -107,7 +110,10 @@ export const MessagesQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: Type.Optional(
-      Type.String({ maxLength: 1024, description: 'Opaque cursor from `nextCursor`: the page of older messages' }),
+      Type.String({
+        maxLength: 1024,
+        description: 'Opaque cursor from `nextCursor`: the page of older messages',
+      }),
     ),
   },
   { additionalProperties: false },

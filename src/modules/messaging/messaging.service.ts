@@ -15,14 +15,15 @@ import { decodeCursor, encodeCursor, toPage } from '../../platform/pagination.js
 import { maskContactDetails } from './masking.js';
 import * as repo from './messaging.repository.js';
 import {
-  type ConversationView,
   ConversationCursor,
+  type ConversationView,
   MessageCursor,
   type MessageView,
   type PreApprovalView,
 } from './messaging.schemas.js';
 
 type Db = ServiceContext['db'];
+
 export type { ConversationRow, MessageRow } from './messaging.repository.js';
 
 export type Side = 'guest' | 'host';
@@ -62,8 +63,14 @@ export function toConversationView(c: repo.ConversationRow, viewerId: string): C
 }
 
 /** A message as shown in this thread: masked until the thread's contact details are revealed. */
-export function toMessageView(m: repo.MessageRow, c: Pick<repo.ConversationRow, 'contact_revealed_at'>): MessageView {
-  const shown = c.contact_revealed_at || m.kind === 'system' ? { text: m.body, masked: false } : maskContactDetails(m.body);
+export function toMessageView(
+  m: repo.MessageRow,
+  c: Pick<repo.ConversationRow, 'contact_revealed_at'>,
+): MessageView {
+  const shown =
+    c.contact_revealed_at || m.kind === 'system'
+      ? { text: m.body, masked: false }
+      : maskContactDetails(m.body);
   return {
     id: m.id,
     conversationId: m.conversation_id,
@@ -263,7 +270,12 @@ export async function listConversations(
 ): Promise<{ rows: repo.ConversationRow[]; nextCursor: string | null }> {
   const after = q.cursor ? decodeCursor<{ at: string; id: string }>(q.cursor, ConversationCursor) : undefined;
   const rows = await repo.listConversations(ctx.db, { userId: actor.userId, after, limit: q.limit + 1 });
-  const page = toPage(rows, q.limit, (c) => c, (c) => ({ at: iso(c.last_message_at), id: c.id }));
+  const page = toPage(
+    rows,
+    q.limit,
+    (c) => c,
+    (c) => ({ at: iso(c.last_message_at), id: c.id }),
+  );
   return { rows: page.items, nextCursor: page.nextCursor };
 }
 
@@ -395,7 +407,7 @@ export async function takePreApproval(
 }
 
 export function markPreApprovalUsed(trx: Db, id: string, bookingId: string) {
-  return repo.usePreApproval(trx, id, bookingId);
+  return repo.markPreApprovalUsed(trx, id, bookingId);
 }
 
 export async function preApprovalsOf(ctx: ServiceContext, c: repo.ConversationRow) {

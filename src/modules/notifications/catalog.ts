@@ -26,7 +26,8 @@ interface TypeSpec {
 }
 
 const stay = (d: Record<string, unknown>) => `${d['checkIn']} – ${d['checkOut']}`;
-const listing = (d: Record<string, unknown>) => (d['listingTitle'] ? `“${d['listingTitle']}”` : 'your listing');
+const listing = (d: Record<string, unknown>) =>
+  d['listingTitle'] ? `“${d['listingTitle']}”` : 'your listing';
 
 export const NOTIFICATION_TYPES = {
   'booking.requested': {

@@ -79,7 +79,8 @@ export async function notificationsRoutes(app: RoostApp, { ctx }: { ctx: Service
         security,
         operationId: 'getNotificationPreferences',
         summary: 'My notification preferences',
-        description: 'Per category: whether it is emailed too (default: yes). The in-app feed gets everything.',
+        description:
+          'Per category: whether it is emailed too (default: yes). The in-app feed gets everything.',
         response: { 200: described(PreferencesSchema, 'The preferences'), ...problemResponses(401) },
       },
     },

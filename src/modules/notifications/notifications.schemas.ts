@@ -40,7 +40,10 @@ export const NotificationSchema = Type.Object(
 );
 export type NotificationView = Static<typeof NotificationSchema>;
 
-export const NotificationCursor = Type.Object({ at: Type.String({ maxLength: 40 }), id: Type.String({ format: 'uuid' }) });
+export const NotificationCursor = Type.Object({
+  at: Type.String({ maxLength: 40 }),
+  id: Type.String({ format: 'uuid' }),
+});
 
 export const NotificationsQuery = Type.Object(
   {

@@ -120,9 +120,7 @@ export async function listNotifications(
   actor: Actor,
   q: { unread?: boolean | undefined; limit: number; cursor?: string | undefined },
 ) {
-  const after = q.cursor
-    ? decodeCursor<{ at: string; id: string }>(q.cursor, NotificationCursor)
-    : undefined;
+  const after = q.cursor ? decodeCursor<{ at: string; id: string }>(q.cursor, NotificationCursor) : undefined;
   const rows = await repo.listNotifications(ctx.db, {
     userId: actor.userId,
     unreadOnly: q.unread === true,

@@ -284,7 +284,10 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
           'The host’s own (admins too; 403 for others): shown to a guest only once their stay is confirmed ' +
           '(`GET /api/v1/bookings/{id}/arrival`), never in the public listing.',
         params: IdParams,
-        response: { 200: described(CheckInDetailsSchema, 'The details'), ...problemResponses(400, 401, 403, 404) },
+        response: {
+          200: described(CheckInDetailsSchema, 'The details'),
+          ...problemResponses(400, 401, 403, 404),
+        },
       },
     },
     async (req) => properties.getCheckInDetails(ctx, requireActor(req), req.params.id),
@@ -303,7 +306,10 @@ export async function propertiesRoutes(app: RoostApp, { ctx }: { ctx: ServiceCon
           'confirmed stay see them, and are notified when their stay is confirmed.',
         params: IdParams,
         body: CheckInDetailsBody,
-        response: { 200: described(CheckInDetailsSchema, 'The details'), ...problemResponses(400, 401, 403, 404) },
+        response: {
+          200: described(CheckInDetailsSchema, 'The details'),
+          ...problemResponses(400, 401, 403, 404),
+        },
       },
     },
     async (req) => properties.setCheckInDetails(ctx, requireActor(req), req.params.id, req.body.details),

@@ -87,7 +87,10 @@ function assertNights(min: number, max: number | null) {
 }
 
 /** Listing titles by id, for views that name a listing (conversations, notifications). */
-export function listingTitles(db: ServiceContext['db'], ids: readonly string[]): Promise<Map<string, string>> {
+export function listingTitles(
+  db: ServiceContext['db'],
+  ids: readonly string[],
+): Promise<Map<string, string>> {
   return repo.titlesOf(db, [...new Set(ids)]);
 }
 
