@@ -9,13 +9,6 @@ import type {
 } from './bookings.js';
 import type { LedgerEntriesTable, LedgerTransactionsTable } from './ledger.js';
 import type {
-  AmenitiesTable,
-  PropertiesTable,
-  PropertyAmenitiesTable,
-  PropertyCalendarTable,
-  PropertyPhotosTable,
-} from './properties.js';
-import type {
   ConversationAccessLogTable,
   ConversationsTable,
   MessagesTable,
@@ -23,6 +16,13 @@ import type {
   NotificationsTable,
   PreApprovalsTable,
 } from './messaging.js';
+import type {
+  AmenitiesTable,
+  PropertiesTable,
+  PropertyAmenitiesTable,
+  PropertyCalendarTable,
+  PropertyPhotosTable,
+} from './properties.js';
 import type { GuestRatingsTable, ReviewsTable } from './reviews.js';
 import type { EmailOutboxTable, RefreshTokensTable, UsersTable, UserTokensTable } from './users.js';
 
