@@ -3,6 +3,7 @@
  * them, a before/after comparison of two runs, and the README block regenerated from one.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { MessagingResult } from './messaging.js';
 
 export interface Sample {
   rps: number;
@@ -51,6 +52,8 @@ export interface SizeResult {
   plans: Record<string, string>;
   /** The statements each scenario runs (first line of each), as captured. */
   captured: Record<string, string[]>;
+  /** Real-time delivery across two API processes (bench/messaging.ts). */
+  messaging?: MessagingResult;
   wallMs: number;
 }
 
@@ -143,6 +146,20 @@ export function rows(r: BenchResult): Row[] {
       cmp(key, `search ${label}: HTTP vs raw SQL`, n, 0.8, s.comparisons[key]);
     }
     cmp('booking', 'booking creation: HTTP vs raw transaction', n, 0.85, s.comparisons['booking']);
+    const m = s.messaging;
+    if (m) {
+      out.push({
+        key: `messaging@${n}`,
+        what: `messages posted through API B, pushed to ${m.subscribers} SSE subscribers on API A`,
+        listings: sizeLabel(n),
+        a: `posts: ${side(m.post.rps, m.post.p50, m.post.p99)}`,
+        b: `push p50 / p99: ${fms(m.push.post.p50)} / ${fms(m.push.post.p99)} ms after the post (${fms(m.push.publish.p50)} / ${fms(m.push.publish.p99)} ms after publish)`,
+        ratio: `${m.push.measured}/${m.post.ok} pushed`,
+        goal: 'push p99 ≤ 1 000 ms',
+        ok: okIf(m.push.post.p99 <= 1000 && m.push.measured === m.post.ok),
+        value: m.push.post.p99,
+      });
+    }
     const searches = SEARCH_SCENARIOS.map(([k]) => s.comparisons[k]).filter((c): c is Comparison => !!c);
     if (searches.length > 0) {
       const worst = searches.reduce((w, c) => (c.aP99 / c.aP50 > w.aP99 / w.aP50 ? c : w));

@@ -8,12 +8,15 @@
  *   search   four search mixes over HTTP      vs the same statements replayed raw (bench/raw-sql.ts)
  *   booking  POST /api/v1/bookings            vs the same transaction replayed raw, per stay
  *   startup  spawn → first 200 of /health/ready, PostgreSQL and a fresh PGlite (median of 3)
+ *   messaging  posts through a second API process, pushed over Redis to N SSE streams on the first:
+ *            post throughput and push latency (bench/messaging.ts; --subscribers N, default 100)
  *
  * on a fresh `roost_bench` database per size, seeded with realistic data (bench/data.ts). The SQL replayed
  * raw is captured from the application's own modules (bench/capture.ts): every statement of the request.
  *
  *   npm run bench -- [--sizes 10000,100000 | --listings N] [--seconds 5] [--reps 3] [--connections 32]
- *                    [--only live,me,search,booking,startup] [--app <dir>] [--no-build]
+ *                    [--only live,me,search,booking,startup,messaging] [--subscribers 100]
+ *                    [--app <dir>] [--no-build]
  *   npm run bench -- --compare before.json after.json
  *   npm run bench:readme -- bench/results/<file>.json
  *
@@ -45,6 +48,7 @@ import { createDatabase, type Database, isMysqlUrl } from '../src/db/database.js
 import { DEMO_PASSWORD } from '../src/modules/accounts/demo-users.js';
 import { openCapture, type Statement, toWire } from './capture.js';
 import { addDays, seed } from './data.js';
+import { benchMessaging } from './messaging.js';
 import {
   freePort,
   killAll,
@@ -82,12 +86,14 @@ interface Options {
   pool: number;
   warmup: number;
   only: Set<string>;
+  /** messaging: SSE subscribers (one user each). */
+  subscribers: number;
   build: boolean;
   admin: string;
   redis: string;
 }
 
-const SCENARIOS = ['live', 'me', 'search', 'booking', 'startup'];
+const SCENARIOS = ['live', 'me', 'search', 'booking', 'startup', 'messaging'];
 
 function parseArgs(argv: string[]): Options | { compare: [string, string] } | { readme: string } {
   const get = (name: string) => {
@@ -107,6 +113,7 @@ function parseArgs(argv: string[]): Options | { compare: [string, string] } | { 
     '--pool',
     '--warmup',
     '--only',
+    '--subscribers',
     '--no-build',
     '--compare',
     '--write-readme',
@@ -149,6 +156,7 @@ function parseArgs(argv: string[]): Options | { compare: [string, string] } | { 
     pool: num(get('pool'), connections, 'pool'),
     warmup: num(get('warmup'), Math.min(2, seconds), 'warmup'),
     only,
+    subscribers: Math.round(num(get('subscribers'), 100, 'subscribers')),
     build: !argv.includes('--no-build'),
     admin: env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redis: env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379/14',
@@ -899,6 +907,24 @@ async function benchSize(
     await benchSearch(o, api, capture, engine, url, tmp, size);
     if (o.only.has('booking'))
       size.comparisons['booking'] = await benchBooking(o, api, capture, database, engine, url, tmp, today);
+    if (o.only.has('messaging')) {
+      size.messaging = await benchMessaging({
+        db: database.db,
+        a: api,
+        startB: async (env) => {
+          const port = await freePort();
+          return startApi(o, tmp, { ...apiEnv(o, tmp, port, url), ...env }, port);
+        },
+        subscribers: o.subscribers,
+        connections: o.connections,
+        seconds: o.seconds,
+        warmup: o.warmup,
+        jwtSecret: JWT_SECRET,
+        tmp,
+        repo: REPO,
+        log,
+      });
+    }
     await api.stop();
     api = undefined;
     if (o.only.has('startup') && !result.startup.postgres && !result.startup.pglite) {

@@ -164,7 +164,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('describes success responses (JSON, but images and metrics) with a description and an example', () => {
+  it('describes success responses (JSON, but images, metrics and the event stream) with a description and an example', () => {
     for (const o of operations) {
       for (const [status, response] of Object.entries(o.op.responses)) {
         if (Number(status) >= 400 || !response.content) continue;
@@ -172,6 +172,7 @@ describe('the OpenAPI document', () => {
         const types = Object.keys(response.content);
         if (o.op.operationId === 'getMedia') expect(types).toEqual(['image/jpeg', 'image/png', 'image/webp']);
         else if (o.op.operationId === 'getMetrics') expect(types).toEqual(['text/plain']);
+        else if (o.op.operationId === 'streamEvents') expect(types).toEqual(['text/event-stream']);
         else {
           // JSON, and for links opened from an email also a page for a browser.
           expect(types[0], `${where(o)} ${status}`).toBe('application/json');

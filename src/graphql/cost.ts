@@ -1,6 +1,6 @@
 /**
  * Query cost limit, next to the depth limit: every selected field costs 1, times how many parents it is
- * selected under. A field with a `first` argument multiplies its subtree by `first` (a variable counts
+ * selected under. A field with a `first` (or `limit`) argument multiplies its subtree by it (a variable counts
  * as the largest page, since the check runs before variables are read), other list fields by a small
  * estimate; aliases are separate fields, so 1 000 aliases cost 1 000 times as much. It runs before
  * graphql-js's own validation, so a costly document is refused before that work is done.
@@ -20,23 +20,29 @@ const { Kind, getNamedType, getNullableType, isListType, isObjectType } = graphq
 
 /** The page size a `first` set by a variable is costed at: the largest any field accepts. */
 export const MAX_PAGE = 100;
-/** Estimated length of a list field without `first` (amenities, photos, nights …). */
+/** Estimated length of a list field without `first` or `limit` (amenities, photos, nights …). */
 const LIST_ESTIMATE = 10;
 
 function multiplier(
+  parentName: string,
   field: GraphQLField<unknown, unknown>,
   args: readonly ArgumentNode[],
   type: GraphQLOutputType,
 ): number {
-  const first = field.args.find((a) => a.name === 'first');
+  // `first` (connections) and `limit` (pages of items, as REST's) are page sizes.
+  const first = field.args.find((a) => a.name === 'first' || a.name === 'limit');
   if (first) {
-    const given = args.find((a) => a.name.value === 'first');
+    const given = args.find((a) => a.name.value === first.name);
     if (!given) return Math.min(Number(first.defaultValue ?? MAX_PAGE), MAX_PAGE);
     if (given.value.kind === Kind.INT) return Math.max(1, Math.min(Number(given.value.value), MAX_PAGE));
     return MAX_PAGE;
   }
-  // A connection's `edges` list is as long as its `first`, already counted on the connection.
-  if (isListType(getNullableType(type))) return getNamedType(type).name.endsWith('Edge') ? 1 : LIST_ESTIMATE;
+  // A connection's `edges` (a page's `items`) is as long as its `first` (`limit`), already counted.
+  if (isListType(getNullableType(type))) {
+    return getNamedType(type).name.endsWith('Edge') || (field.name === 'items' && parentName.endsWith('Page'))
+      ? 1
+      : LIST_ESTIMATE;
+  }
   return 1;
 }
 
@@ -65,7 +71,7 @@ function selectionCost(
         cost += 1; // introspection fields, or unknown ones that validation reports
         continue;
       }
-      const times = multiplier(field, selection.arguments ?? [], field.type);
+      const times = multiplier(parentTypeName, field, selection.arguments ?? [], field.type);
       // The subtree only needs costing up to what is left of the budget, divided among its copies.
       const left = Math.ceil((budget - cost) / times);
       const child = selection.selectionSet

@@ -33,6 +33,7 @@ import { clientInfo } from '../platform/http.js';
 import { parseIdempotencyKey } from '../platform/idempotency.js';
 import { encodeCursor } from '../platform/pagination.js';
 import { validate } from '../platform/validation.js';
+import { messagingMutation, messagingQuery, messagingTypes } from './messaging.resolvers.js';
 import { DateScalar, UUIDScalar } from './scalars.js';
 
 declare module 'mercurius' {
@@ -83,6 +84,7 @@ export function createResolvers(): IResolvers {
     UUID: UUIDScalar,
     Date: DateScalar,
     Query: {
+      ...messagingQuery,
       me: async (_: unknown, __: Args, c: Ctx) => getMe(c.ctx, actorOf(c)),
       user: async (_: unknown, { id }: Args, c: Ctx) => {
         const [u] = await findUsersByIds(c.ctx.db, [String(id)]);
@@ -117,6 +119,7 @@ export function createResolvers(): IResolvers {
       },
     },
     Mutation: {
+      ...messagingMutation,
       register: async (_: unknown, args: Args, c: Ctx) => {
         // Counted like REST's attempts: before validation, per IP and per target email.
         await c.authLimits.credentialAttempt(c.reply.request, c.reply, String(args['email'] ?? ''));
@@ -156,6 +159,7 @@ export function createResolvers(): IResolvers {
       replyToReview: async (_: unknown, { id, body }: Args, c: Ctx) =>
         reviewFlows.replyToReview(c.ctx, actorOf(c), String(id), validate(ReplyBody, { body }).body),
     },
+    ...messagingTypes,
     Property: {
       calendar: async (p: PropertyNode, { from, to }: Args, c: Ctx) =>
         (await properties.getCalendar(c.ctx, optionalActor(c), p.id, String(from), String(to))).days,

@@ -200,6 +200,133 @@ export const schema = /* GraphQL */ `
     user: Me!
   }
 
+  "A listing as a conversation names it."
+  type ListingRef {
+    id: ID!
+    title: String!
+  }
+
+  "The other participant of a conversation."
+  type Participant {
+    id: ID!
+    firstName: String!
+  }
+
+  "How far each side of a conversation has read (read receipts)."
+  type ReadSeq {
+    guest: Int!
+    host: Int!
+  }
+
+  "A message. Emails, phone numbers and links are masked until a booking of the conversation is confirmed."
+  type Message {
+    id: ID!
+    conversationId: ID!
+    "1, 2, 3… within the conversation."
+    seq: Int!
+    "Null for a notice written by Roost (kind system)."
+    senderId: ID
+    "text, system or pre_approval."
+    kind: String!
+    body: String!
+    "Something in the body is hidden."
+    masked: Boolean!
+    createdAt: String!
+  }
+
+  "Messages in the order they were written (newest last); nextCursor fetches the older page."
+  type MessagePage {
+    items: [Message!]!
+    nextCursor: String
+  }
+
+  "One conversation per listing and guest: an inquiry, joined to the booking made from it."
+  type Conversation {
+    id: ID!
+    propertyId: ID!
+    guestId: ID!
+    hostId: ID!
+    "The latest booking made from this conversation; null while it is an inquiry."
+    bookingId: ID
+    lastSeq: Int!
+    lastMessageAt: String!
+    "Messages you have not read."
+    unread: Int!
+    readSeq: ReadSeq!
+    blocked: Boolean!
+    blockedByMe: Boolean!
+    "A booking of this conversation was confirmed: nothing is masked any more."
+    contactDetailsVisible: Boolean!
+    createdAt: String!
+    listing: ListingRef!
+    "The other participant (null for an admin reading)."
+    otherParty: Participant
+    "The newest limit (1–100) messages before cursor, newest last."
+    messages(limit: Int = 50, cursor: String): MessagePage!
+  }
+
+  type ConversationPage {
+    items: [Conversation!]!
+    nextCursor: String
+  }
+
+  type PostedMessage {
+    conversation: Conversation!
+    message: Message!
+  }
+
+  type UnreadCounts {
+    "Unread messages over all your conversations."
+    messages: Int!
+    "Conversations with unread messages."
+    conversations: Int!
+  }
+
+  "The host's offer of exact dates, bookable instantly by the conversation's guest until it expires."
+  type PreApproval {
+    id: ID!
+    conversationId: ID!
+    propertyId: ID!
+    guestId: ID!
+    checkIn: String!
+    checkOut: String!
+    guests: Int!
+    expiresAt: String!
+    "The booking made with it (it is used once)."
+    bookingId: ID
+    withdrawn: Boolean!
+  }
+
+  type NotificationCategoryPreference {
+    "messages, requests, bookings, stays or payouts."
+    category: String!
+    description: String!
+    "Sent by email too (default true)."
+    email: Boolean!
+    "Always true: the feed gets every event."
+    inApp: Boolean!
+  }
+
+  type NotificationPreferences {
+    categories: [NotificationCategoryPreference!]!
+  }
+
+  type NotificationsMarked {
+    "How many were unread and are now read."
+    marked: Int!
+    "Unread notifications left."
+    unread: Int!
+  }
+
+  "Categories to switch email on (true) or off (false); the ones left out do not change."
+  input NotificationEmailInput {
+    messages: Boolean
+    requests: Boolean
+    bookings: Boolean
+    stays: Boolean
+    payouts: Boolean
+  }
+
   input PropertySearch {
     city: String
     country: String
@@ -277,6 +404,16 @@ export const schema = /* GraphQL */ `
     properties(filter: PropertySearch, first: Int = 20, after: String): PropertyConnection!
     booking(id: UUID!): Booking
     bookings(as: String = "guest", when: String, first: Int = 20, after: String): BookingConnection!
+    "My conversations (as guest and as host), most recent activity first."
+    conversations(limit: Int = 20, cursor: String): ConversationPage!
+    "For its guest and host; an admin may read it (each read is recorded)."
+    conversation(id: UUID!): Conversation!
+    "A booking's conversation (made if it has none yet), for its guest, host or an admin."
+    bookingConversation(bookingId: UUID!): Conversation!
+    unreadMessages: UnreadCounts!
+    "My unread notifications."
+    unreadNotifications: Int!
+    notificationPreferences: NotificationPreferences!
   }
 
   type Mutation {
@@ -291,5 +428,50 @@ export const schema = /* GraphQL */ `
     payBooking(id: UUID!, paymentMethod: String!): Payment!
     createReview(input: ReviewInput!): Review!
     replyToReview(id: UUID!, body: String!): Review!
+    "Ask a host about a listing (1–4000 characters); rate-limited with REST's messages."
+    startConversation(propertyId: UUID!, body: String!): PostedMessage!
+    "Write in a conversation (1–4000 characters); rate-limited with REST's messages."
+    sendMessage(conversationId: UUID!, body: String!): PostedMessage!
+    "Read up to upToSeq (default: every message so far)."
+    markConversationRead(id: UUID!, upToSeq: Int): Conversation!
+    blockConversation(id: UUID!): Conversation!
+    unblockConversation(id: UUID!): Conversation!
+    "The host pre-approves the conversation's guest for these dates."
+    preApproveStay(conversationId: UUID!, checkIn: Date!, checkOut: Date!, guests: Int!): PreApproval!
+    "These notifications (up to 100), or all when ids is omitted."
+    markNotificationsRead(ids: [UUID!]): NotificationsMarked!
+    updateNotificationPreferences(email: NotificationEmailInput!): NotificationPreferences!
+  }
+`;
+
+/**
+ * The notification feed, added after the subscriptions' extension (./subscriptions.ts), whose `JSON`
+ * scalar its `data` uses (a type can only be declared once, and that one is declared there).
+ */
+export const notificationFeedSchema = /* GraphQL */ `
+  type Notification {
+    id: ID!
+    "What happened: message.new, booking.confirmed, … (see the README)."
+    type: String!
+    "The preference category."
+    category: String!
+    "One line for the feed."
+    title: String!
+    "Ids and facts of the event (bookingId, conversationId, checkIn, …), as the REST API shows them."
+    data: JSON!
+    readAt: String
+    createdAt: String!
+    "Later than createdAt when more events joined it (a conversation's new messages)."
+    updatedAt: String!
+  }
+
+  type NotificationPage {
+    items: [Notification!]!
+    nextCursor: String
+  }
+
+  extend type Query {
+    "My notifications, newest first (only unread ones with unread: true)."
+    notifications(unread: Boolean, limit: Int = 20, cursor: String): NotificationPage!
   }
 `;

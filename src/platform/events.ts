@@ -221,6 +221,8 @@ export class RedisEventBus implements EventBus {
 
   whenSubscribed(): Promise<void> {
     this.ensureSubscriber();
+    // Redis known to be down: nothing to wait for (this process's own events still arrive).
+    if (['reconnecting', 'close', 'end'].includes(this.redis.status)) return Promise.resolve();
     return this.subscribed ?? Promise.resolve();
   }
 

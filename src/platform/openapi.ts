@@ -48,6 +48,22 @@ export const TAGS = [
   },
   { name: 'reviews', description: 'Reviews of completed stays, host replies, and hosts rating guests.' },
   {
+    name: 'messaging',
+    description:
+      'Guests and hosts talking: one conversation per listing and guest (an inquiry, then its bookings), ' +
+      'read markers, blocks, pre-approvals. Contact details are masked until a booking is confirmed.',
+  },
+  {
+    name: 'notifications',
+    description: 'The in-app notification feed, unread counts, and per-category email preferences.',
+  },
+  {
+    name: 'events',
+    description:
+      "Real-time delivery: the signed-in user's events (messages, read receipts, notifications, booking " +
+      'changes) as Server-Sent Events, and tickets to open the stream from a browser.',
+  },
+  {
     name: 'admin',
     description: 'Administration (role admin): users, moderation of reviews, the failed-jobs queue.',
   },

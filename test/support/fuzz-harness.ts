@@ -1366,14 +1366,17 @@ async function exchange(sent: Sent): Promise<Exchange> {
   writeInflight();
   const start = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  // The event stream stays open: its start is read, then the client hangs up (as EventSource would).
+  const stream = sent.method === 'GET' && /^\/api\/v1\/events(\?|$)/.test(sent.url);
   const request = inject({
     method: sent.method as 'GET',
     url: sent.url,
     headers: sent.headers,
     ...(sent.payload !== undefined ? { payload: sent.payload } : {}),
+    ...(stream ? { payloadAsStream: true } : {}),
   })
     .then(
-      (res: LightMyRequestResponse) => ({ res }),
+      async (res: LightMyRequestResponse) => ({ res: stream ? await streamStart(res) : res }),
       (err: unknown) => ({ err }),
     )
     .finally(() => {
@@ -1409,6 +1412,27 @@ async function exchange(sent: Sent): Promise<Exchange> {
       error: `inject threw: ${String((out.err as Error)?.message ?? out.err)}`,
     };
   return { status: out.res.statusCode, body: out.res.body, ms };
+}
+
+/** The beginning of a streamed answer (up to `event: ready`, or 1 s), then the connection closed. */
+async function streamStart(res: LightMyRequestResponse): Promise<{ statusCode: number; body: string }> {
+  const s = res.stream();
+  let body = '';
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, 1_000);
+    s.on('data', (chunk: Buffer) => {
+      body += String(chunk);
+      if (res.statusCode === 200 && body.includes('event: ready')) done();
+    });
+    s.once('end', done);
+    s.once('error', done);
+  });
+  res.raw.res.destroy();
+  return { statusCode: res.statusCode, body };
 }
 
 /** Send, confirm a slow answer by sending it once more, and check the response. */

@@ -568,6 +568,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/properties/{id}/check-in-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a listing's private check-in details
+         * @description The host’s own (admins too; 403 for others): shown to a guest only once their stay is confirmed (`GET /api/v1/bookings/{id}/arrival`), never in the public listing.
+         */
+        get: operations["getCheckInDetails"];
+        /**
+         * Set a listing's private check-in details
+         * @description Address line, door code, Wi-Fi … (up to 2000 characters; null or blank removes them). Guests with a confirmed stay see them, and are notified when their stay is confirmed.
+         */
+        put: operations["setCheckInDetails"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/properties/{id}/photos": {
         parameters: {
             query?: never;
@@ -1012,6 +1036,322 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my conversations
+         * @description As guest and as host, most recent activity first, each with its unread count; keyset pages.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        /**
+         * Ask a host about a listing
+         * @description Writes to the host of a listed listing. There is one conversation per listing and guest: the first message makes it, later ones continue it, and a booking of the listing joins it. Emails, phone numbers and links are masked until a booking of the conversation is confirmed. Rate-limited per user (429 `rate_limited`); 403 `own_listing`; 409 `conversation_blocked`.
+         */
+        post: operations["startConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count my unread messages
+         * @description Over all my conversations.
+         */
+        get: operations["countUnreadMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a conversation
+         * @description For its guest and host; an admin may read it for support, and each such read is recorded. 404 for anyone else.
+         */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a conversation’s messages
+         * @description The newest `limit` messages in the order they were written (newest last); `nextCursor` fetches the older page before them. Contact details are masked until a booking is confirmed.
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Write in a conversation
+         * @description Pushed at once to both participants (`message.created`); the other one is notified (one unread notification per conversation; at most one email per conversation every MESSAGE_EMAIL_BATCH_MINUTES). 409 `conversation_blocked`; 429 `rate_limited`.
+         */
+        post: operations["postMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a conversation read
+         * @description Up to `upToSeq` (default: everything). The other side sees it (`readSeq`, and a `conversation.read` event); the conversation’s unread notification is read too.
+         */
+        post: operations["markConversationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block the other participant
+         * @description No new messages either way until the participant who blocked unblocks. Bookings are not affected; Roost’s own notices still appear.
+         */
+        put: operations["blockConversation"];
+        post?: never;
+        /**
+         * Unblock a conversation
+         * @description Only by the participant who blocked it (403 `not_blocker`).
+         */
+        delete: operations["unblockConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/pre-approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pre-approve the guest for dates
+         * @description The host offers the conversation’s guest these dates: checked like a booking (400 for dates the listing’s rules refuse, 409 `dates_unavailable`), valid for BOOKING_REQUEST_HOURS. A booking of exactly these dates (up to this many guests) by that guest is then instant: confirmed when paid. Posted in the conversation; the guest is notified. 403 `not_host`.
+         */
+        post: operations["preApproveStay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a booking’s conversation
+         * @description For its guest, host or an admin (404 otherwise); made if the booking has none yet.
+         */
+        get: operations["getBookingConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/arrival": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where and how to check in
+         * @description The address, times and the host’s private check-in details. The guest sees them once the stay is confirmed (409 `checkin_details_not_available` before); the host and admins always; 404 for anyone else.
+         */
+        get: operations["getBookingArrival"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my notifications
+         * @description The in-app feed, newest first, in keyset pages. Every event is here whatever the email preferences say. A thread’s new messages share one unread notification (`data.count`).
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count my unread notifications
+         * @description The badge number; pushed changes arrive as `notification.created` events.
+         */
+        get: operations["countUnreadNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description These ids (up to 100; ids that are not yours, or already read, are left alone), or all of them when `ids` is omitted.
+         */
+        post: operations["markNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My notification preferences
+         * @description Per category: whether it is emailed too (default: yes). The in-app feed gets everything.
+         */
+        get: operations["getNotificationPreferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Switch email on or off per category
+         * @description Only the categories named change.
+         */
+        patch: operations["updateNotificationPreferences"];
+        trace?: never;
+    };
+    "/api/v1/events/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a ticket to open the event stream
+         * @description A browser's EventSource cannot send `Authorization`: get a ticket with the token, then open `GET /api/v1/events?ticket=…` within 60 s. A ticket opens one stream, once, on any API process; the stream belongs to the session and ends with the token it was made with.
+         */
+        post: operations["createEventsTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the signed-in user's events (Server-Sent Events)
+         * @description Events for the signed-in user as they happen, on a `text/event-stream` that stays open: `message.created`, `conversation.read`, `notification.created`, `booking.changed`. Each message has `id`, `event` (the type) and `data` (the event: `id`, `type`, `at`, `data`, the object as the REST API shows it). Authenticate with `Authorization: Bearer …` or, from a browser, `?ticket=` (POST /api/v1/events/tickets). The stream ends (`event: end`, with a `reason`: `session_ended`, `token_expired`, `too_slow`, `server_shutdown`) when the session is signed out or revoked, when the token expires, or at shutdown; reconnect with a fresh token. Missed events are not replayed: on (re)connect, refetch lists, then listen. At most EVENTS_MAX_STREAMS_PER_USER (5) streams per user and API process (429 `too_many_streams`).
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/jobs/failed": {
         parameters: {
             query?: never;
@@ -1114,6 +1454,8 @@ export interface components {
             /** @enum {unknown} */
             cancellationPolicy: "flexible" | "moderate" | "strict";
             holdExpiresAt: string | null;
+            /** @description While the booking awaits the host: when the request expires unanswered (refunded in full) */
+            requestExpiresAt: string | null;
             /** @description The guest's note to the host, as written when booking (null: none) */
             message: string | null;
             /** Format: date-time */
@@ -1168,6 +1510,8 @@ export interface components {
             /** @enum {unknown} */
             cancellationPolicy: "flexible" | "moderate" | "strict";
             holdExpiresAt: string | null;
+            /** @description While the booking awaits the host: when the request expires unanswered (refunded in full) */
+            requestExpiresAt: string | null;
             /** @description The guest's note to the host, as written when booking (null: none) */
             message: string | null;
             /** Format: date-time */
@@ -1218,6 +1562,75 @@ export interface components {
                 price: number;
             }[];
         };
+        /**
+         * @example {
+         *       "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+         *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *       "bookingId": null,
+         *       "lastSeq": 2,
+         *       "lastMessageAt": "2026-07-10T09:42:00.000Z",
+         *       "unread": 1,
+         *       "readSeq": {
+         *         "guest": 2,
+         *         "host": 1
+         *       },
+         *       "blocked": false,
+         *       "blockedByMe": false,
+         *       "contactDetailsVisible": false,
+         *       "createdAt": "2026-07-10T09:30:00.000Z",
+         *       "listing": {
+         *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *         "title": "Sunny loft with terrace"
+         *       },
+         *       "otherParty": {
+         *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *         "firstName": "Ana"
+         *       }
+         *     }
+         */
+        Conversation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** Format: uuid */
+            guestId: string;
+            /** Format: uuid */
+            hostId: string;
+            /** @description The latest booking made from this conversation; null while it is an inquiry */
+            bookingId: string | null;
+            /** @description The newest message’s seq */
+            lastSeq: number;
+            /** Format: date-time */
+            lastMessageAt: string;
+            /** @description Messages you have not read */
+            unread: number;
+            /** @description How far each side has read (read receipts) */
+            readSeq: {
+                guest: number;
+                host: number;
+            };
+            /** @description A participant blocked it: no new messages */
+            blocked: boolean;
+            blockedByMe: boolean;
+            /** @description A booking of this conversation was confirmed: nothing is masked any more */
+            contactDetailsVisible: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            listing: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+            };
+            /** @description The other participant (for an admin reading: null) */
+            otherParty: {
+                /** Format: uuid */
+                id: string;
+                firstName: string;
+            } | null;
+        };
         /** EmailVerified */
         EmailVerified: {
             /** @enum {string} */
@@ -1235,6 +1648,81 @@ export interface components {
             body: string | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "2a4c6e8a-0b2d-4f6a-9c1e-3b5d7f9a1c3e",
+         *       "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+         *       "seq": 2,
+         *       "senderId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "kind": "text",
+         *       "body": "Is the terrace shaded in the afternoon? My number is [phone number hidden until booking is confirmed]",
+         *       "masked": true,
+         *       "createdAt": "2026-07-10T09:42:00.000Z"
+         *     }
+         */
+        Message: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @description 1, 2, 3… within the conversation */
+            seq: number;
+            /** @description Null for a notice written by Roost (kind `system`) */
+            senderId: string | null;
+            /** @enum {unknown} */
+            kind: "text" | "system" | "pre_approval";
+            /** @description As written, except that emails, phone numbers and links are replaced by a placeholder until a booking of the conversation is confirmed */
+            body: string;
+            /** @description Something in the body is hidden */
+            masked: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "5b7d9f1a-3c5e-4a7b-9d1f-2a4c6e8a0b2d",
+         *       "type": "message.new",
+         *       "category": "messages",
+         *       "title": "2 new messages from Ana",
+         *       "data": {
+         *         "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+         *         "fromName": "Ana",
+         *         "preview": "Is the terrace shaded in the afternoon?",
+         *         "count": 2
+         *       },
+         *       "readAt": null,
+         *       "createdAt": "2026-07-10T09:30:00.000Z",
+         *       "updatedAt": "2026-07-10T09:42:00.000Z"
+         *     }
+         */
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description What happened (see the README for each type and its data)
+             * @enum {unknown}
+             */
+            type: "booking.requested" | "booking.new" | "booking.confirmed" | "request.accepted" | "request.declined" | "request.expired" | "booking.cancelled" | "message.new" | "preapproval.received" | "checkin.details" | "checkin.reminder" | "review.reminder" | "payout.changed";
+            /**
+             * @description The preference category
+             * @enum {unknown}
+             */
+            category: "messages" | "requests" | "bookings" | "stays" | "payouts";
+            /** @description One line for the feed */
+            title: string;
+            /** @description Ids and facts of the event (bookingId, conversationId, checkIn, …) */
+            data: {
+                [key: string]: unknown;
+            };
+            readAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Later than createdAt when more events joined it (a thread’s new messages)
+             */
+            updatedAt: string;
         };
         /** PasswordResetInstructions */
         PasswordResetInstructions: {
@@ -3755,6 +4243,97 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    getCheckInDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The listing id
+                 * @example 7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "details": "Door code 4921#. Wi-Fi: loft12 / terrace-sun. Keys in the box by the door."
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        propertyId: string;
+                        details: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setCheckInDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The listing id
+                 * @example 7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "details": "Door code 4921#. Wi-Fi: loft12 / terrace-sun. Keys in the box by the door."
+                 *     }
+                 */
+                "application/json": {
+                    details: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "details": "Door code 4921#. Wi-Fi: loft12 / terrace-sun. Keys in the box by the door."
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        propertyId: string;
+                        details: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     uploadPropertyPhoto: {
         parameters: {
             query?: never;
@@ -4136,6 +4715,7 @@ export interface operations {
                      *           "refundedAmount": 0,
                      *           "cancellationPolicy": "moderate",
                      *           "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *           "requestExpiresAt": null,
                      *           "message": "Hi! We are two, arriving around 18:00 by train.",
                      *           "createdAt": "2026-05-02T10:00:00.000Z"
                      *         }
@@ -4239,6 +4819,7 @@ export interface operations {
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *       "requestExpiresAt": null,
                      *       "message": "Hi! We are two, arriving around 18:00 by train.",
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
@@ -4309,6 +4890,7 @@ export interface operations {
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *       "requestExpiresAt": null,
                      *       "message": "Hi! We are two, arriving around 18:00 by train.",
                      *       "createdAt": "2026-05-02T10:00:00.000Z",
                      *       "events": [
@@ -4396,6 +4978,7 @@ export interface operations {
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *       "requestExpiresAt": null,
                      *       "message": "Hi! We are two, arriving around 18:00 by train.",
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
@@ -4476,6 +5059,7 @@ export interface operations {
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *       "requestExpiresAt": null,
                      *       "message": "Hi! We are two, arriving around 18:00 by train.",
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
@@ -4557,6 +5141,7 @@ export interface operations {
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *       "requestExpiresAt": null,
                      *       "message": "Hi! We are two, arriving around 18:00 by train.",
                      *       "createdAt": "2026-05-02T10:00:00.000Z"
                      *     }
@@ -5229,6 +5814,1311 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *           "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *           "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "bookingId": null,
+                     *           "lastSeq": 2,
+                     *           "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *           "unread": 1,
+                     *           "readSeq": {
+                     *             "guest": 2,
+                     *             "host": 1
+                     *           },
+                     *           "blocked": false,
+                     *           "blockedByMe": false,
+                     *           "contactDetailsVisible": false,
+                     *           "createdAt": "2026-07-10T09:30:00.000Z",
+                     *           "listing": {
+                     *             "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *             "title": "Sunny loft with terrace"
+                     *           },
+                     *           "otherParty": {
+                     *             "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *             "firstName": "Ana"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjFmM2E1YzdlLTliMmQtNGY2YS04YzBlLTJiNGQ2ZjhhMGMxZSJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Conversation"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    startConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                 *       "body": "Hi! Is the terrace shaded in the afternoon?"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The listing to ask about
+                     */
+                    propertyId: string;
+                    /** @description The message text (1–4000 characters, not only spaces) */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The conversation and the message */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversation": {
+                     *         "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *         "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "bookingId": null,
+                     *         "lastSeq": 2,
+                     *         "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *         "unread": 1,
+                     *         "readSeq": {
+                     *           "guest": 2,
+                     *           "host": 1
+                     *         },
+                     *         "blocked": false,
+                     *         "blockedByMe": false,
+                     *         "contactDetailsVisible": false,
+                     *         "createdAt": "2026-07-10T09:30:00.000Z",
+                     *         "listing": {
+                     *           "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *           "title": "Sunny loft with terrace"
+                     *         },
+                     *         "otherParty": {
+                     *           "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "firstName": "Ana"
+                     *         }
+                     *       },
+                     *       "message": {
+                     *         "id": "2a4c6e8a-0b2d-4f6a-9c1e-3b5d7f9a1c3e",
+                     *         "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *         "seq": 2,
+                     *         "senderId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "kind": "text",
+                     *         "body": "Is the terrace shaded in the afternoon? My number is [phone number hidden until booking is confirmed]",
+                     *         "masked": true,
+                     *         "createdAt": "2026-07-10T09:42:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        conversation: components["schemas"]["Conversation"];
+                        message: components["schemas"]["Message"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    countUnreadMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "messages": 3,
+                     *       "conversations": 2
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unread messages over all your conversations */
+                        messages: number;
+                        /** @description Conversations with unread messages */
+                        conversations: number;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "bookingId": null,
+                     *       "lastSeq": 2,
+                     *       "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *       "unread": 1,
+                     *       "readSeq": {
+                     *         "guest": 2,
+                     *         "host": 1
+                     *       },
+                     *       "blocked": false,
+                     *       "blockedByMe": false,
+                     *       "contactDetailsVisible": false,
+                     *       "createdAt": "2026-07-10T09:30:00.000Z",
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "title": "Sunny loft with terrace"
+                     *       },
+                     *       "otherParty": {
+                     *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "firstName": "Ana"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /** Format: uuid */
+                        hostId: string;
+                        /** @description The latest booking made from this conversation; null while it is an inquiry */
+                        bookingId: string | null;
+                        /** @description The newest message’s seq */
+                        lastSeq: number;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        /** @description Messages you have not read */
+                        unread: number;
+                        /** @description How far each side has read (read receipts) */
+                        readSeq: {
+                            guest: number;
+                            host: number;
+                        };
+                        /** @description A participant blocked it: no new messages */
+                        blocked: boolean;
+                        blockedByMe: boolean;
+                        /** @description A booking of this conversation was confirmed: nothing is masked any more */
+                        contactDetailsVisible: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        listing: {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                        };
+                        /** @description The other participant (for an admin reading: null) */
+                        otherParty: {
+                            /** Format: uuid */
+                            id: string;
+                            firstName: string;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor`: the page of older messages */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "2a4c6e8a-0b2d-4f6a-9c1e-3b5d7f9a1c3e",
+                     *           "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *           "seq": 2,
+                     *           "senderId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "kind": "text",
+                     *           "body": "Is the terrace shaded in the afternoon? My number is [phone number hidden until booking is confirmed]",
+                     *           "masked": true,
+                     *           "createdAt": "2026-07-10T09:42:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjJhNGM2ZThhLTBiMmQtNGY2YS05YzFlLTNiNWQ3ZjlhMWMzZSJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Message"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    postMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Thanks, see you in July!"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The message text (1–4000 characters, not only spaces) */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The conversation and the message */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversation": {
+                     *         "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *         "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "bookingId": null,
+                     *         "lastSeq": 2,
+                     *         "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *         "unread": 1,
+                     *         "readSeq": {
+                     *           "guest": 2,
+                     *           "host": 1
+                     *         },
+                     *         "blocked": false,
+                     *         "blockedByMe": false,
+                     *         "contactDetailsVisible": false,
+                     *         "createdAt": "2026-07-10T09:30:00.000Z",
+                     *         "listing": {
+                     *           "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *           "title": "Sunny loft with terrace"
+                     *         },
+                     *         "otherParty": {
+                     *           "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "firstName": "Ana"
+                     *         }
+                     *       },
+                     *       "message": {
+                     *         "id": "2a4c6e8a-0b2d-4f6a-9c1e-3b5d7f9a1c3e",
+                     *         "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *         "seq": 2,
+                     *         "senderId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "kind": "text",
+                     *         "body": "Is the terrace shaded in the afternoon? My number is [phone number hidden until booking is confirmed]",
+                     *         "masked": true,
+                     *         "createdAt": "2026-07-10T09:42:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        conversation: components["schemas"]["Conversation"];
+                        message: components["schemas"]["Message"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    markConversationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "upToSeq": 2
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Default: every message so far */
+                    upToSeq?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "bookingId": null,
+                     *       "lastSeq": 2,
+                     *       "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *       "unread": 1,
+                     *       "readSeq": {
+                     *         "guest": 2,
+                     *         "host": 1
+                     *       },
+                     *       "blocked": false,
+                     *       "blockedByMe": false,
+                     *       "contactDetailsVisible": false,
+                     *       "createdAt": "2026-07-10T09:30:00.000Z",
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "title": "Sunny loft with terrace"
+                     *       },
+                     *       "otherParty": {
+                     *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "firstName": "Ana"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /** Format: uuid */
+                        hostId: string;
+                        /** @description The latest booking made from this conversation; null while it is an inquiry */
+                        bookingId: string | null;
+                        /** @description The newest message’s seq */
+                        lastSeq: number;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        /** @description Messages you have not read */
+                        unread: number;
+                        /** @description How far each side has read (read receipts) */
+                        readSeq: {
+                            guest: number;
+                            host: number;
+                        };
+                        /** @description A participant blocked it: no new messages */
+                        blocked: boolean;
+                        blockedByMe: boolean;
+                        /** @description A booking of this conversation was confirmed: nothing is masked any more */
+                        contactDetailsVisible: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        listing: {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                        };
+                        /** @description The other participant (for an admin reading: null) */
+                        otherParty: {
+                            /** Format: uuid */
+                            id: string;
+                            firstName: string;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    blockConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "bookingId": null,
+                     *       "lastSeq": 2,
+                     *       "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *       "unread": 1,
+                     *       "readSeq": {
+                     *         "guest": 2,
+                     *         "host": 1
+                     *       },
+                     *       "blocked": false,
+                     *       "blockedByMe": false,
+                     *       "contactDetailsVisible": false,
+                     *       "createdAt": "2026-07-10T09:30:00.000Z",
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "title": "Sunny loft with terrace"
+                     *       },
+                     *       "otherParty": {
+                     *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "firstName": "Ana"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /** Format: uuid */
+                        hostId: string;
+                        /** @description The latest booking made from this conversation; null while it is an inquiry */
+                        bookingId: string | null;
+                        /** @description The newest message’s seq */
+                        lastSeq: number;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        /** @description Messages you have not read */
+                        unread: number;
+                        /** @description How far each side has read (read receipts) */
+                        readSeq: {
+                            guest: number;
+                            host: number;
+                        };
+                        /** @description A participant blocked it: no new messages */
+                        blocked: boolean;
+                        blockedByMe: boolean;
+                        /** @description A booking of this conversation was confirmed: nothing is masked any more */
+                        contactDetailsVisible: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        listing: {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                        };
+                        /** @description The other participant (for an admin reading: null) */
+                        otherParty: {
+                            /** Format: uuid */
+                            id: string;
+                            firstName: string;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    unblockConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "bookingId": null,
+                     *       "lastSeq": 2,
+                     *       "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *       "unread": 1,
+                     *       "readSeq": {
+                     *         "guest": 2,
+                     *         "host": 1
+                     *       },
+                     *       "blocked": false,
+                     *       "blockedByMe": false,
+                     *       "contactDetailsVisible": false,
+                     *       "createdAt": "2026-07-10T09:30:00.000Z",
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "title": "Sunny loft with terrace"
+                     *       },
+                     *       "otherParty": {
+                     *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "firstName": "Ana"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /** Format: uuid */
+                        hostId: string;
+                        /** @description The latest booking made from this conversation; null while it is an inquiry */
+                        bookingId: string | null;
+                        /** @description The newest message’s seq */
+                        lastSeq: number;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        /** @description Messages you have not read */
+                        unread: number;
+                        /** @description How far each side has read (read receipts) */
+                        readSeq: {
+                            guest: number;
+                            host: number;
+                        };
+                        /** @description A participant blocked it: no new messages */
+                        blocked: boolean;
+                        blockedByMe: boolean;
+                        /** @description A booking of this conversation was confirmed: nothing is masked any more */
+                        contactDetailsVisible: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        listing: {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                        };
+                        /** @description The other participant (for an admin reading: null) */
+                        otherParty: {
+                            /** Format: uuid */
+                            id: string;
+                            firstName: string;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    preApproveStay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "checkIn": "2026-07-10",
+                 *       "checkOut": "2026-07-13",
+                 *       "guests": 2
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD (years 2000–2999)
+                     */
+                    checkIn: string;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD (years 2000–2999)
+                     */
+                    checkOut: string;
+                    guests: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The pre-approval */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6d8f0a2c-4e6a-4b8d-9f1a-3c5e7a9b1d3f",
+                     *       "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "checkIn": "2026-07-10",
+                     *       "checkOut": "2026-07-13",
+                     *       "guests": 2,
+                     *       "expiresAt": "2026-07-02T09:30:00.000Z",
+                     *       "bookingId": null,
+                     *       "withdrawn": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        conversationId: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD (years 2000–2999)
+                         */
+                        checkIn: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD (years 2000–2999)
+                         */
+                        checkOut: string;
+                        guests: number;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /** @description The booking made with it (it is used once) */
+                        bookingId: string | null;
+                        withdrawn: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getBookingConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "bookingId": null,
+                     *       "lastSeq": 2,
+                     *       "lastMessageAt": "2026-07-10T09:42:00.000Z",
+                     *       "unread": 1,
+                     *       "readSeq": {
+                     *         "guest": 2,
+                     *         "host": 1
+                     *       },
+                     *       "blocked": false,
+                     *       "blockedByMe": false,
+                     *       "contactDetailsVisible": false,
+                     *       "createdAt": "2026-07-10T09:30:00.000Z",
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "title": "Sunny loft with terrace"
+                     *       },
+                     *       "otherParty": {
+                     *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "firstName": "Ana"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /** Format: uuid */
+                        hostId: string;
+                        /** @description The latest booking made from this conversation; null while it is an inquiry */
+                        bookingId: string | null;
+                        /** @description The newest message’s seq */
+                        lastSeq: number;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        /** @description Messages you have not read */
+                        unread: number;
+                        /** @description How far each side has read (read receipts) */
+                        readSeq: {
+                            guest: number;
+                            host: number;
+                        };
+                        /** @description A participant blocked it: no new messages */
+                        blocked: boolean;
+                        blockedByMe: boolean;
+                        /** @description A booking of this conversation was confirmed: nothing is masked any more */
+                        contactDetailsVisible: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        listing: {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                        };
+                        /** @description The other participant (for an admin reading: null) */
+                        otherParty: {
+                            /** Format: uuid */
+                            id: string;
+                            firstName: string;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getBookingArrival: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Arrival details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "title": "Sunny loft with terrace",
+                     *       "checkIn": "2026-07-10",
+                     *       "checkOut": "2026-07-13",
+                     *       "address": {
+                     *         "street": "Carrer de Verdi 12",
+                     *         "city": "Barcelona",
+                     *         "region": "Catalonia",
+                     *         "countryCode": "ES",
+                     *         "postalCode": "08012"
+                     *       },
+                     *       "latitude": 41.4036,
+                     *       "longitude": 2.1589,
+                     *       "checkInTime": "15:00",
+                     *       "checkOutTime": "11:00",
+                     *       "houseRules": "No parties.",
+                     *       "details": "Door code 4921#. Wi-Fi: loft12 / terrace-sun."
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        bookingId: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        title: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD (years 2000–2999)
+                         */
+                        checkIn: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD (years 2000–2999)
+                         */
+                        checkOut: string;
+                        address: {
+                            street: string;
+                            city: string;
+                            region: string | null;
+                            countryCode: string;
+                            postalCode: string | null;
+                        };
+                        latitude: number;
+                        longitude: number;
+                        checkInTime: string;
+                        checkOutTime: string;
+                        houseRules: string | null;
+                        /** @description The host’s private check-in details (door code, Wi-Fi …); null if none were written */
+                        details: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only unread ones */
+                unread?: boolean;
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5b7d9f1a-3c5e-4a7b-9d1f-2a4c6e8a0b2d",
+                     *           "type": "message.new",
+                     *           "category": "messages",
+                     *           "title": "2 new messages from Ana",
+                     *           "data": {
+                     *             "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *             "fromName": "Ana",
+                     *             "preview": "Is the terrace shaded in the afternoon?",
+                     *             "count": 2
+                     *           },
+                     *           "readAt": null,
+                     *           "createdAt": "2026-07-10T09:30:00.000Z",
+                     *           "updatedAt": "2026-07-10T09:42:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjViN2Q5ZjFhLTNjNWUtNGE3Yi05ZDFmLTJhNGM2ZThhMGIyZCJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Notification"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    countUnreadNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "unread": 4
+                     *     }
+                     */
+                    "application/json": {
+                        unread: number;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    markNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ids": [
+                 *         "5b7d9f1a-3c5e-4a7b-9d1f-2a4c6e8a0b2d"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description These notifications; omit to mark every notification read */
+                    ids?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description What changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "marked": 1,
+                     *       "unread": 3
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description How many were unread and are now read */
+                        marked: number;
+                        /** @description Unread notifications left */
+                        unread: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         {
+                     *           "category": "messages",
+                     *           "description": "New messages in your conversations",
+                     *           "email": false,
+                     *           "inApp": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        categories: {
+                            /** @enum {unknown} */
+                            category: "messages" | "requests" | "bookings" | "stays" | "payouts";
+                            description: string;
+                            /** @description Sent by email too (default true) */
+                            email: boolean;
+                            /** @description Always true: the feed gets every event */
+                            inApp: boolean;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    updateNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": {
+                 *         "messages": false
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Categories to switch email on (true) or off (false) */
+                    email: {
+                        messages?: boolean;
+                        requests?: boolean;
+                        bookings?: boolean;
+                        stays?: boolean;
+                        payouts?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The preferences now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         {
+                     *           "category": "messages",
+                     *           "description": "New messages in your conversations",
+                     *           "email": false,
+                     *           "inApp": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        categories: {
+                            /** @enum {unknown} */
+                            category: "messages" | "requests" | "bookings" | "stays" | "payouts";
+                            description: string;
+                            /** @description Sent by email too (default true) */
+                            email: boolean;
+                            /** @description Always true: the feed gets every event */
+                            inApp: boolean;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    createEventsTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ticket": "hT3x0Qk7V2u8pJq5bLwYc1nFz6aR4sDe9gKmXoPvB0s",
+                     *       "expiresIn": 60
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Pass as `?ticket=` to GET /api/v1/events within 60 s; valid once */
+                        ticket: string;
+                        /** @description Seconds the ticket stays valid */
+                        expiresIn: number;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description A ticket from POST /api/v1/events/tickets, for clients that cannot send `Authorization` (EventSource). Used up by this request. */
+                ticket?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (`text/event-stream`): `event: ready` first, then one message per event (`id`, `event` = the event type, `data` = the event as JSON), `: ping` comments, and a final `event: end` when the server closes it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 3000
+                     *
+                     *     event: ready
+                     *     data: {"userId":"01936c52-8f4e-7b55-a1a4-6c2fd0e3b9a1","expiresAt":"2026-06-01T10:15:00.000Z"}
+                     *
+                     *     id: 01936c53-1d2e-7c4b-9f0a-3e5d7c8b9a10
+                     *     event: message.created
+                     *     data: {"id":"01936c53-1d2e-7c4b-9f0a-3e5d7c8b9a10","type":"message.created","at":"2026-06-01T10:01:12.345Z","data":{"conversationId":"01936c52-9a1b-7e3c-8d4f-5a6b7c8d9e0f","seq":4,"body":"See you on Friday!"}}
+                     *
+                     *     : ping
+                     *
+                     *     event: end
+                     *     data: {"reason":"token_expired"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listFailedJobs: {

@@ -55,6 +55,8 @@ const TicketSchema = Type.Object(
 const StreamQuery = Type.Object({
   ticket: Type.Optional(
     Type.String({
+      minLength: 43,
+      maxLength: 43,
       pattern: '^[A-Za-z0-9_-]{43}$',
       description:
         'A ticket from POST /api/v1/events/tickets, for clients that cannot send `Authorization` ' +
