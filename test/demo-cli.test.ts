@@ -102,6 +102,10 @@ describe('npm run seed -- --demo and npm run demo on a database server', () => {
     const list = await tsx('demo', ['list', '--email', 'guest@roost.dev']);
     expect(list.code, list.err).toBe(0);
     expect(list.out).toMatch(/completed .* not reviewed yet/);
+    // The demo guest's inquiry (a conversation with no booking), with its id.
+    expect(list.out).toMatch(
+      /^[0-9a-f-]{36} {2}inquiry +5 messages {2}guest@roost\.dev @ .*\(host host@roost\.dev\)$/m,
+    );
     const confirmed = /^([0-9a-f-]{36}) {2}confirmed /m.exec(list.out)?.[1];
     expect(confirmed, list.out).toBeDefined();
     const done = await tsx('demo', ['complete-stay', confirmed!]);

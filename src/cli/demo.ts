@@ -1,7 +1,8 @@
 /**
  * Development-only helpers for trying the app (refused with NODE_ENV=production):
  *
- *   npm run demo -- list [--email guest@roost.dev]   bookings with their ids, newest stays first
+ *   npm run demo -- list [--email guest@roost.dev]   bookings with their ids, newest stays first, then
+ *                                                   inquiries (conversations with no booking yet)
  *   npm run demo -- complete-stay <bookingId>       move a confirmed stay into the past and complete it,
  *                                                   so its guest can review it now
  *
@@ -82,6 +83,26 @@ async function main() {
         const reviewed = r.status === 'completed' ? (r.review_id ? ' reviewed' : ' not reviewed yet') : '';
         console.log(
           `${r.id}  ${r.status.padEnd(18)} ${r.check_in}..${r.check_out}  ${r.guest} @ ${r.title}, ${r.city} (host ${r.host})${reviewed}`,
+        );
+      }
+      // Inquiries: conversation ids (GET /api/v1/conversations/{id}/messages as its guest or host).
+      let threads = ctx.db
+        .selectFrom('conversations as c')
+        .innerJoin('users as g', 'g.id', 'c.guest_id')
+        .innerJoin('users as h', 'h.id', 'c.host_id')
+        .innerJoin('properties as p', 'p.id', 'c.property_id')
+        .select(['c.id', 'c.last_seq', 'g.email as guest', 'h.email as host', 'p.title', 'p.city'])
+        .where('c.booking_id', 'is', null)
+        .orderBy('c.last_message_at', 'desc')
+        .orderBy('c.id')
+        .limit(50);
+      if (parsed.values.email) {
+        const email = parsed.values.email;
+        threads = threads.where((eb) => eb.or([eb('g.email', '=', email), eb('h.email', '=', email)]));
+      }
+      for (const c of await threads.execute()) {
+        console.log(
+          `${c.id}  ${'inquiry'.padEnd(18)} ${c.last_seq} messages  ${c.guest} @ ${c.title}, ${c.city} (host ${c.host})`,
         );
       }
     } else {

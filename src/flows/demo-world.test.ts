@@ -2,18 +2,30 @@
  * The demo world, made on the test database through the real flows: what it holds (listings with
  * photos served under /media, bookings in every state with consistent payments and ledger), that it is
  * made once, that the same seed makes the same content, and that a demo guest can review a completed
- * stay and an admin can complete a confirmed one (development only).
+ * stay and an admin can complete a confirmed one (development only). Its conversations and feeds come
+ * from the flows too: every booking's thread with the guest's message, the demo guest's inquiry (contact
+ * details masked, a pre-approval), check-in details, notifications for every guest and host, and an email
+ * with a real template for each of them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from '../../test/support/test-app.js';
-import { DEMO_PASSWORD } from '../modules/accounts/demo-users.js';
+import { DEMO_PASSWORD, DEMO_USERS, DEMO_WORLD_USERS } from '../modules/accounts/demo-users.js';
 import { BOOKING_STATUSES } from '../modules/bookings/state.js';
+import { MASKS } from '../modules/messaging/masking.js';
 import { ledgerBalance } from '../modules/payments/ledger.js';
+import type { Actor } from '../platform/auth.js';
 import { LocalFileStore } from '../platform/file-store.js';
-import { type DemoWorldSummary, demoWorldWanted, ensureDemoWorld } from './demo-world.js';
+import { EMAIL_TEMPLATE_NAMES, renderEmail } from '../platform/mailer.js';
+import {
+  DEMO_CHECKIN_DETAILS,
+  type DemoWorldSummary,
+  demoWorldWanted,
+  ensureDemoWorld,
+} from './demo-world.js';
+import { getConversation, listMessages } from './messages.js';
 
 const uploads = mkdtempSync(join(tmpdir(), 'roost-demo-uploads-'));
 let t: TestApp;
@@ -44,7 +56,8 @@ async function login(email: string) {
 
 describe('the demo world', () => {
   it('holds 50 listed listings with generated photos, and bookings in every state', async () => {
-    expect(first).toMatchObject({ created: true, users: 9, listings: 50, photos: 75 });
+    expect(first).toMatchObject({ created: true, users: 9, listings: 50, photos: 75, conversations: 29 });
+    expect(first.notifications).toBeGreaterThan(29);
     expect(Object.keys(first.bookings).sort()).toEqual([...BOOKING_STATUSES].sort());
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/properties?limit=100' });
     expect(res.statusCode).toBe(200);
@@ -189,6 +202,236 @@ describe('the demo world', () => {
     expect(nodes.filter((n) => n.status === 'awaiting_host').map((n) => n.message)).toEqual(
       waiting.map((b) => b.message),
     );
+  });
+});
+
+interface Conversation {
+  id: string;
+  bookingId: string | null;
+  unread: number;
+  contactDetailsVisible: boolean;
+  listing: { id: string; title: string };
+  otherParty: { id: string; firstName: string } | null;
+}
+interface Message {
+  senderId: string | null;
+  kind: string;
+  body: string;
+  masked: boolean;
+}
+
+describe('conversations and notifications in the demo world', () => {
+  const actor = async (email: string): Promise<Actor> => {
+    const u = await t.ctx.db
+      .selectFrom('users')
+      .select(['id', 'role'])
+      .where('email', '=', email)
+      .executeTakeFirstOrThrow();
+    return { userId: u.id, role: u.role, sessionId: 'demo-world-test' };
+  };
+  const get = async <T>(url: string, headers: { authorization: string }): Promise<T> => {
+    const res = await t.app.inject({ method: 'GET', url, headers });
+    expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+    return res.json() as T;
+  };
+  const conversationsOf = async (headers: { authorization: string }) =>
+    (await get<{ items: Conversation[] }>('/api/v1/conversations?limit=100', headers)).items;
+  const messagesOf = async (id: string, headers: { authorization: string }) =>
+    (await get<{ items: Message[] }>(`/api/v1/conversations/${id}/messages?limit=100`, headers)).items;
+
+  it("joined every booking to its thread when it was made, with the guest's message in it", async () => {
+    const booked = await t.ctx.db
+      .selectFrom('bookings')
+      .select(['id', 'guest_id', 'host_id', 'property_id', 'guest_message'])
+      .execute();
+    expect(booked.filter((b) => b.guest_message).length).toBeGreaterThanOrEqual(3);
+    for (const b of booked) {
+      const c = await t.ctx.db
+        .selectFrom('conversations')
+        .selectAll()
+        .where('booking_id', '=', b.id)
+        .executeTakeFirst();
+      expect(c, `the thread of booking ${b.id}`).toMatchObject({
+        guest_id: b.guest_id,
+        host_id: b.host_id,
+        property_id: b.property_id,
+      });
+      if (!b.guest_message) continue;
+      const guest = { userId: b.guest_id, role: 'guest' as const, sessionId: 'demo-world-test' };
+      const { items } = await listMessages(t.ctx, guest, c!.id, { limit: 100 });
+      const written = items.filter((m) => m.kind === 'text' && m.senderId === b.guest_id).map((m) => m.body);
+      expect(written, b.id).toContain(b.guest_message);
+    }
+  });
+
+  it("has the demo guest's inquiry: back and forth, contact details masked, and a pre-approval", async () => {
+    const guest = await login('guest@roost.dev');
+    const host = await login('host@roost.dev');
+    const hugo = await actor('host@roost.dev');
+    const greta = await actor('guest@roost.dev');
+    const inquiries = (await conversationsOf(guest)).filter((c) => c.bookingId === null);
+    expect(inquiries).toHaveLength(1);
+    const inquiry = inquiries[0]!;
+    expect(inquiry).toMatchObject({
+      contactDetailsVisible: false,
+      otherParty: { id: hugo.userId, firstName: 'Hugo' },
+    });
+    expect(inquiry.listing.title.length).toBeGreaterThan(0);
+    // The host's last words and the pre-approval are unread for the guest.
+    expect(inquiry.unread).toBeGreaterThanOrEqual(2);
+    for (const headers of [guest, host]) {
+      const messages = await messagesOf(inquiry.id, headers);
+      expect(messages.map((m) => [m.kind, m.senderId])).toEqual([
+        ['text', greta.userId],
+        ['text', hugo.userId],
+        ['text', greta.userId],
+        ['text', hugo.userId],
+        ['pre_approval', hugo.userId],
+      ]);
+      // Nothing is booked: the phone number and the email address are hidden from both sides.
+      const contact = messages[2]!;
+      expect(contact.masked).toBe(true);
+      expect(contact.body).toContain(MASKS.phone);
+      expect(contact.body).toContain(MASKS.email);
+      expect(contact.body).not.toMatch(/7700|900123|example\.com/);
+      expect(messages.filter((m) => m.masked)).toHaveLength(1);
+    }
+    const approvals = await t.ctx.db
+      .selectFrom('pre_approvals')
+      .selectAll()
+      .where('conversation_id', '=', inquiry.id)
+      .execute();
+    expect(approvals).toHaveLength(1);
+    expect(approvals[0]).toMatchObject({ guest_id: greta.userId, host_id: hugo.userId, booking_id: null });
+    expect(approvals[0]!.withdrawn_at).toBeNull();
+    // Still usable: it lasts BOOKING_REQUEST_HOURS from the end of the demo world's making.
+    expect(new Date(approvals[0]!.expires_at).getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("reveals contact details in a confirmed stay's thread, and shows its guest the check-in details", async () => {
+    const guest = await login('guest@roost.dev');
+    const greta = await actor('guest@roost.dev');
+    const stay = await t.ctx.db
+      .selectFrom('bookings')
+      .select(['id', 'status'])
+      .where('guest_id', '=', greta.userId)
+      .where('guest_message', 'like', '%anniversary%')
+      .executeTakeFirstOrThrow();
+    expect(stay.status).toBe('confirmed');
+    const thread = await get<Conversation>(`/api/v1/bookings/${stay.id}/conversation`, guest);
+    expect(thread.contactDetailsVisible).toBe(true);
+    const messages = await messagesOf(thread.id, guest);
+    const reply = messages.find((m) => m.kind === 'text' && m.senderId === thread.otherParty?.id);
+    expect(reply).toMatchObject({ masked: false, body: expect.stringContaining('+351 912 345 678') });
+    const arrival = await get<{ details: string | null }>(`/api/v1/bookings/${stay.id}/arrival`, guest);
+    expect(arrival.details).toBe(DEMO_CHECKIN_DETAILS);
+  });
+
+  it('hides each thread from anyone but its guest and host: 404 from the service and the API', async () => {
+    const greta = await actor('guest@roost.dev');
+    const threads = await t.ctx.db
+      .selectFrom('conversations')
+      .select(['id', 'booking_id'])
+      .where('guest_id', '=', greta.userId)
+      .execute();
+    expect(threads.length).toBeGreaterThan(5);
+    const inquiry = threads.find((c) => c.booking_id === null)!;
+    const booked = threads.find((c) => c.booking_id !== null)!;
+    // Another guest, and a host of other listings.
+    for (const email of ['ines@roost.dev', 'marco@roost.dev']) {
+      const stranger = await actor(email);
+      for (const c of [inquiry, booked]) {
+        const thread = await t.ctx.db
+          .selectFrom('conversations')
+          .select(['guest_id', 'host_id'])
+          .where('id', '=', c.id)
+          .executeTakeFirstOrThrow();
+        if (thread.host_id === stranger.userId) continue; // marco may host one of Greta's stays
+        await expect(getConversation(t.ctx, stranger, c.id)).rejects.toMatchObject({ status: 404 });
+        await expect(listMessages(t.ctx, stranger, c.id, { limit: 10 })).rejects.toMatchObject({
+          status: 404,
+        });
+      }
+      const headers = await login(email);
+      expectProblem(
+        await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${inquiry.id}`, headers }),
+        404,
+      );
+      expectProblem(
+        await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${inquiry.id}/messages`, headers }),
+        404,
+      );
+      expect((await conversationsOf(headers)).some((c) => c.id === inquiry.id)).toBe(false);
+    }
+  });
+
+  it('gives every demo guest and host a feed of what happened to them', async () => {
+    const people = [...DEMO_USERS, ...DEMO_WORLD_USERS].filter((u) => u.role !== 'admin');
+    const feeds = new Map<string, { type: string; title: string; data: Record<string, unknown> }[]>();
+    for (const u of people) {
+      const items = (
+        await get<{ items: { type: string; title: string; data: Record<string, unknown> }[] }>(
+          '/api/v1/notifications?limit=100',
+          await login(u.email),
+        )
+      ).items;
+      expect(items.length, u.email).toBeGreaterThan(0);
+      feeds.set(u.email, items);
+    }
+    const types = (email: string) => new Set(feeds.get(email)!.map((n) => n.type));
+    expect([...types('guest@roost.dev')]).toEqual(
+      expect.arrayContaining([
+        'message.new',
+        'preapproval.received',
+        'checkin.details',
+        'booking.confirmed',
+        'request.accepted',
+        'request.declined',
+        'review.reminder',
+      ]),
+    );
+    expect([...types('host@roost.dev')]).toEqual(
+      expect.arrayContaining(['message.new', 'booking.requested', 'booking.new', 'payout.changed']),
+    );
+    expect([...types('theo@roost.dev')]).toEqual(
+      expect.arrayContaining(['checkin.reminder', 'booking.cancelled']),
+    );
+    // The host's notice of the guest's messages in the inquiry: two of them, the latest masked.
+    const inquiry = (await conversationsOf(await login('guest@roost.dev'))).find(
+      (c) => c.bookingId === null,
+    )!;
+    const told = feeds.get('host@roost.dev')!.find((n) => n.data['conversationId'] === inquiry.id)!;
+    expect(told).toMatchObject({ type: 'message.new', title: '2 new messages from Greta' });
+    expect(told.data['preview']).toContain(MASKS.phone);
+    expect(String(told.data['preview'])).not.toContain('7700');
+  });
+
+  it("renders every email in the demo world's outbox with its own template, never the check-in details", async () => {
+    const outbox = await t.ctx.db
+      .selectFrom('email_outbox')
+      .select(['id', 'recipient', 'template', 'payload'])
+      .execute();
+    const templates = new Set(outbox.map((r) => r.template));
+    for (const name of [
+      'new_message',
+      'preapproval_received',
+      'checkin_details',
+      'booking_request_received',
+    ]) {
+      expect(templates, name).toContain(name);
+    }
+    for (const row of outbox) {
+      const data = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<
+        string,
+        unknown
+      >;
+      expect(EMAIL_TEMPLATE_NAMES, row.template).toContain(row.template);
+      const mail = renderEmail(row.id, row.recipient, row.template, data);
+      expect(mail.text, row.template).not.toContain('{"');
+      for (const part of [mail.subject, mail.text, mail.html]) {
+        expect(part, row.template).not.toMatch(/undefined|null|NaN|4711|welcome-home|7700/);
+      }
+    }
   });
 });
 

@@ -7,6 +7,9 @@
  * - Deterministic: listing content, photos, stays and reviews come from a seeded PRNG and fixed offsets
  *   from today (ids and timestamps are the app's own: UUIDv7, today's date).
  * - Idempotent: made once per database (present when the demo host hana@roost.dev has listings).
+ * - Conversations and notifications come from the same flows: every booking joins its thread (with the
+ *   guest's message), the demo guest has an inquiry with the demo host (a phone number in it, masked) and
+ *   a pre-approval, and each guest and host has a feed (and outbox emails) of what happened to them.
  * - Never in production. Payments go through the built-in sandbox provider whatever PAYMENT_PROVIDER says.
  *
  * Made automatically at the first start of the embedded database (DEMO_DATA, src/server.ts), or by
@@ -22,6 +25,7 @@ import {
 } from '../modules/accounts/demo-users.js';
 import type { BookingView } from '../modules/bookings/bookings.schemas.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
+import * as messaging from '../modules/messaging/messaging.service.js';
 import { houseImage, roomImage } from '../modules/properties/demo-photos.js';
 import { prng } from '../modules/properties/generate.js';
 import * as photos from '../modules/properties/photos.service.js';
@@ -33,7 +37,10 @@ import type { ServiceContext } from '../platform/context.js';
 import type { FileStore } from '../platform/file-store.js';
 import { createBooking } from './book.js';
 import { cancelBooking, respondToRequest } from './cancel.js';
+import { sendMessage, startConversation } from './messages.js';
 import { payBooking } from './pay.js';
+import { queueCheckinReminders, queueReviewReminders } from './reminders.js';
+import { preApprove } from './requests.js';
 import { createReview, rateGuest, replyToReview } from './reviews.js';
 
 export const DEMO_SEED = 2024;
@@ -154,6 +161,10 @@ const REVIEWS = [
   'Nice and bright, though the street was a little noisy on Saturday night.',
   'A perfect base for exploring the city on foot. Comfortable beds and strong Wi-Fi.',
 ];
+/** The demo host's private check-in details (shown to guests of confirmed stays in the app, never emailed). */
+export const DEMO_CHECKIN_DETAILS =
+  'Key box to the left of the front door, code 4711. Wi-Fi: roost-guest / welcome-home. ' +
+  'Hugo: +351 912 345 678 (call or text) if anything is missing.';
 const REPLIES = [
   'Thank you, it was a pleasure to host you!',
   'Thanks for the kind words, see you next time.',
@@ -168,6 +179,9 @@ export interface DemoWorldSummary {
   photos: number;
   bookings: Partial<Record<BookingView['status'], number>>;
   reviews: number;
+  /** Conversations (one per booking's thread, and the inquiry), and notifications in the feeds. */
+  conversations: number;
+  notifications: number;
   ms: number;
   /** Where the time went: listings (with their photos), then stays and reviews. */
   phases?: { listingsMs: number; staysMs: number };
@@ -197,7 +211,16 @@ interface Listing {
   hostEmail: string;
   instantBook: boolean;
   minNights: number;
+  maxGuests: number;
   policy: (typeof POLICIES)[number];
+}
+
+async function countRows(ctx: ServiceContext, table: 'conversations' | 'notifications'): Promise<number> {
+  const row = await ctx.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Make the demo world unless it is there already (or, with `onlyIfEmpty`, unless anybody has an account). */
@@ -215,6 +238,8 @@ export async function ensureDemoWorld(
     photos: 0,
     bookings: {},
     reviews: 0,
+    conversations: 0,
+    notifications: 0,
     ms: Math.round(performance.now() - started),
   });
   if (ctx.config.NODE_ENV === 'production') throw new Error('the demo world is never made in production');
@@ -257,6 +282,8 @@ async function makeWorld(
     photos: 0,
     bookings: {},
     reviews: 0,
+    conversations: 0,
+    notifications: 0,
     ms: 0,
   };
 
@@ -321,7 +348,7 @@ async function makeWorld(
       });
       summary.photos++;
     }
-    listings.push({ id: created.id, hostEmail, instantBook, minNights, policy });
+    listings.push({ id: created.id, hostEmail, instantBook, minNights, maxGuests: input.maxGuests, policy });
   }
   summary.listings = listings.length;
   const listed = performance.now();
@@ -419,6 +446,12 @@ async function makeWorld(
 
   const G = 'guest@roost.dev';
   const H = 'host@roost.dev';
+  /** The thread a booking joined when it was made. */
+  const bookingThreadOf = async (bookingId: string) => {
+    const c = await messaging.conversationOfBooking(ctx, bookingId);
+    if (!c) throw new Error(`demo world: booking ${bookingId} has no conversation`);
+    return c.id;
+  };
 
   // Completed stays of the demo guest: two still to review (the README's "Try it"), two reviewed.
   for (const [host, ended, nights] of [
@@ -447,11 +480,24 @@ async function makeWorld(
   }
 
   const now = new Date();
-  // Upcoming and current stays.
-  count(
-    await stay(G, listingOf({ host: H, instant: true }), addDays(today, 14), 4, now, {
-      message: "We're celebrating our anniversary — any tip for a dinner nearby?",
-    }),
+  // Upcoming and current stays. The demo guest's: the host keeps check-in details on the listing (the
+  // confirmation tells the guest they are there), and answers the guest's message in the booking's thread
+  // (confirmed: contact details are no longer masked there).
+  const anniversary = listingOf({ host: H, instant: true });
+  clock = at(addDays(today, -20));
+  await properties.setCheckInDetails(ctx, who(H), anniversary.id, DEMO_CHECKIN_DETAILS);
+  const booked = await stay(G, anniversary, addDays(today, 14), 4, at(addDays(today, -3), 19), {
+    message: "We're celebrating our anniversary — any tip for a dinner nearby?",
+  });
+  count(booked);
+  clock = at(addDays(today, -2), 8);
+  const thread = await bookingThreadOf(booked.id);
+  await sendMessage(
+    ctx,
+    who(H),
+    thread,
+    'Congratulations! Try the little tasca two streets down, and book ahead. ' +
+      'On the day, call me on +351 912 345 678 if you need anything.',
   );
   count(await stay('ines@roost.dev', listingOf({ host: H, instant: true }), addDays(today, 7), 3, now));
   count(
@@ -514,6 +560,42 @@ async function makeWorld(
   clock = at(addDays(today, -7));
   count(await cancelBooking(ctx, who(H), hostCancelled.id, 'A pipe burst; the flat is being repaired.'));
 
+  // An inquiry: the demo guest asks the demo host about a listing that takes requests, they write back and
+  // forth (the guest's phone number is masked: nothing is booked), and the host pre-approves the dates,
+  // so the guest can book them instantly.
+  const inquired = listingOf({ host: H, instant: false });
+  const wanted = {
+    checkIn: addDays(today, 45),
+    checkOut: addDays(today, 45 + Math.max(3, inquired.minNights)),
+    guests: Math.min(2, inquired.maxGuests),
+  };
+  clock = at(addDays(today, -2), 9);
+  const inquiry = await startConversation(ctx, who(G), {
+    propertyId: inquired.id,
+    body: `Hi Hugo! Is your place free from ${wanted.checkIn} to ${wanted.checkOut}? It would be our first time in the city.`,
+  });
+  const talk: [string, number, string][] = [
+    [H, 11, 'Hi Greta, yes, those nights are still free. Happy to answer any question about the place.'],
+    [G, 44, 'Great! Easier to talk: call me on +44 7700 900123, or write to greta.guest@example.com.'],
+    [H, 45, 'Numbers and emails stay hidden here until a booking is confirmed: let us talk in the app.'],
+  ];
+  for (const [from, hours, body] of talk) {
+    clock = new Date(at(addDays(today, -2), 0).getTime() + hours * 3_600_000);
+    await sendMessage(ctx, who(from), inquiry.conversation.id, body);
+  }
+  // Pre-approved now (it lasts BOOKING_REQUEST_HOURS from here).
+  clock = new Date(Math.max(now.getTime(), clock.getTime() + 60_000));
+  await preApprove(ctx, who(H), inquiry.conversation.id, wanted);
+
+  // The daily reminder jobs, on the days they ran: the day before the current stay began (check-in), and
+  // the day after the demo guest's last stay ended (a review, please).
+  clock = at(addDays(today, -2), 8);
+  await queueCheckinReminders(ctx);
+  clock = at(addDays(today, -1), 8);
+  await queueReviewReminders(ctx);
+
+  summary.conversations = await countRows(base, 'conversations');
+  summary.notifications = await countRows(base, 'notifications');
   const end = performance.now();
   summary.ms = Math.round(end - started);
   summary.phases = { listingsMs: Math.round(listed - started), staysMs: Math.round(end - listed) };

@@ -2,6 +2,7 @@
  * Every notification Roost sends: its category (what a user switches email on or off for), who gets it,
  * the email template it is sent with, and the line the in-app feed shows. Pure: no I/O.
  */
+import { formatMoney } from '../../platform/mailer.js';
 
 export const NOTIFICATION_CATEGORIES = ['messages', 'requests', 'bookings', 'stays', 'payouts'] as const;
 export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
@@ -120,8 +121,9 @@ export const NOTIFICATION_TYPES = {
 export type NotificationType = keyof typeof NOTIFICATION_TYPES;
 export const NOTIFICATION_TYPE_NAMES = Object.keys(NOTIFICATION_TYPES) as NotificationType[];
 
+/** Minor units in the currency's own exponent (JPY has none), as the emails show it. */
 function money(minor: unknown, currency: unknown) {
-  return `${(Number(minor ?? 0) / 100).toFixed(2)} ${String(currency ?? '')}`;
+  return formatMoney(minor, currency);
 }
 
 export function specOf(type: NotificationType): TypeSpec {
