@@ -18,7 +18,6 @@ import { documentCost } from './cost.js';
 import { documentDepth } from './depth.js';
 import { registerGraphiql } from './graphiql.js';
 import { graphql } from './graphql-js.js';
-import { registerNotificationFeed } from './messaging.resolvers.js';
 import { createLoaders, createResolvers } from './resolvers.js';
 import { badUserInput } from './scalars.js';
 import { schema } from './schema.js';
@@ -133,7 +132,6 @@ export async function graphqlPlugin(
   if (!production) await registerGraphiql(app);
   registerSubscriptions(app, ctx);
   // After the subscriptions: the feed's `Notification.data` is of their `JSON` scalar.
-  registerNotificationFeed(app);
 
   // The same bounds for queries and mutations (pre* hooks) and subscriptions (preSubscription* hooks).
   const checkSize = (source: string) => {

@@ -23,10 +23,8 @@ import {
 } from '../modules/notifications/notifications.schemas.js';
 import * as notifications from '../modules/notifications/notifications.service.js';
 import { type Actor, requireActor } from '../platform/auth.js';
-import type { RoostApp } from '../platform/http.js';
 import type { RateLimitGuard } from '../platform/rate-limit.js';
 import { validate } from '../platform/validation.js';
-import { notificationFeedSchema } from './schema.js';
 
 declare module 'mercurius' {
   interface MercuriusContext {
@@ -58,6 +56,12 @@ interface ConversationNode {
 }
 
 export const messagingQuery = {
+  notifications: async (_: unknown, args: Args, c: Ctx) =>
+    notifications.listNotifications(
+      c.ctx,
+      actorOf(c),
+      validate(NotificationsQuery, { limit: 20, ...given(args) }),
+    ),
   conversations: async (_: unknown, args: Args, c: Ctx) =>
     flow.listConversations(c.ctx, actorOf(c), validate(ConversationsQuery, { limit: 20, ...given(args) })),
   conversation: async (_: unknown, { id }: Args, c: Ctx) =>
@@ -124,21 +128,3 @@ export const messagingTypes = {
       ),
   },
 };
-
-/**
- * The notification feed: its types extend the schema after the subscriptions' (whose `JSON` scalar
- * `Notification.data` uses), so they are added, with their resolver, once those are in place.
- */
-export function registerNotificationFeed(app: RoostApp): void {
-  app.graphql.extendSchema(notificationFeedSchema);
-  app.graphql.defineResolvers({
-    Query: {
-      notifications: async (_: unknown, args: Args, c: Ctx) =>
-        notifications.listNotifications(
-          c.ctx,
-          actorOf(c),
-          validate(NotificationsQuery, { limit: 20, ...given(args) }),
-        ),
-    },
-  } as IResolvers);
-}

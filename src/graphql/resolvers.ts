@@ -34,7 +34,7 @@ import { parseIdempotencyKey } from '../platform/idempotency.js';
 import { encodeCursor } from '../platform/pagination.js';
 import { validate } from '../platform/validation.js';
 import { messagingMutation, messagingQuery, messagingTypes } from './messaging.resolvers.js';
-import { DateScalar, UUIDScalar } from './scalars.js';
+import { DateScalar, JSONScalar, UUIDScalar } from './scalars.js';
 
 declare module 'mercurius' {
   interface MercuriusContext {
@@ -83,6 +83,7 @@ export function createResolvers(): IResolvers {
   return {
     UUID: UUIDScalar,
     Date: DateScalar,
+    JSON: JSONScalar,
     Query: {
       ...messagingQuery,
       me: async (_: unknown, __: Args, c: Ctx) => getMe(c.ctx, actorOf(c)),

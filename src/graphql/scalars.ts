@@ -47,3 +47,19 @@ export const DateScalar = stringScalar(
   DateOnly,
   'must be an existing date YYYY-MM-DD in the years 2000–2999',
 );
+
+/** Any JSON value, output only (a notification's data, a real-time event's object); no argument takes it. */
+export const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  description: 'Any JSON value (output only)',
+  serialize: (value) => value,
+  parseValue: () => {
+    throw new GraphQLError('JSON is not accepted as input', { extensions: badUserInput });
+  },
+  parseLiteral: (ast) => {
+    throw new GraphQLError(
+      `JSON is not accepted as input (${ast.kind === Kind.OBJECT ? 'object' : ast.kind})`,
+      { extensions: badUserInput },
+    );
+  },
+});

@@ -6,6 +6,9 @@ export const schema = /* GraphQL */ `
   "A calendar date, YYYY-MM-DD (years 2000–2999)."
   scalar Date
 
+  "Any JSON value, output only (a notification's data, a real-time event's object)."
+  scalar JSON
+
   type PageInfo {
     hasNextPage: Boolean!
     endCursor: String
@@ -397,7 +400,31 @@ export const schema = /* GraphQL */ `
     body: String!
   }
 
+
+  type Notification {
+    id: ID!
+    "What happened: message.new, booking.confirmed, … (see the README)."
+    type: String!
+    "The preference category."
+    category: String!
+    "One line for the feed."
+    title: String!
+    "Ids and facts of the event (bookingId, conversationId, checkIn, …), as the REST API shows them."
+    data: JSON!
+    readAt: String
+    createdAt: String!
+    "Later than createdAt when more events joined it (a conversation's new messages)."
+    updatedAt: String!
+  }
+
+  type NotificationPage {
+    items: [Notification!]!
+    nextCursor: String
+  }
+
   type Query {
+    "My notifications, newest first (only unread ones with unread: true)."
+    notifications(unread: Boolean, limit: Int = 20, cursor: String): NotificationPage!
     me: Me!
     user(id: UUID!): User
     property(id: UUID!): Property
@@ -441,37 +468,5 @@ export const schema = /* GraphQL */ `
     "These notifications (up to 100), or all when ids is omitted."
     markNotificationsRead(ids: [UUID!]): NotificationsMarked!
     updateNotificationPreferences(email: NotificationEmailInput!): NotificationPreferences!
-  }
-`;
-
-/**
- * The notification feed, added after the subscriptions' extension (./subscriptions.ts), whose `JSON`
- * scalar its `data` uses (a type can only be declared once, and that one is declared there).
- */
-export const notificationFeedSchema = /* GraphQL */ `
-  type Notification {
-    id: ID!
-    "What happened: message.new, booking.confirmed, … (see the README)."
-    type: String!
-    "The preference category."
-    category: String!
-    "One line for the feed."
-    title: String!
-    "Ids and facts of the event (bookingId, conversationId, checkIn, …), as the REST API shows them."
-    data: JSON!
-    readAt: String
-    createdAt: String!
-    "Later than createdAt when more events joined it (a conversation's new messages)."
-    updatedAt: String!
-  }
-
-  type NotificationPage {
-    items: [Notification!]!
-    nextCursor: String
-  }
-
-  extend type Query {
-    "My notifications, newest first (only unread ones with unread: true)."
-    notifications(unread: Boolean, limit: Int = 20, cursor: String): NotificationPage!
   }
 `;

@@ -29,9 +29,6 @@ import { badUserInput } from './scalars.js';
 const { GraphQLError, Kind } = graphql;
 
 export const subscriptionSchema = /* GraphQL */ `
-  "Any JSON value (here: the object a real-time event carries, as the REST API shows it)."
-  scalar JSON
-
   "An event for the signed-in user, pushed as it happens."
   type RealtimeEvent {
     "Unique per event."
@@ -202,21 +199,6 @@ export function registerSubscriptions(app: RoostApp, ctx: ServiceContext) {
   app.graphql.extendSchema(subscriptionSchema);
   const known = new Set<string>(REALTIME_EVENT_TYPES);
   const resolvers: IResolvers = {
-    JSON: {
-      serialize: (value: unknown) => value,
-      // Output only: no argument takes JSON.
-      parseValue: () => {
-        throw new GraphQLError('JSON is not accepted as input', { extensions: badUserInput });
-      },
-      parseLiteral: (node: { kind: string }) => {
-        throw new GraphQLError(
-          `JSON is not accepted as input (${node.kind === Kind.OBJECT ? 'object' : node.kind})`,
-          {
-            extensions: badUserInput,
-          },
-        );
-      },
-    } as unknown as IResolvers[string],
     Subscription: {
       events: {
         subscribe: async (_root: unknown, args: { types?: string[] | null }, c: MercuriusContext) => {
