@@ -23,6 +23,7 @@ import { bookingThreadRoutes, messagingRoutes } from './modules/messaging/messag
 import { notificationsRoutes } from './modules/notifications/notifications.routes.js';
 import { streamRoutes } from './modules/notifications/stream.routes.js';
 import { bookingPaymentsRoutes, paymentsRoutes } from './modules/payments/payments.routes.js';
+import { arrivalRoutes } from './modules/properties/arrival.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
@@ -175,6 +176,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   const messageLimit = createMessageLimit(app, config);
   await app.register(messagingRoutes, { prefix: '/api/v1/conversations', ctx, messageLimit });
   await app.register(bookingThreadRoutes, { prefix: '/api/v1/bookings', ctx });
+  await app.register(arrivalRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(notificationsRoutes, { prefix: '/api/v1/notifications', ctx });
   await app.register(streamRoutes, { prefix: '/api/v1', ctx });
   // Development-only helpers (the demo walk-through's clock); absent in production.

@@ -10,7 +10,7 @@ import type * as payments from '../modules/payments/payments.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { bookingChanged } from './notify.js';
-import { attemptRefundAfterCommit, promiseRefund } from './refunds.js';
+import { attemptRefundAfterCommit, promiseFullRefund, promiseRefund } from './refunds.js';
 
 /** Guest or host cancels: the booking's cancellation plan decides the refund (src/modules/bookings/policy.ts). */
 export async function cancelBooking(
@@ -41,9 +41,7 @@ export async function respondToRequest(
   const refund = await inTransaction(ctx.db, async (trx) => {
     const request = await bookings.lockRequest(trx, actor, id, accept);
     const to = accept ? 'confirmed' : 'declined';
-    const refund = accept
-      ? null
-      : await promiseRefund(ctx, trx, id, request.total - request.refunded_amount, 'declined');
+    const refund = accept ? null : await promiseFullRefund(ctx, trx, request, 'declined');
     const answered = await bookings.transition(ctx, trx, request, to, actor.userId, reason);
     await bookingChanged(ctx, trx, answered, { from: request.status, reason });
     return refund;

@@ -14,7 +14,6 @@ import * as properties from '../modules/properties/properties.service.js';
 import * as stays from '../modules/properties/stays.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
-import { conflict } from '../platform/errors.js';
 import { notifyUser } from './notify.js';
 
 type Db = ServiceContext['db'];
@@ -46,6 +45,12 @@ async function withNames(
       otherParty: other ? { id: other, firstName: names.get(other) ?? '' } : null,
     };
   });
+}
+
+/** One conversation's view with names. */
+async function named(ctx: ServiceContext, c: messaging.ConversationRow, viewerId: string) {
+  const [view] = await withNames(ctx, [c], viewerId);
+  return view as ConversationWithNames;
 }
 
 /** Tell the other side of a new message: the feed (grouped per thread) and, throttled, an email. */
@@ -89,8 +94,7 @@ export async function startConversation(
     await notifyMessage(ctx, trx, posted, actor.userId);
     return posted;
   });
-  const [conversation] = await withNames(ctx, [posted.conversation], actor.userId);
-  return { conversation: conversation as ConversationWithNames, message: posted.message };
+  return { conversation: await named(ctx, posted.conversation, actor.userId), message: posted.message };
 }
 
 /** A participant writes in a thread (404 for anyone else; 409 `conversation_blocked`). */
@@ -105,8 +109,7 @@ export async function sendMessage(
     await notifyMessage(ctx, trx, posted, actor.userId);
     return posted;
   });
-  const [conversation] = await withNames(ctx, [posted.conversation], actor.userId);
-  return { conversation: conversation as ConversationWithNames, message: posted.message };
+  return { conversation: await named(ctx, posted.conversation, actor.userId), message: posted.message };
 }
 
 export async function listConversations(
@@ -121,8 +124,7 @@ export async function listConversations(
 
 export async function getConversation(ctx: ServiceContext, actor: Actor, id: string, requestId?: string) {
   const c = await messaging.readableConversation(ctx, actor, id, requestId);
-  const [view] = await withNames(ctx, [c], actor.userId);
-  return view as ConversationWithNames;
+  return named(ctx, c, actor.userId);
 }
 
 export async function listMessages(
@@ -145,14 +147,12 @@ export async function readConversation(ctx: ServiceContext, actor: Actor, id: st
     }
     return c;
   });
-  const [view] = await withNames(ctx, [c], actor.userId);
-  return view as ConversationWithNames;
+  return named(ctx, c, actor.userId);
 }
 
 export async function setBlocked(ctx: ServiceContext, actor: Actor, id: string, blocked: boolean) {
   const c = await inTransaction(ctx.db, (trx) => messaging.setBlocked(ctx, trx, actor, id, blocked));
-  const [view] = await withNames(ctx, [c], actor.userId);
-  return view as ConversationWithNames;
+  return named(ctx, c, actor.userId);
 }
 
 /** The conversation of a booking its guest, host or an admin may see; made (and joined) if it has none. */
@@ -174,22 +174,4 @@ export async function bookingConversation(ctx: ServiceContext, actor: Actor, boo
     );
   }
   return getConversation(ctx, actor, c.id);
-}
-
-/**
- * Where and how to arrive for a booking: the listing's address, times and the host's private check-in
- * details. The guest sees them once the stay is confirmed (409 `checkin_details_not_available` before,
- * and after a cancellation); the host and admins always. 404 for anyone else.
- */
-export async function arrivalFor(ctx: ServiceContext, actor: Actor, bookingId: string) {
-  const booking = await bookings.getBookingFor(ctx, actor, bookingId);
-  const isGuest = booking.guest_id === actor.userId && booking.host_id !== actor.userId;
-  if (isGuest && booking.status !== 'confirmed' && booking.status !== 'completed') {
-    throw conflict(
-      'checkin_details_not_available',
-      `Check-in details are shown once the stay is confirmed; this booking is ${booking.status.replaceAll('_', ' ')}`,
-    );
-  }
-  const info = await properties.arrivalInfo(ctx, booking.property_id);
-  return { bookingId: booking.id, checkIn: booking.check_in, checkOut: booking.check_out, ...info };
 }

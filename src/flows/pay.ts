@@ -12,7 +12,7 @@ import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import type { ChargeResult } from '../platform/payment-provider.js';
 import { bookingChanged } from './notify.js';
-import { attemptRefundAfterCommit, promiseRefund, recordRefundAnswerIn } from './refunds.js';
+import { attemptRefundAfterCommit, promiseFullRefund, recordRefundAnswerIn } from './refunds.js';
 
 /**
  * Pay for a booking the actor made. Idempotent per booking: while a payment is under way or done, paying
@@ -81,13 +81,7 @@ async function settleChargeIn(
     await bookingChanged(ctx, trx, paid, { from: booking.status });
     return { payment: applied.payment, lateRefund: null };
   }
-  const lateRefund = await promiseRefund(
-    ctx,
-    trx,
-    booking.id,
-    booking.total - booking.refunded_amount,
-    'late_payment',
-  );
+  const lateRefund = await promiseFullRefund(ctx, trx, booking, 'late_payment');
   return { payment: applied.payment, lateRefund };
 }
 

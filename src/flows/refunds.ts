@@ -30,6 +30,16 @@ export async function promiseRefund(
   return refund;
 }
 
+/** In the deciding transaction: everything still paid on a locked booking goes back (decline, expiry, late payment). */
+export function promiseFullRefund(
+  ctx: ServiceContext,
+  trx: ServiceContext['db'],
+  booking: Pick<bookings.BookingRow, 'id' | 'total' | 'refunded_amount'>,
+  reason: string,
+): Promise<payments.RefundRow | null> {
+  return promiseRefund(ctx, trx, booking.id, booking.total - booking.refunded_amount, reason);
+}
+
 /** What an attempt did: the refund as it stands afterwards, and the final state it moved it to (if it did). */
 export interface RefundAttempt {
   refund: payments.RefundRow;

@@ -12,7 +12,7 @@ import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { notFound } from '../platform/errors.js';
 import { bookingChanged, notifyUser } from './notify.js';
-import { attemptRefundAfterCommit, promiseRefund } from './refunds.js';
+import { attemptRefundAfterCommit, promiseFullRefund } from './refunds.js';
 
 /**
  * The `expire-requests` job: every paid request past its answer time becomes `expired`, everything paid
@@ -25,13 +25,7 @@ export async function expireUnansweredRequests(ctx: ServiceContext, batch = 200)
     const due = await bookings.lockUnansweredRequests(ctx, trx, batch);
     const promised: string[] = [];
     for (const request of due) {
-      const refund = await promiseRefund(
-        ctx,
-        trx,
-        request.id,
-        request.total - request.refunded_amount,
-        'request_expired',
-      );
+      const refund = await promiseFullRefund(ctx, trx, request, 'request_expired');
       if (refund) promised.push(refund.id);
       const expired = await bookings.transition(
         ctx,

@@ -140,6 +140,11 @@ export function pageResponse<S extends TSchema>(item: S, description: string) {
   } as typeof page;
 }
 
+/** Path parameters of a route on one object: `{ id }`, a UUID, described with an example. */
+export function idParams(what: string, example: string) {
+  return Type.Object({ id: Type.String({ format: 'uuid', description: what, examples: [example] }) });
+}
+
 /** A 204 response: no body. */
 export function noContent(description: string) {
   return Type.Null({ description });

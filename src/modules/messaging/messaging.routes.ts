@@ -1,12 +1,10 @@
 /** Conversations and messages, under /api/v1/conversations; the booking's thread and arrival info. */
-import { Type } from 'typebox';
 import * as flow from '../../flows/messages.js';
 import * as requests from '../../flows/requests.js';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { described, pageResponse, problemResponses, type RoostApp } from '../../platform/http.js';
+import { described, idParams, pageResponse, problemResponses, type RoostApp } from '../../platform/http.js';
 import type { RateLimitGuard } from '../../platform/rate-limit.js';
-import { DateOnly } from '../../platform/schemas.js';
 import {
   CONVERSATION_EXAMPLE,
   ConversationSchema,
@@ -23,13 +21,7 @@ import {
 } from './messaging.schemas.js';
 import * as messaging from './messaging.service.js';
 
-const IdParams = Type.Object({
-  id: Type.String({
-    format: 'uuid',
-    description: 'The conversation id',
-    examples: [CONVERSATION_EXAMPLE.id],
-  }),
-});
+const IdParams = idParams('The conversation id', CONVERSATION_EXAMPLE.id);
 
 export async function messagingRoutes(
   app: RoostApp,
@@ -258,65 +250,9 @@ export async function messagingRoutes(
   );
 }
 
-const BookingIdParams = Type.Object({
-  id: Type.String({
-    format: 'uuid',
-    description: 'The booking id',
-    examples: ['e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d'],
-  }),
-});
+const BookingIdParams = idParams('The booking id', 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d');
 
-const ArrivalSchema = Type.Object(
-  {
-    bookingId: Type.String({ format: 'uuid' }),
-    propertyId: Type.String({ format: 'uuid' }),
-    title: Type.String(),
-    checkIn: DateOnly,
-    checkOut: DateOnly,
-    address: Type.Object({
-      street: Type.String(),
-      city: Type.String(),
-      region: Type.Union([Type.String(), Type.Null()]),
-      countryCode: Type.String(),
-      postalCode: Type.Union([Type.String(), Type.Null()]),
-    }),
-    latitude: Type.Number(),
-    longitude: Type.Number(),
-    checkInTime: Type.String(),
-    checkOutTime: Type.String(),
-    houseRules: Type.Union([Type.String(), Type.Null()]),
-    details: Type.Union([Type.String(), Type.Null()], {
-      description: 'The host’s private check-in details (door code, Wi-Fi …); null if none were written',
-    }),
-  },
-  {
-    $id: 'Arrival',
-    examples: [
-      {
-        bookingId: 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d',
-        propertyId: '7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c',
-        title: 'Sunny loft with terrace',
-        checkIn: '2026-07-10',
-        checkOut: '2026-07-13',
-        address: {
-          street: 'Carrer de Verdi 12',
-          city: 'Barcelona',
-          region: 'Catalonia',
-          countryCode: 'ES',
-          postalCode: '08012',
-        },
-        latitude: 41.4036,
-        longitude: 2.1589,
-        checkInTime: '15:00',
-        checkOutTime: '11:00',
-        houseRules: 'No parties.',
-        details: 'Door code 4921#. Wi-Fi: loft12 / terrace-sun.',
-      },
-    ],
-  },
-);
-
-/** Under /api/v1/bookings: a booking's conversation and its arrival details. */
+/** Under /api/v1/bookings: a booking's conversation. */
 export async function bookingThreadRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {
   const security = bearerSecurity;
   app.get(
@@ -336,26 +272,5 @@ export async function bookingThreadRoutes(app: RoostApp, { ctx }: { ctx: Service
       },
     },
     async (req) => flow.bookingConversation(ctx, requireActor(req), req.params.id),
-  );
-
-  app.get(
-    '/:id/arrival',
-    {
-      schema: {
-        tags: ['bookings'],
-        security,
-        operationId: 'getBookingArrival',
-        summary: 'Where and how to check in',
-        description:
-          'The address, times and the host’s private check-in details. The guest sees them once the stay is ' +
-          'confirmed (409 `checkin_details_not_available` before); the host and admins always; 404 for anyone else.',
-        params: BookingIdParams,
-        response: {
-          200: described(ArrivalSchema, 'Arrival details'),
-          ...problemResponses(400, 401, 404, 409),
-        },
-      },
-    },
-    async (req) => flow.arrivalFor(ctx, requireActor(req), req.params.id),
   );
 }

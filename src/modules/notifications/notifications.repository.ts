@@ -149,14 +149,3 @@ export async function saveEmailPreferences(
     ['email', 'updated_at'],
   );
 }
-
-/** Test and ops helper: notifications of a user of a type (newest first). */
-export function notificationsOfType(db: Kysely<DB>, userId: string, type: string) {
-  return db
-    .selectFrom('notifications')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('type', '=', type)
-    .orderBy('created_at', 'desc')
-    .execute();
-}

@@ -2,16 +2,10 @@ import { Type } from 'typebox';
 import * as pay from '../../flows/pay.js';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { described, problemResponses, publicSecurity, type RoostApp } from '../../platform/http.js';
+import { described, idParams, problemResponses, publicSecurity, type RoostApp } from '../../platform/http.js';
 import { BookingPaymentsSchema, PayBody, PaymentSchema } from './payments.schemas.js';
 
-const IdParams = Type.Object({
-  id: Type.String({
-    format: 'uuid',
-    description: 'The booking id',
-    examples: ['e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d'],
-  }),
-});
+const IdParams = idParams('The booking id', 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d');
 
 /** A provider's webhook event as the document shows it (the sandbox's shape; Stripe sends its own). */
 const ProviderEvent = Type.Object(

@@ -143,6 +143,15 @@ const PhotoSchema = Type.Object({
   caption: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** A listing's address as the API shows it (the listing, a stay's arrival details). */
+export const AddressView = Type.Object({
+  street: Type.String(),
+  city: Type.String(),
+  region: Type.Union([Type.String(), Type.Null()]),
+  countryCode: Type.String(),
+  postalCode: Type.Union([Type.String(), Type.Null()]),
+});
+
 export const PropertySchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -150,13 +159,7 @@ export const PropertySchema = Type.Object(
     title: Type.String(),
     description: Type.String(),
     propertyType: PropertyTypeSchema,
-    address: Type.Object({
-      street: Type.String(),
-      city: Type.String(),
-      region: Type.Union([Type.String(), Type.Null()]),
-      countryCode: Type.String(),
-      postalCode: Type.Union([Type.String(), Type.Null()]),
-    }),
+    address: AddressView,
     latitude: Type.Number(),
     longitude: Type.Number(),
     maxGuests: Type.Integer(),

@@ -31,6 +31,16 @@ export function toPhotoView(p: PhotoRow) {
   };
 }
 
+function addressOf(p: repo.PropertyRow) {
+  return {
+    street: p.street,
+    city: p.city,
+    region: p.region,
+    countryCode: p.country_code,
+    postalCode: p.postal_code,
+  };
+}
+
 export function toPropertyView(p: repo.PropertyRow, amenities: string[], photos: PhotoRow[]): PropertyView {
   return {
     id: p.id,
@@ -38,13 +48,7 @@ export function toPropertyView(p: repo.PropertyRow, amenities: string[], photos:
     title: p.title,
     description: p.description,
     propertyType: p.property_type,
-    address: {
-      street: p.street,
-      city: p.city,
-      region: p.region,
-      countryCode: p.country_code,
-      postalCode: p.postal_code,
-    },
+    address: addressOf(p),
     latitude: p.latitude,
     longitude: p.longitude,
     maxGuests: p.max_guests,
@@ -125,13 +129,7 @@ export async function arrivalInfo(ctx: ServiceContext, propertyId: string) {
   return {
     propertyId: p.id,
     title: p.title,
-    address: {
-      street: p.street,
-      city: p.city,
-      region: p.region,
-      countryCode: p.country_code,
-      postalCode: p.postal_code,
-    },
+    address: addressOf(p),
     latitude: p.latitude,
     longitude: p.longitude,
     checkInTime: p.check_in_time,

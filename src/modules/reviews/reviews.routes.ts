@@ -4,6 +4,7 @@ import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import {
   described,
+  idParams,
   pageResponse,
   problemResponses,
   publicSecurity,
@@ -23,11 +24,9 @@ import {
 } from './reviews.schemas.js';
 import * as reviews from './reviews.service.js';
 
-const id = (what: string, example: string) =>
-  Type.Object({ id: Type.String({ format: 'uuid', description: what, examples: [example] }) });
-const PropertyIdParams = id('The listing id', REVIEW_EXAMPLE.propertyId);
-const ReviewIdParams = id('The review id', REVIEW_EXAMPLE.id);
-const UserIdParams = id('The guest (user) id', REVIEW_EXAMPLE.guestId);
+const PropertyIdParams = idParams('The listing id', REVIEW_EXAMPLE.propertyId);
+const ReviewIdParams = idParams('The review id', REVIEW_EXAMPLE.id);
+const UserIdParams = idParams('The guest (user) id', REVIEW_EXAMPLE.guestId);
 const GuestRatings = Type.Array(GuestRatingSchema, {
   description: 'The ratings, newest first',
   examples: [[GUEST_RATING_EXAMPLE]],
