@@ -3,13 +3,17 @@
  * it) on one database and one Redis DB index, as a deployment behind a load balancer runs. Subscribers
  * connect to process A (SSE with a bearer token, SSE with a ticket made on B, a GraphQL subscription over
  * WebSocket); a guest writes to a host through process B's REST API; the host's connections on A get
- * `message.created` within a second, and a third user's stream gets nothing.
+ * `message.created` within a second, and a third user's stream gets nothing. The worker process (as
+ * `npm run worker` runs it) expires an unanswered paid request on its schedule: the guest's stream on an
+ * API process gets the change the worker published, and the refund, ledger, notifications and emails
+ * are there exactly once.
  *
  * The engine under test (PGlite, an embedded database, serves one process only: there, PostgreSQL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiProcess, startApiProcess } from './support/api-process.js';
-import { insertListing } from './support/factories.js';
+import { insertBooking, insertListing } from './support/factories.js';
+import { freePort, startRoost } from './support/processes.js';
 import {
   EVENTS_SUBSCRIPTION,
   type GraphqlSocket,
@@ -162,5 +166,94 @@ describe('events published on one API process reach subscribers on another', () 
     const end = sse.frames.find((f) => f.event === 'end');
     expect(end && JSON.parse(end.data)).toEqual({ reason: 'server_shutdown' });
     expect((await ws.closed).code).toBe(1001);
+  });
+});
+
+describe('the worker publishes to API subscribers', () => {
+  it('expires an unanswered paid request on its schedule; the guest connected to B hears of it from the worker', async () => {
+    const requestOnly = (await insertListing(t, host.id, { instantBook: false })).id;
+    const booking = await insertBooking(t, {
+      guestId: guest.id,
+      propertyId: requestOnly,
+      checkIn: '2031-10-01',
+      checkOut: '2031-10-04',
+      status: 'awaiting_host',
+    });
+    // Its answer time has passed.
+    await t.ctx.db
+      .updateTable('bookings')
+      .set({ request_expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', booking.id)
+      .execute();
+
+    const guestSse = await openSse(`${b.baseUrl}/api/v1/events`, guest.auth);
+    streams.push(guestSse);
+    expect((await guestSse.next()).event).toBe('ready');
+
+    // Every scheduled job runs once when a worker starts: `expire-requests` among them.
+    const worker = startRoost(
+      'src/worker.ts',
+      { ...b.env, WORKER_METRICS_PORT: String(await freePort()) },
+      'worker',
+    );
+    try {
+      const seen: { type: string; data: Record<string, unknown> }[] = [];
+      await waitFor(
+        async () => {
+          const frame = await guestSse.next(20_000);
+          const event = JSON.parse(frame.data) as { type: string; data: Record<string, unknown> };
+          seen.push(event);
+          return event.type === 'booking.changed' && event.data['bookingId'] === booking.id;
+        },
+        30_000,
+        'the booking change pushed from the worker',
+      );
+      expect(seen.find((e) => e.type === 'booking.changed')?.data).toMatchObject({
+        bookingId: booking.id,
+        status: 'expired',
+        from: 'awaiting_host',
+      });
+
+      const row = await t.ctx.db
+        .selectFrom('bookings')
+        .selectAll()
+        .where('id', '=', booking.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'expired', refunded_amount: booking.total });
+      await waitFor(
+        async () =>
+          (
+            await t.ctx.db
+              .selectFrom('refunds')
+              .select('status')
+              .where('booking_id', '=', booking.id)
+              .execute()
+          )
+            .map((r) => r.status)
+            .join() === 'succeeded',
+        10_000,
+        'the refund carried out',
+      );
+      const entries = await t.ctx.db.selectFrom('ledger_entries').select('amount').execute();
+      expect(entries.reduce((sum, e) => sum + Number(e.amount), 0)).toBe(0);
+      for (const user of [guest, host]) {
+        const told = await t.ctx.db
+          .selectFrom('notifications')
+          .select('id')
+          .where('user_id', '=', user.id)
+          .where('type', '=', 'request.expired')
+          .execute();
+        expect(told).toHaveLength(1);
+        const mails = await t.ctx.db
+          .selectFrom('email_outbox')
+          .select('id')
+          .where('recipient', '=', user.email)
+          .where('template', '=', 'request_expired')
+          .execute();
+        expect(mails).toHaveLength(1);
+      }
+    } finally {
+      await worker.stop('SIGTERM', 15_000);
+    }
   });
 });
