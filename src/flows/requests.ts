@@ -77,3 +77,26 @@ export async function preApprove(
     return preApproval;
   });
 }
+
+/** The pre-approvals of a conversation (its participants; an admin's read is recorded). */
+export async function listPreApprovals(
+  ctx: ServiceContext,
+  actor: Actor,
+  conversationId: string,
+  requestId?: string,
+) {
+  const thread = await messaging.readableConversation(ctx, actor, conversationId, requestId);
+  return messaging.preApprovalsOf(ctx, thread);
+}
+
+/** The host withdraws an unused pre-approval: booking those dates is a request again. */
+export function withdrawPreApproval(
+  ctx: ServiceContext,
+  actor: Actor,
+  conversationId: string,
+  preApprovalId: string,
+): Promise<PreApprovalView> {
+  return inTransaction(ctx.db, (trx) =>
+    messaging.withdrawPreApproval(ctx, trx, actor, conversationId, preApprovalId),
+  );
+}

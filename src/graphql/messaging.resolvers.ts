@@ -101,6 +101,8 @@ export const messagingMutation = {
     const actor = actorOf(c);
     return requests.preApprove(c.ctx, actor, String(conversationId), validate(PreApproveBody, stay));
   },
+  withdrawPreApproval: async (_: unknown, { conversationId, preApprovalId }: Args, c: Ctx) =>
+    requests.withdrawPreApproval(c.ctx, actorOf(c), String(conversationId), String(preApprovalId)),
   markNotificationsRead: async (_: unknown, args: Args, c: Ctx) => {
     const actor = actorOf(c);
     return notifications.markRead(c.ctx, actor, validate(MarkReadBody, given(args)).ids);
@@ -126,5 +128,7 @@ export const messagingTypes = {
         validate(MessagesQuery, { limit: 50, ...given(args) }),
         c.reply.request.id,
       ),
+    preApprovals: async (conversation: ConversationNode, _: Args, c: Ctx) =>
+      requests.listPreApprovals(c.ctx, actorOf(c), conversation.id, c.reply.request.id),
   },
 };

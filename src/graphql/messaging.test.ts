@@ -289,6 +289,7 @@ describe('GraphQL conversations', () => {
 
   it('the host pre-approves the guest, who is notified; the guest cannot', async () => {
     const guest = await createUser(t);
+    const stranger = await createUser(t);
     const { listing, conversation } = await startThread(guest);
     const PRE = `mutation($id: UUID!, $in: Date!, $out: Date!, $g: Int!) {
       preApproveStay(conversationId: $id, checkIn: $in, checkOut: $out, guests: $g) {
@@ -316,6 +317,17 @@ describe('GraphQL conversations', () => {
     });
     const history = (await ok(CONVERSATION, { id: conversation.id }, guest))['conversation'].messages.items;
     expect(history.at(-1)).toMatchObject({ kind: 'pre_approval', senderId: host.id });
+
+    // The host withdraws it; both sides see it withdrawn, a stranger nothing.
+    const WITHDRAW = `mutation($c: UUID!, $p: UUID!) { withdrawPreApproval(conversationId: $c, preApprovalId: $p) { id withdrawn } }`;
+    const ids = { c: conversation.id, p: pre.id };
+    expect(codeOf(await gql(WITHDRAW, ids, guest))).toBe('not_host');
+    expect(codeOf(await gql(WITHDRAW, ids, stranger))).toBe('not_found');
+    expect((await ok(WITHDRAW, ids, host))['withdrawPreApproval']).toEqual({ id: pre.id, withdrawn: true });
+    const LISTED = 'query($id: UUID!) { conversation(id: $id) { preApprovals { id withdrawn bookingId } } }';
+    expect((await ok(LISTED, { id: conversation.id }, guest))['conversation'].preApprovals).toEqual([
+      { id: pre.id, withdrawn: true, bookingId: null },
+    ]);
   });
 
   it('gives a booking’s conversation to its guest, not_found to others', async () => {

@@ -266,6 +266,8 @@ export const schema = /* GraphQL */ `
     otherParty: Participant
     "The newest limit (1–100) messages before cursor, newest last."
     messages(limit: Int = 50, cursor: String): MessagePage!
+    "The host's offers of dates in this conversation, newest first (the 20 latest)."
+    preApprovals: [PreApproval!]!
   }
 
   type ConversationPage {
@@ -465,6 +467,8 @@ export const schema = /* GraphQL */ `
     unblockConversation(id: UUID!): Conversation!
     "The host pre-approves the conversation's guest for these dates."
     preApproveStay(conversationId: UUID!, checkIn: Date!, checkOut: Date!, guests: Int!): PreApproval!
+    "The host takes back a pre-approval not used yet."
+    withdrawPreApproval(conversationId: UUID!, preApprovalId: UUID!): PreApproval!
     "These notifications (up to 100), or all when ids is omitted."
     markNotificationsRead(ids: [UUID!]): NotificationsMarked!
     updateNotificationPreferences(email: NotificationEmailInput!): NotificationPreferences!

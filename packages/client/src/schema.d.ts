@@ -1175,7 +1175,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List a conversation’s pre-approvals
+         * @description Newest first (the 20 latest), used, withdrawn or live; for its participants and admins.
+         */
+        get: operations["listPreApprovals"];
         put?: never;
         /**
          * Pre-approve the guest for dates
@@ -1183,6 +1187,26 @@ export interface paths {
          */
         post: operations["preApproveStay"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/pre-approvals/{preApprovalId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw a pre-approval
+         * @description The host takes back an offer not used yet: booking those dates is a request again. 409 `pre_approval_used` once a booking was made with it; 403 `not_host`.
+         */
+        delete: operations["withdrawPreApproval"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1761,6 +1785,46 @@ export interface components {
             position: number;
             isCover: boolean;
             caption: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "6d8f0a2c-4e6a-4b8d-9f1a-3c5e7a9b1d3f",
+         *       "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+         *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "checkIn": "2026-07-10",
+         *       "checkOut": "2026-07-13",
+         *       "guests": 2,
+         *       "expiresAt": "2026-07-02T09:30:00.000Z",
+         *       "bookingId": null,
+         *       "withdrawn": false
+         *     }
+         */
+        PreApproval: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** Format: uuid */
+            guestId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkIn: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkOut: string;
+            guests: number;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The booking made with it (it is used once) */
+            bookingId: string | null;
+            withdrawn: boolean;
         };
         /** @description RFC 9457 problem details */
         Problem: {
@@ -6539,6 +6603,51 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    listPreApprovals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pre-approvals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "6d8f0a2c-4e6a-4b8d-9f1a-3c5e7a9b1d3f",
+                     *         "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *         "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "expiresAt": "2026-07-02T09:30:00.000Z",
+                     *         "bookingId": null,
+                     *         "withdrawn": false
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["PreApproval"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     preApproveStay: {
         parameters: {
             query?: never;
@@ -6579,6 +6688,81 @@ export interface operations {
         responses: {
             /** @description The pre-approval */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6d8f0a2c-4e6a-4b8d-9f1a-3c5e7a9b1d3f",
+                     *       "conversationId": "1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "checkIn": "2026-07-10",
+                     *       "checkOut": "2026-07-13",
+                     *       "guests": 2,
+                     *       "expiresAt": "2026-07-02T09:30:00.000Z",
+                     *       "bookingId": null,
+                     *       "withdrawn": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        conversationId: string;
+                        /** Format: uuid */
+                        propertyId: string;
+                        /** Format: uuid */
+                        guestId: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD (years 2000–2999)
+                         */
+                        checkIn: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD (years 2000–2999)
+                         */
+                        checkOut: string;
+                        guests: number;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /** @description The booking made with it (it is used once) */
+                        bookingId: string | null;
+                        withdrawn: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    withdrawPreApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The conversation id
+                 * @example 1f3a5c7e-9b2d-4f6a-8c0e-2b4d6f8a0c1e
+                 */
+                id: string;
+                /**
+                 * @description The pre-approval id
+                 * @example 6d8f0a2c-4e6a-4b8d-9f1a-3c5e7a9b1d3f
+                 */
+                preApprovalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pre-approval, withdrawn */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -172,15 +172,6 @@ export async function logAdminRead(
   await db.insertInto('conversation_access_log').values(row).execute();
 }
 
-export function adminReads(db: Kysely<DB>, conversationId: string) {
-  return db
-    .selectFrom('conversation_access_log')
-    .selectAll()
-    .where('conversation_id', '=', conversationId)
-    .orderBy('created_at')
-    .execute();
-}
-
 export async function insertPreApproval(
   db: Kysely<DB>,
   row: Omit<PreApprovalRow, 'booking_id' | 'withdrawn_at'>,
@@ -215,12 +206,22 @@ export async function markPreApprovalUsed(db: Kysely<DB>, id: string, bookingId:
   await db.updateTable('pre_approvals').set({ booking_id: bookingId }).where('id', '=', id).execute();
 }
 
+export function lockPreApproval(db: Kysely<DB>, id: string) {
+  return db.selectFrom('pre_approvals').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function withdrawPreApproval(db: Kysely<DB>, id: string, at: Date) {
+  await db.updateTable('pre_approvals').set({ withdrawn_at: at }).where('id', '=', id).execute();
+}
+
+/** A conversation's pre-approvals, newest first (the 20 latest). */
 export function preApprovalsOf(db: Kysely<DB>, conversationId: string) {
   return db
     .selectFrom('pre_approvals')
     .selectAll()
     .where('conversation_id', '=', conversationId)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .limit(20)
     .execute();
 }

@@ -1,4 +1,5 @@
-/** Conversations and messages, under /api/v1/conversations; the booking's thread and arrival info. */
+/** Conversations and messages, under /api/v1/conversations; a booking's conversation under /api/v1/bookings. */
+import { Type } from 'typebox';
 import * as flow from '../../flows/messages.js';
 import * as requests from '../../flows/requests.js';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
@@ -14,6 +15,7 @@ import {
   MessagesQuery,
   PostedSchema,
   PostMessageBody,
+  PRE_APPROVAL_EXAMPLE,
   PreApprovalSchema,
   PreApproveBody,
   StartConversationBody,
@@ -248,9 +250,67 @@ export async function messagingRoutes(
     async (req, reply) =>
       reply.code(201).send(await requests.preApprove(ctx, requireActor(req), req.params.id, req.body)),
   );
+
+  app.get(
+    '/:id/pre-approvals',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'listPreApprovals',
+        summary: 'List a conversation’s pre-approvals',
+        description:
+          'Newest first (the 20 latest), used, withdrawn or live; for its participants and admins.',
+        params: IdParams,
+        response: {
+          200: described(
+            Type.Array(PreApprovalSchema, { examples: [[PRE_APPROVAL_EXAMPLE]] }),
+            'The pre-approvals',
+          ),
+          ...problemResponses(400, 401, 404),
+        },
+      },
+    },
+    async (req) => requests.listPreApprovals(ctx, requireActor(req), req.params.id, req.id),
+  );
+
+  app.delete(
+    '/:id/pre-approvals/:preApprovalId',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'withdrawPreApproval',
+        summary: 'Withdraw a pre-approval',
+        description:
+          'The host takes back an offer not used yet: booking those dates is a request again. 409 ' +
+          '`pre_approval_used` once a booking was made with it; 403 `not_host`.',
+        params: PreApprovalParams,
+        response: {
+          200: described(PreApprovalSchema, 'The pre-approval, withdrawn'),
+          ...problemResponses(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (req) =>
+      requests.withdrawPreApproval(ctx, requireActor(req), req.params.id, req.params.preApprovalId),
+  );
 }
 
 const BookingIdParams = idParams('The booking id', 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d');
+
+const PreApprovalParams = Type.Object({
+  id: Type.String({
+    format: 'uuid',
+    description: 'The conversation id',
+    examples: [CONVERSATION_EXAMPLE.id],
+  }),
+  preApprovalId: Type.String({
+    format: 'uuid',
+    description: 'The pre-approval id',
+    examples: [PRE_APPROVAL_EXAMPLE.id],
+  }),
+});
 
 /** Under /api/v1/bookings: a booking's conversation. */
 export async function bookingThreadRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext }) {

@@ -410,11 +410,29 @@ export function markPreApprovalUsed(trx: Db, id: string, bookingId: string) {
   return repo.markPreApprovalUsed(trx, id, bookingId);
 }
 
-export async function preApprovalsOf(ctx: ServiceContext, c: repo.ConversationRow) {
-  return (await repo.preApprovalsOf(ctx.db, c.id)).map(toPreApprovalView);
+/**
+ * The host takes back a pre-approval not used yet (a used one is a booking now: 409
+ * `pre_approval_used`); withdrawing twice changes nothing. 404 unless it is of this thread.
+ */
+export async function withdrawPreApproval(
+  ctx: ServiceContext,
+  trx: Db,
+  actor: Actor,
+  conversationId: string,
+  preApprovalId: string,
+): Promise<PreApprovalView> {
+  const { c, side } = await lockOwnConversation(trx, actor, conversationId);
+  const p = await repo.lockPreApproval(trx, preApprovalId);
+  if (!p || p.conversation_id !== c.id) throw notFound('Pre-approval');
+  if (side !== 'host') throw forbidden('Only the host can withdraw a pre-approval', 'not_host');
+  if (p.booking_id) throw conflict('pre_approval_used', 'This pre-approval was used for a booking already');
+  if (p.withdrawn_at) return toPreApprovalView(p);
+  const at = ctx.now();
+  await repo.withdrawPreApproval(trx, p.id, at);
+  return toPreApprovalView({ ...p, withdrawn_at: at });
 }
 
-/** Who read a thread as an admin, and when (for the support audit). */
-export async function adminReadsOf(ctx: ServiceContext, id: string) {
-  return repo.adminReads(ctx.db, id);
+/** A conversation's pre-approvals, newest first (the 20 latest). */
+export async function preApprovalsOf(ctx: ServiceContext, c: repo.ConversationRow) {
+  return (await repo.preApprovalsOf(ctx.db, c.id)).map(toPreApprovalView);
 }

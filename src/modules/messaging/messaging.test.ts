@@ -533,6 +533,26 @@ describe('the request lifecycle', () => {
     // Used once: other dates (or these again, after a cancellation) are a request again.
     const request = await bookAndPay(guest, listing.id, '2031-09-10', '2031-09-12');
     expect(request.status).toBe('awaiting_host');
+    const url = `/api/v1/conversations/${conversation.id}/pre-approvals`;
+    expectProblem(await call(host, 'DELETE', `${url}/${approval.id}`), 409, 'pre_approval_used');
+
+    // A withdrawn offer no longer makes a booking instant.
+    const offer = await ok(host, 'POST', url, { checkIn: '2031-09-20', checkOut: '2031-09-23', guests: 2 });
+    expectProblem(await call(guest, 'DELETE', `${url}/${offer.id}`), 403, 'not_host');
+    expectProblem(await call(stranger, 'DELETE', `${url}/${offer.id}`), 404, 'not_found');
+    expectProblem(await call(stranger, 'GET', url), 404, 'not_found');
+    expect(await ok(host, 'DELETE', `${url}/${offer.id}`)).toMatchObject({ id: offer.id, withdrawn: true });
+    expect(
+      (await ok(guest, 'GET', url)).map((p: { id: string; withdrawn: boolean; bookingId: string | null }) => [
+        p.id,
+        p.withdrawn,
+        p.bookingId,
+      ]),
+    ).toEqual([
+      [offer.id, true, null],
+      [approval.id, false, instant.id],
+    ]);
+    expect((await bookAndPay(guest, listing.id, '2031-09-20', '2031-09-23')).status).toBe('awaiting_host');
   });
 });
 
