@@ -4,7 +4,7 @@
  * conversation that is not yours is `not_found`), and messages count against the same per-user rate
  * limit as REST's (`messageLimit`, keyed by user id, so both APIs share one counter).
  */
-import type { IResolvers, MercuriusContext } from 'mercurius';
+import type { MercuriusContext } from 'mercurius';
 import * as flow from '../flows/messages.js';
 import * as requests from '../flows/requests.js';
 import {

@@ -26,7 +26,7 @@ import { within } from '../platform/timeout.js';
 import { graphql } from './graphql-js.js';
 import { badUserInput } from './scalars.js';
 
-const { GraphQLError, Kind } = graphql;
+const { GraphQLError } = graphql;
 
 export const subscriptionSchema = /* GraphQL */ `
   "An event for the signed-in user, pushed as it happens."
