@@ -5,7 +5,7 @@
  * MESSAGE_EMAIL_BATCH_MINUTES). Views name the listing and the other participant.
  */
 import { inTransaction } from '../db/transaction.js';
-import { firstNamesOf } from '../modules/accounts/users.service.js';
+import { firstNamesOf, getMe } from '../modules/accounts/users.service.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import type { ConversationWithNames, MessageView } from '../modules/messaging/messaging.schemas.js';
 import * as messaging from '../modules/messaging/messaging.service.js';
@@ -54,8 +54,9 @@ async function named(ctx: ServiceContext, c: messaging.ConversationRow, viewerId
 }
 
 /** Tell the other side of a new message: the feed (grouped per thread) and, throttled, an email. */
-async function notifyMessage(ctx: ServiceContext, trx: Db, posted: messaging.Posted, senderId: string) {
-  const names = await firstNamesOf(trx, [senderId]);
+async function notifyMessage(ctx: ServiceContext, trx: Db, posted: messaging.Posted, sender: Actor) {
+  // The sender's profile as this request's session check found it (cached), else from the database.
+  const { firstName } = await getMe(ctx, sender);
   for (const userId of posted.recipients) {
     await notifyUser(ctx, trx, {
       userId,
@@ -66,7 +67,7 @@ async function notifyMessage(ctx: ServiceContext, trx: Db, posted: messaging.Pos
         conversationId: posted.conversation.id,
         propertyId: posted.conversation.property_id,
         messageId: posted.message.id,
-        fromName: names.get(senderId) ?? '',
+        fromName: firstName,
         // The text as the recipient sees it in the thread (masked until a booking is confirmed).
         preview: posted.message.body.slice(0, 140),
       },
@@ -91,7 +92,7 @@ export async function startConversation(
       guestId: actor.userId,
     });
     const posted = await messaging.postInLockedThread(ctx, trx, thread, 'guest', actor.userId, input.body);
-    await notifyMessage(ctx, trx, posted, actor.userId);
+    await notifyMessage(ctx, trx, posted, actor);
     return posted;
   });
   return { conversation: await named(ctx, posted.conversation, actor.userId), message: posted.message };
@@ -106,7 +107,7 @@ export async function sendMessage(
 ): Promise<{ conversation: ConversationWithNames; message: MessageView }> {
   const posted = await inTransaction(ctx.db, async (trx) => {
     const posted = await messaging.postMessage(ctx, trx, actor, conversationId, body);
-    await notifyMessage(ctx, trx, posted, actor.userId);
+    await notifyMessage(ctx, trx, posted, actor);
     return posted;
   });
   return { conversation: await named(ctx, posted.conversation, actor.userId), message: posted.message };
