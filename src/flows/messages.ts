@@ -55,8 +55,9 @@ async function named(ctx: ServiceContext, c: messaging.ConversationRow, viewerId
 
 /** Tell the other side of a new message: the feed (grouped per thread) and, throttled, an email. */
 async function notifyMessage(ctx: ServiceContext, trx: Db, posted: messaging.Posted, sender: Actor) {
-  // The sender's profile as this request's session check found it (cached), else from the database.
-  const { firstName } = await getMe(ctx, sender);
+  // The sender's profile as this request's session check found it (cached), else read in this
+  // transaction (never on another connection while it is open: PGlite has only one).
+  const { firstName } = await getMe({ ...ctx, db: trx }, sender);
   for (const userId of posted.recipients) {
     await notifyUser(ctx, trx, {
       userId,
