@@ -32,6 +32,7 @@ import {
   splitPostgresOptions,
 } from './session.js';
 import { tracedDialect } from './tracing.js';
+import { guardTransactions } from './transaction.js';
 
 export type DatabaseKind = 'postgres' | 'pglite' | 'mysql';
 
@@ -191,27 +192,30 @@ async function createMysqlDatabase(url: string, options: DatabaseOptions): Promi
   let version: string | undefined;
   const db = new Kysely<DB>({
     dialect: tracedDialect(
-      new MysqlDialect({
-        pool,
-        // Same semantics as PostgreSQL: UTC instants, READ COMMITTED, strict modes, ANSI quotes off.
-        onCreateConnection: async (conn) => {
-          await conn.executeQuery(
-            CompiledQuery.raw(
-              "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
-            ),
-          );
-          await conn.executeQuery(
-            CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
-          );
-          if (options.statementTimeoutMs) {
-            version ??= String(
-              (await conn.executeQuery<{ v: string }>(CompiledQuery.raw('SELECT VERSION() AS v'))).rows[0]?.v,
+      guardTransactions(
+        new MysqlDialect({
+          pool,
+          // Same semantics as PostgreSQL: UTC instants, READ COMMITTED, strict modes, ANSI quotes off.
+          onCreateConnection: async (conn) => {
+            await conn.executeQuery(
+              CompiledQuery.raw(
+                "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
+              ),
             );
-            const timeout = mysqlTimeoutStatement(options, version);
-            if (timeout) await conn.executeQuery(timeout);
-          }
-        },
-      }),
+            await conn.executeQuery(
+              CompiledQuery.raw('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
+            );
+            if (options.statementTimeoutMs) {
+              version ??= String(
+                (await conn.executeQuery<{ v: string }>(CompiledQuery.raw('SELECT VERSION() AS v'))).rows[0]
+                  ?.v,
+              );
+              const timeout = mysqlTimeoutStatement(options, version);
+              if (timeout) await conn.executeQuery(timeout);
+            }
+          },
+        }),
+      ),
       () => (version && /mariadb/i.test(version) ? 'mariadb' : 'mysql'),
     ),
     log: () => void stats.queries++,
@@ -230,7 +234,7 @@ async function createPostgresDatabase(url: string, options: DatabaseOptions): Pr
   const pool = postgresPool(pgLib, url, options);
   const stats = { queries: 0 };
   const db = new Kysely<DB>({
-    dialect: tracedDialect(new PostgresDialect({ pool }), 'postgresql'),
+    dialect: tracedDialect(guardTransactions(new PostgresDialect({ pool })), 'postgresql'),
     log: () => void stats.queries++,
   });
   let replicas: ReadReplicas | undefined;
@@ -302,7 +306,10 @@ async function createPgliteDatabase(options: DatabaseOptions): Promise<Database>
   // One connection, which Kysely's PGlite driver hands to one caller at a time: counted for /metrics.
   const connections: ConnectionCounter = { inUse: 0, waiting: 0 };
   const db = new Kysely<DB>({
-    dialect: tracedDialect(countConnections(new PGliteDialect(client), connections), 'postgresql'),
+    dialect: tracedDialect(
+      guardTransactions(countConnections(new PGliteDialect(client), connections)),
+      'postgresql',
+    ),
     log: () => void stats.queries++,
   });
   return {

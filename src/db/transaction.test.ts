@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/test-db.js';
 import { newId } from '../platform/crypto.js';
-import { afterCommit, inTransaction } from './transaction.js';
+import { afterCommit, inTransaction, QueryOutsideTransactionError } from './transaction.js';
 
 // A deadlock needs two connections: this runs on the PostgreSQL and MariaDB servers in every suite mode.
 describe.each(['postgres', 'mysql'] as const)('inTransaction on %s', (engine) => {
@@ -164,5 +164,50 @@ describe('findOrFail', () => {
       code: 'not_found',
       message: 'Booking not found',
     });
+  });
+});
+
+// On the engine under test (PGlite included: there such a query would wait forever for its one connection).
+describe('a query beside an open transaction', () => {
+  it('is refused at once outside production; the same query on trx, or after the commit, runs', async () => {
+    const database = await createTestDatabase();
+    try {
+      const { db } = database;
+      const id = newId();
+      let afterwards = -1;
+      await expect(
+        inTransaction(db, async (trx) => {
+          await trx
+            .insertInto('users')
+            .values({
+              id,
+              email: `beside.${id}@example.com`,
+              password_hash: 'x',
+              first_name: '-',
+              last_name: '-',
+              role: 'guest',
+            })
+            .execute();
+          // Seen through the transaction…
+          expect(await trx.selectFrom('users').select('id').where('id', '=', id).execute()).toHaveLength(1);
+          afterCommit(trx, async () => {
+            afterwards = (await db.selectFrom('users').select('id').where('id', '=', id).execute()).length;
+          });
+          // …but asked of the pool: refused instead of running beside it (or hanging on PGlite).
+          await db.selectFrom('users').select('id').where('id', '=', id).execute();
+        }),
+      ).rejects.toThrow(QueryOutsideTransactionError);
+      // The transaction rolled back; the effect never ran; the pool works again.
+      expect(afterwards).toBe(-1);
+      expect(await db.selectFrom('users').select('id').where('id', '=', id).execute()).toEqual([]);
+      await inTransaction(db, async (trx) => {
+        afterCommit(trx, async () => {
+          afterwards = (await db.selectFrom('users').select('id').execute()).length;
+        });
+      });
+      expect(afterwards).toBeGreaterThanOrEqual(0);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -2,11 +2,15 @@
  * The one way to open a transaction: it survives the database breaking a deadlock, and it is where
  * outside effects wait for the commit.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Dialect, Driver, Kysely, Transaction } from 'kysely';
 import { isTransientLockFailure } from './dialect.js';
 import type { DB } from './schema/index.js';
 
 type Effect = () => unknown;
+
+/** Set while a transaction's function runs (and in everything it awaits). */
+const insideTransaction = new AsyncLocalStorage<true>();
 
 /** The effects each open transaction will run once it has committed (dropped if it aborts). */
 const pending = new WeakMap<Kysely<DB>, Effect[]>();
@@ -29,7 +33,7 @@ export async function inTransaction<T>(
     try {
       result = await db.transaction().execute((trx) => {
         pending.set(trx, effects);
-        return fn(trx);
+        return insideTransaction.run(true, () => fn(trx));
       });
     } catch (err) {
       if (attempt >= attempts || !isTransientLockFailure(err)) throw err;
@@ -64,4 +68,40 @@ async function runEffects(effects: Effect[]) {
       process.emitWarning(`An after-commit effect failed: ${(err as Error)?.message ?? String(err)}`);
     }
   }
+}
+
+/** A query on a pool (not on `trx`) while a transaction of the same flow is open. */
+export class QueryOutsideTransactionError extends Error {
+  override name = 'QueryOutsideTransactionError';
+}
+
+/**
+ * Outside production: a connection asked of the pool by code running inside an `inTransaction`
+ * function fails at once. Such a query runs beside the transaction, not in it — it cannot see the
+ * transaction's own writes, holds a second connection, and on PGlite (one connection, held by the
+ * transaction) waits forever. Inside a transaction, every query goes through `trx`.
+ */
+export function guardTransactions(
+  dialect: Dialect,
+  enabled = process.env['NODE_ENV'] !== 'production',
+): Dialect {
+  if (!enabled) return dialect;
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: (): Driver => {
+      const driver = dialect.createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = async () => {
+        if (insideTransaction.getStore()) {
+          throw new QueryOutsideTransactionError(
+            'A query asked the pool for a connection inside inTransaction: run it on the transaction (`trx`)',
+          );
+        }
+        return acquire();
+      };
+      return driver;
+    },
+  };
 }
