@@ -11,8 +11,9 @@
  * With tracing off, `tracedDialect` returns the dialect itself: no wrapper at all.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult } from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Dialect, QueryResult } from 'kysely';
 import { tracer, tracingEnabled } from '../platform/tracing.js';
+import { wrapAcquire } from './driver-hooks.js';
 
 export type DbSystem = 'postgresql' | 'mysql' | 'mariadb';
 
@@ -76,15 +77,8 @@ function traceConnection(connection: DatabaseConnection, system: () => DbSystem)
 export function tracedDialect(dialect: Dialect, system: DbSystem | (() => DbSystem)): Dialect {
   if (!tracingEnabled()) return dialect;
   const systemOf = typeof system === 'function' ? system : () => system;
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver: (): Driver => {
-      const driver = dialect.createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      driver.acquireConnection = async (options) => traceConnection(await acquire(options), systemOf);
-      return driver;
-    },
-  };
+  return wrapAcquire(
+    dialect,
+    (acquire) => async (options) => traceConnection(await acquire(options), systemOf),
+  );
 }

@@ -3,8 +3,9 @@
  * outside effects wait for the commit.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Dialect, Driver, Kysely, Transaction } from 'kysely';
+import type { Dialect, Kysely, Transaction } from 'kysely';
 import { isTransientLockFailure } from './dialect.js';
+import { wrapAcquire } from './driver-hooks.js';
 import type { DB } from './schema/index.js';
 
 type Effect = () => unknown;
@@ -86,22 +87,12 @@ export function guardTransactions(
   enabled = process.env['NODE_ENV'] !== 'production',
 ): Dialect {
   if (!enabled) return dialect;
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver: (): Driver => {
-      const driver = dialect.createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      driver.acquireConnection = async () => {
-        if (insideTransaction.getStore()) {
-          throw new QueryOutsideTransactionError(
-            'A query asked the pool for a connection inside inTransaction: run it on the transaction (`trx`)',
-          );
-        }
-        return acquire();
-      };
-      return driver;
-    },
-  };
+  return wrapAcquire(dialect, (acquire) => async (options) => {
+    if (insideTransaction.getStore()) {
+      throw new QueryOutsideTransactionError(
+        'A query asked the pool for a connection inside inTransaction: run it on the transaction (`trx`)',
+      );
+    }
+    return acquire(options);
+  });
 }
