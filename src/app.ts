@@ -11,6 +11,8 @@ import type { Redis } from 'ioredis';
 import type { Database } from './db/database.js';
 import { graphqlPlugin } from './graphql/index.js';
 import { createAuthLimits } from './modules/accounts/auth.limits.js';
+import { registerAdminAudit } from './modules/audit/audit.hook.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/accounts/auth.routes.js';
 import { emailLinkRoutes } from './modules/accounts/email-links.routes.js';
 import { usersRoutes } from './modules/accounts/users.routes.js';
@@ -149,6 +151,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     });
   }
 
+  // Every admin route (API and console) writes exactly one audit row (src/modules/audit/audit.hook.ts).
+  registerAdminAudit(app, ctx);
+
   await registerOpenApi(app, { development: config.NODE_ENV !== 'production' });
 
   registerMetrics(app, { database, queue: opts.queue });
@@ -182,6 +187,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   // Development-only helpers (the demo walk-through's clock); absent in production.
   if (config.NODE_ENV !== 'production') await app.register(devRoutes, { prefix: '/api/v1/dev', ctx });
   await app.register(graphqlPlugin, { ctx, authLimits, messageLimit });
+  await app.register(auditRoutes, { prefix: '/api/v1/admin/audit', ctx });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
 
   app.addHook('onClose', async () => {

@@ -15,6 +15,8 @@ export interface Actor {
   role: Role;
   /** The login session (refresh-token family) the access token belongs to. */
   sessionId: string;
+  /** The request this actor made (set by the HTTP layer): what an audit row records besides who. */
+  origin?: { requestId: string; ip: string };
 }
 
 /** What a verified access token proves: who signed in, in which session. Not their role. */
@@ -115,7 +117,9 @@ export const authPlugin = fp<{ tokens: AccessTokens; sessions: SessionGate }>(
         return;
       }
       try {
-        request.actor = await sessions.resolve(claims);
+        const actor = await sessions.resolve(claims);
+        actor.origin = { requestId: request.id, ip: request.ip };
+        request.actor = actor;
       } catch (err) {
         // A revoked session is the caller's problem (401); a database failure is ours, not a sign-out.
         if (!(err instanceof AppError)) throw err;

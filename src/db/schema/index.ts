@@ -1,4 +1,5 @@
 /** The Kysely database type: one interface per table, grouped by domain. */
+import type { AuditLogTable } from './audit.js';
 import type {
   BookingEventsTable,
   BookingsTable,
@@ -48,6 +49,7 @@ export interface DB {
   ledger_transactions: LedgerTransactionsTable;
   ledger_entries: LedgerEntriesTable;
   reviews: ReviewsTable;
+  audit_log: AuditLogTable;
   guest_ratings: GuestRatingsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;

@@ -43,6 +43,8 @@ export interface PropertiesTable {
   house_rules: string | null;
   /** Private: shown only to the host and to guests with a confirmed stay (address line, door code, Wi-Fi). */
   checkin_details: Generated<string | null>;
+  /** Why an admin unlisted it (null when its host did, or it is listed). */
+  unlisted_reason: Generated<string | null>;
   rating_avg: Generated<number>;
   rating_count: Generated<number>;
   created_at: Timestamp;

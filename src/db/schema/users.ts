@@ -14,6 +14,11 @@ export interface UsersTable {
   email_verified_at: Date | null;
   /** Set while an admin has suspended the account. */
   suspended_at: Generated<Date | null>;
+  /** Set when the account was erased: the row stays (bookings, money), anonymized. */
+  deleted_at: Generated<Date | null>;
+  /** An admin's TOTP secret, sealed (src/platform/crypto.ts); enabled once `totp_enabled_at` is set. */
+  totp_secret: Generated<string | null>;
+  totp_enabled_at: Generated<Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -29,6 +34,8 @@ export interface RefreshTokensTable {
   rotated_at: Date | null;
   revoked_at: Date | null;
   revoked_reason: string | null;
+  /** `api`: a refresh-token family; `console`: an operator console cookie session. */
+  kind: Generated<'api' | 'console'>;
   user_agent: string | null;
   ip: string | null;
 }
