@@ -32,7 +32,7 @@ export function isAdminRoute(req: FastifyRequest): boolean {
 export function registerAdminAudit(app: RoostApp, ctx: ServiceContext): void {
   app.addHook('onSend', async (req, reply, payload) => {
     const actor = req.actor;
-    if (!actor || actor.role !== 'admin' || reply.statusCode >= 400 || !isAdminRoute(req)) return payload;
+    if (actor?.role !== 'admin' || reply.statusCode >= 400 || !isAdminRoute(req)) return payload;
     if (hasAuditRow(actor)) return payload;
     const params = (req.params ?? {}) as Record<string, unknown>;
     const objectId = typeof params['id'] === 'string' ? params['id'] : null;
