@@ -52,7 +52,10 @@ export async function recordAdminAction(
   if (written.has(actor)) return;
   let mine = inAttempt.get(db);
   if (mine?.has(actor)) return;
-  if (!mine) inAttempt.set(db, (mine = new WeakSet()));
+  if (!mine) {
+    mine = new WeakSet();
+    inAttempt.set(db, mine);
+  }
   mine.add(actor);
   await repo.insertAuditRow(db, {
     id: newId(),
