@@ -8,14 +8,20 @@ import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
+import { consolePlugin } from './console/index.js';
 import type { Database } from './db/database.js';
 import { graphqlPlugin } from './graphql/index.js';
+import { adminUsersRoutes } from './modules/accounts/admin-users.routes.js';
 import { createAuthLimits } from './modules/accounts/auth.limits.js';
 import { authRoutes } from './modules/accounts/auth.routes.js';
 import { emailLinkRoutes } from './modules/accounts/email-links.routes.js';
+import { privacyRoutes } from './modules/accounts/privacy.routes.js';
 import { usersRoutes } from './modules/accounts/users.routes.js';
 import { registerAdminAudit } from './modules/audit/audit.hook.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { adminBookingsRoutes, adminDashboardRoutes } from './modules/bookings/admin-bookings.routes.js';
+import { adminMoneyRoutes } from './modules/payments/admin-money.routes.js';
+import { hostPayoutsRoutes } from './modules/payments/payouts.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { devRoutes } from './modules/bookings/dev.routes.js';
 import { healthRoutes, redisReadiness } from './modules/health/health.routes.js';
@@ -25,9 +31,11 @@ import { bookingThreadRoutes, messagingRoutes } from './modules/messaging/messag
 import { notificationsRoutes } from './modules/notifications/notifications.routes.js';
 import { streamRoutes } from './modules/notifications/stream.routes.js';
 import { bookingPaymentsRoutes, paymentsRoutes } from './modules/payments/payments.routes.js';
+import { adminListingsRoutes } from './modules/properties/admin-listings.routes.js';
 import { arrivalRoutes } from './modules/properties/arrival.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
+import { adminReviewsRoutes } from './modules/reviews/admin-reviews.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
 import { authPlugin } from './platform/auth.js';
 import { FailSoftCache, MemoryCache, RedisCache, redisGuard } from './platform/cache.js';
@@ -173,6 +181,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   const files = new LocalFileStore(config.UPLOADS_DIR);
   await app.register(photosRoutes, { prefix: '/api/v1/properties', ctx, files });
   await app.register(mediaRoutes, { prefix: '/media', files });
+  // Data export and account erasure (users/me/export, DELETE users/me, and the admin forms).
+  await app.register(privacyRoutes, { prefix: '/api/v1', ctx, files });
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(bookingPaymentsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
@@ -188,7 +198,16 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   if (config.NODE_ENV !== 'production') await app.register(devRoutes, { prefix: '/api/v1/dev', ctx });
   await app.register(graphqlPlugin, { ctx, authLimits, messageLimit });
   await app.register(auditRoutes, { prefix: '/api/v1/admin/audit', ctx });
+  await app.register(adminBookingsRoutes, { prefix: '/api/v1/admin/bookings', ctx });
+  await app.register(adminDashboardRoutes, { prefix: '/api/v1/admin/dashboard', ctx, queue: opts.queue });
+  await app.register(adminMoneyRoutes, { prefix: '/api/v1/admin/money', ctx });
+  await app.register(hostPayoutsRoutes, { prefix: '/api/v1/host/payouts', ctx });
+  await app.register(adminUsersRoutes, { prefix: '/api/v1/admin/users', ctx });
+  await app.register(adminListingsRoutes, { prefix: '/api/v1/admin/listings', ctx });
+  await app.register(adminReviewsRoutes, { prefix: '/api/v1/admin/reviews', ctx });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
+  // The operator console: server-rendered pages, outside the OpenAPI document (src/console).
+  await app.register(consolePlugin, { prefix: '/admin', ctx, queue: opts.queue });
 
   app.addHook('onClose', async () => {
     await ctx.events.close();

@@ -7,6 +7,7 @@ import { createJobRegistry, type JobName, SCHEDULES } from './jobs.js';
 import type { Config } from './platform/config.js';
 import type { ServiceContext } from './platform/context.js';
 import { LOG_LEVELS } from './platform/log-levels.js';
+import { maskContactDetails } from './platform/log-redaction.js';
 import { createMailer, type Mailer } from './platform/mailer.js';
 import { initJobCounters } from './platform/metrics.js';
 import { createInlineQueue } from './platform/queue/inline.js';
@@ -44,14 +45,17 @@ export function jsonLogger(minLevel: string) {
   const min = LEVELS[minLevel as Level] ?? LEVELS.info;
   return (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS[level] < min) return;
-    const line = JSON.stringify({
-      level,
-      time: new Date().toISOString(),
-      pid: process.pid,
-      msg,
-      ...activeTraceIds(),
-      ...fields,
-    });
+    // Job errors are free text (an SMTP refusal quotes the address): no email or phone number in a line.
+    const line = maskContactDetails(
+      JSON.stringify({
+        level,
+        time: new Date().toISOString(),
+        pid: process.pid,
+        msg,
+        ...activeTraceIds(),
+        ...fields,
+      }),
+    );
     if (LEVELS[level] >= LEVELS.warn) process.stderr.write(`${line}\n`);
     else process.stdout.write(`${line}\n`);
   };

@@ -5,6 +5,7 @@
  */
 import { inTransaction } from '../db/transaction.js';
 import type { BookingView } from '../modules/bookings/bookings.schemas.js';
+import { recordAdminAction } from '../modules/audit/audit.service.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import type * as payments from '../modules/payments/payments.service.js';
 import type { Actor } from '../platform/auth.js';
@@ -13,18 +14,50 @@ import { bookingChanged } from './notify.js';
 import { attemptRefundAfterCommit, promiseFullRefund, promiseRefund } from './refunds.js';
 
 /** Guest or host cancels: the booking's cancellation plan decides the refund (src/modules/bookings/policy.ts). */
-export async function cancelBooking(
+export function cancelBooking(
   ctx: ServiceContext,
   actor: Actor,
   id: string,
   reason?: string,
 ): Promise<BookingView> {
+  return carryOutCancellation(ctx, actor, id, (trx) => bookings.planCancellation(ctx, trx, actor, id), {
+    reason,
+  });
+}
+
+/**
+ * The one way a booking is cancelled, whoever decides how: in one transaction the plan (which locks the
+ * booking), the promised refund, the status change, the notifications and — when an admin cancels a
+ * booking that is not theirs, or whenever `auditAfter` is given (the admin API) — the audit row
+ * (`booking.cancel`, with `auditAfter` added to its `after`); the refund is carried out after the commit.
+ * `reason` (at most 500 characters) goes to the booking's history and the other party; `auditReason`
+ * (default: `reason`) only to the audit row.
+ */
+export async function carryOutCancellation(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  plan: (trx: ServiceContext['db']) => Promise<bookings.CancellationPlan>,
+  opts: { reason?: string | undefined; auditReason?: string | undefined; auditAfter?: Record<string, unknown> },
+): Promise<BookingView> {
+  const { reason } = opts;
   const refund = await inTransaction(ctx.db, async (trx) => {
-    const plan = await bookings.planCancellation(ctx, trx, actor, id);
-    const refund = await promiseRefund(ctx, trx, id, plan.refund, plan.to);
-    const cancelled = await bookings.transition(ctx, trx, plan.booking, plan.to, actor.userId, reason);
-    const byAdmin = actor.userId !== plan.booking.guest_id && actor.userId !== plan.booking.host_id;
-    await bookingChanged(ctx, trx, cancelled, { from: plan.booking.status, reason, byAdmin });
+    const decided = await plan(trx);
+    const booking = decided.booking;
+    const refund = await promiseRefund(ctx, trx, id, decided.refund, decided.to);
+    const cancelled = await bookings.transition(ctx, trx, booking, decided.to, actor.userId, reason);
+    const byAdmin = actor.userId !== booking.guest_id && actor.userId !== booking.host_id;
+    await bookingChanged(ctx, trx, cancelled, { from: booking.status, reason, byAdmin });
+    if ((byAdmin && actor.role === 'admin') || opts.auditAfter) {
+      await recordAdminAction(ctx, trx, actor, {
+        action: 'booking.cancel',
+        objectType: 'booking',
+        objectId: id,
+        before: { status: booking.status, refundedAmount: booking.refunded_amount },
+        after: { status: cancelled.status, refund: refund?.amount ?? 0, ...opts.auditAfter },
+        reason: opts.auditReason ?? reason ?? null,
+      });
+    }
     return refund;
   });
   return afterRefundDecided(ctx, id, refund);
@@ -44,6 +77,16 @@ export async function respondToRequest(
     const refund = accept ? null : await promiseFullRefund(ctx, trx, request, 'declined');
     const answered = await bookings.transition(ctx, trx, request, to, actor.userId, reason);
     await bookingChanged(ctx, trx, answered, { from: request.status, reason });
+    if (actor.role === 'admin' && actor.userId !== request.host_id) {
+      await recordAdminAction(ctx, trx, actor, {
+        action: accept ? 'booking.accept' : 'booking.decline',
+        objectType: 'booking',
+        objectId: id,
+        before: { status: request.status, refundedAmount: request.refunded_amount },
+        after: { status: answered.status, refund: refund?.amount ?? 0 },
+        reason: reason ?? null,
+      });
+    }
     return refund;
   });
   return afterRefundDecided(ctx, id, refund);

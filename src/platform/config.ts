@@ -41,6 +41,8 @@ export const ConfigSchema = Type.Object({
   /** How long the per-request session check may answer from its cache (0: ask the database every time). */
   SESSION_CACHE_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 300 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
+  /** How long an operator console (/admin) sign-in lasts, in hours. */
+  ADMIN_SESSION_HOURS: Type.Integer({ default: 8, minimum: 1, maximum: 168 }),
   EMAIL_TOKEN_TTL_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
   PASSWORD_RESET_TTL_MINUTES: Type.Integer({ default: 60, minimum: 5, maximum: 1440 }),
   /** The API's own address as clients reach it (default `http://localhost:PORT`): links in emails. */

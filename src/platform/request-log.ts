@@ -17,6 +17,7 @@ import {
 } from 'fastify';
 import pino from 'pino';
 import { LOG_LEVELS } from './log-levels.js';
+import { PERSONAL_DATA_PATHS, redactingErrorSerializer } from './log-redaction.js';
 import { requestSpan, traceLogMixin, tracingEnabled } from './tracing.js';
 
 type LoggerOptions = Exclude<NonNullable<FastifyServerOptions['logger']>, boolean>;
@@ -33,6 +34,8 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'err.password',
   'err.token',
+  // Contact details and other secrets (phone, email, TOTP codes, request bodies…): log-redaction.ts.
+  ...PERSONAL_DATA_PATHS,
 ];
 
 /**
@@ -44,6 +47,8 @@ export function requestLogger(level: string, stream?: FastifyLoggerOptions['stre
     level,
     ...(tracingEnabled() ? { mixin: traceLogMixin } : {}),
     redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+    // Errors' free text (messages, a driver's `detail`) with emails and phone numbers masked.
+    serializers: { err: redactingErrorSerializer },
     // Asynchronous writes to stdout: lines logged while a write is in flight go out together in the next
     // one (one write per line cost a system call per request). Nothing waits for a size threshold, so an
     // idle process's lines appear at once; pino flushes what is pending when the process exits.

@@ -79,10 +79,31 @@ const styleHash = (css: string) => `'sha256-${createHash('sha256').update(css).d
 export const GRAPHIQL_HEADERS = pageHeaders(PAGE_CSP);
 export const DOCS_HEADERS = pageHeaders({ ...PAGE_CSP, styleSrc: ["'self'", styleHash(SWAGGER_LOGO_STYLE)] });
 
+/**
+ * The operator console (/admin, src/console): server-rendered HTML with no JavaScript at all, one
+ * stylesheet of its own and inline SVG charts, so nothing may run and forms post only to itself.
+ */
+export const CONSOLE_HEADERS = helmetHeaders({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  },
+  xFrameOptions: { action: 'deny' },
+  referrerPolicy: { policy: 'same-origin' },
+});
+
 /** Each page's headers by URL prefix (the prefix itself, or followed by `/` or `?`). */
 export const PAGES: Readonly<Record<string, HeaderSet>> = {
   '/docs': DOCS_HEADERS,
   '/graphiql': GRAPHIQL_HEADERS,
+  '/admin': CONSOLE_HEADERS,
 };
 
 /**

@@ -25,7 +25,7 @@ export async function insertRefreshToken(
   row: Pick<
     RefreshTokenRow,
     'id' | 'user_id' | 'family_id' | 'token_hash' | 'expires_at' | 'user_agent' | 'ip'
-  >,
+  > & { kind?: 'api' | 'console' },
 ): Promise<void> {
   await db.insertInto('refresh_tokens').values(row).execute();
 }
@@ -34,11 +34,13 @@ export function findRefreshToken(db: Kysely<DB>, tokenHash: string): Promise<Ref
   return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
+/** The refresh token to rotate, locked. Only `api` tokens: a console session is never exchanged for tokens. */
 export function lockRefreshToken(db: Kysely<DB>, tokenHash: string): Promise<RefreshTokenRow | undefined> {
   return db
     .selectFrom('refresh_tokens')
     .selectAll()
     .where('token_hash', '=', tokenHash)
+    .where('kind', '=', 'api')
     .forUpdate()
     .executeTakeFirst();
 }
@@ -193,4 +195,108 @@ export async function sessionIdsOf(db: Kysely<DB>, userId: string): Promise<stri
     .where('user_id', '=', userId)
     .execute();
   return rows.map((r) => r.family_id);
+}
+
+export interface SessionSummaryRow {
+  family_id: string;
+  kind: 'api' | 'console';
+  created_at: Date;
+  last_used_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/**
+ * A user's open sessions (refresh-token families whose current token is unrevoked and unexpired),
+ * newest first. Rotation keeps the family: its first token tells when the session began, its newest
+ * when (and from where) it was last refreshed.
+ */
+export async function activeSessionsOf(
+  db: Kysely<DB>,
+  userId: string,
+  now: Date,
+): Promise<SessionSummaryRow[]> {
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select(['family_id', 'kind', 'created_at', 'rotated_at', 'expires_at', 'ip', 'user_agent'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  const live = new Set(
+    rows.filter((r) => r.rotated_at === null && r.expires_at > now).map((r) => r.family_id),
+  );
+  const families = new Map<string, SessionSummaryRow & { newest: Date }>();
+  for (const r of rows) {
+    if (!live.has(r.family_id)) continue;
+    const created = new Date(r.created_at);
+    const f = families.get(r.family_id);
+    if (!f) {
+      families.set(r.family_id, {
+        family_id: r.family_id,
+        kind: r.kind,
+        created_at: created,
+        last_used_at: null,
+        ip: r.ip,
+        user_agent: r.user_agent,
+        newest: created,
+      });
+      continue;
+    }
+    if (created < f.created_at) f.created_at = created;
+    if (created > f.newest) {
+      f.newest = created;
+      f.ip = r.ip;
+      f.user_agent = r.user_agent;
+    }
+  }
+  return [...families.values()]
+    .map(({ newest, ...f }) => ({ ...f, last_used_at: newest > f.created_at ? newest : null }))
+    .sort((a, b) => b.created_at.getTime() - a.created_at.getTime());
+}
+
+/** Revoke every open session of a user; how many sessions (families) that ended. */
+export async function revokeAllSessions(
+  db: Kysely<DB>,
+  userId: string,
+  reason: string,
+  at: Date,
+): Promise<number> {
+  const open = await db
+    .selectFrom('refresh_tokens')
+    .select('family_id')
+    .distinct()
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await revokeUserSessions(db, userId, reason, at);
+  return open.length;
+}
+
+/** An open operator-console session (cookie token hash): its user and session id, if unrevoked and unexpired. */
+export function findConsoleSession(
+  db: Kysely<DB>,
+  tokenHash: string,
+  now: Date,
+): Promise<Pick<RefreshTokenRow, 'id' | 'user_id' | 'family_id' | 'expires_at'> | undefined> {
+  return db
+    .selectFrom('refresh_tokens')
+    .select(['id', 'user_id', 'family_id', 'expires_at'])
+    .where('token_hash', '=', tokenHash)
+    .where('kind', '=', 'console')
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/** Sets an admin's TOTP secret (sealed) and when it was enabled (null: set up but not confirmed / off). */
+export async function setTotp(
+  db: Kysely<DB>,
+  userId: string,
+  patch: { totp_secret: string | null; totp_enabled_at: Date | null },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', userId)
+    .execute();
 }

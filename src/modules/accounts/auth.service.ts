@@ -4,12 +4,13 @@
  * already-rotated token means it was stolen or replayed, so the whole family is revoked.
  */
 
+import { Secret, TOTP } from 'otpauth';
 import { isUniqueViolation } from '../../db/dialect.js';
 import type { UserTokenPurpose } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
-import { newId, randomToken, sha256Hex } from '../../platform/crypto.js';
+import { deriveSealingKey, newId, randomToken, seal, sha256Hex, unseal } from '../../platform/crypto.js';
 import { enqueueEmail, outboxSealingKey } from '../../platform/email.js';
 import { AppError, conflict, invalidField, notFound, unauthorized } from '../../platform/errors.js';
 import type { ClientInfo } from '../../platform/http.js';
@@ -19,6 +20,7 @@ import {
   hashPassword,
   verifyPassword,
 } from '../../platform/passwords.js';
+import { recordAdminAction } from '../audit/audit.service.js';
 import * as repo from './auth.repository.js';
 import { toUserView } from './user-view.js';
 import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from './users.repository.js';
@@ -321,17 +323,258 @@ export async function setSuspended(
   actor: Actor,
   userId: string,
   suspend: boolean,
+  reason?: string,
 ): Promise<UserView> {
   assertRole(actor, 'admin');
   if (userId === actor.userId)
     throw conflict('cannot_suspend_self', 'An admin cannot suspend their own account');
   const user = await inTransaction(ctx.db, async (trx) => {
     const now = ctx.now();
+    const current = await findUserById(trx, userId);
+    if (!current) throw notFound('User');
     const updated = await updateUser(trx, userId, { suspended_at: suspend ? now : null });
     if (!updated) throw notFound('User');
     if (suspend) await repo.revokeUserSessions(trx, userId, 'suspended', now);
+    await recordAdminAction(ctx, trx, actor, {
+      action: suspend ? 'user.suspend' : 'user.unsuspend',
+      objectType: 'user',
+      objectId: userId,
+      before: { suspended: current.suspended_at !== null },
+      after: { suspended: suspend },
+      reason: reason ?? null,
+    });
     return updated;
   });
   await ctx.sessions.forget(userId);
   return toUserView(user);
+}
+
+/**
+ * An admin signs a user out everywhere: every session (API refresh-token families and console
+ * sessions) is revoked, and their access tokens stop working on the next request. The account stays
+ * usable: the user can sign in again. Audited `user.sign_out_everywhere`.
+ */
+export async function signOutEverywhere(
+  ctx: ServiceContext,
+  actor: Actor,
+  userId: string,
+  reason?: string,
+): Promise<{ revoked: number }> {
+  assertRole(actor, 'admin');
+  const revoked = await inTransaction(ctx.db, async (trx) => {
+    const user = await findUserById(trx, userId);
+    if (!user) throw notFound('User');
+    const count = await repo.revokeAllSessions(trx, userId, 'admin_sign_out', ctx.now());
+    await recordAdminAction(ctx, trx, actor, {
+      action: 'user.sign_out_everywhere',
+      objectType: 'user',
+      objectId: userId,
+      after: { revoked: count },
+      reason: reason ?? null,
+    });
+    return count;
+  });
+  await ctx.sessions.forget(userId);
+  return { revoked };
+}
+
+/** One open session of a user, as an admin sees it (never its tokens). */
+export interface SessionSummary {
+  /** The session (refresh-token family) id: what access tokens carry as `sid`. */
+  id: string;
+  kind: 'api' | 'console';
+  createdAt: string;
+  /** When the session last refreshed its tokens (null if never). */
+  lastUsedAt: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A user's open sessions, newest first (admin). 404 for an unknown user. */
+export async function listUserSessions(
+  ctx: ServiceContext,
+  actor: Actor,
+  userId: string,
+): Promise<SessionSummary[]> {
+  assertRole(actor, 'admin');
+  const user = await findUserById(ctx.db, userId);
+  if (!user) throw notFound('User');
+  const rows = await repo.activeSessionsOf(ctx.db, userId, ctx.now());
+  return rows.map((r) => ({
+    id: r.family_id,
+    kind: r.kind,
+    createdAt: r.created_at.toISOString(),
+    lastUsedAt: r.last_used_at ? r.last_used_at.toISOString() : null,
+    ip: r.ip,
+    userAgent: r.user_agent,
+  }));
+}
+
+// ------------------------------------------------------------------- operator console (/admin) sessions
+
+const consoleDenied = () => unauthorized('Invalid credentials or not an admin', 'invalid_credentials');
+
+/** The key TOTP secrets are sealed under (bound to the user id), derived from JWT_SECRET. */
+const totpKey = (ctx: ServiceContext) =>
+  deriveSealingKey(ctx.config.JWT_SECRET, 'roost/users/totp-secret/v1');
+const totpContext = (userId: string) => `users.totp_secret:${userId}`;
+
+/** RFC 6238: SHA-1, 6 digits, 30 s steps, one step of clock drift either way. */
+function totpMatches(ctx: ServiceContext, base32: string, code: string): boolean {
+  if (!/^\d{6}$/.test(code)) return false;
+  const delta = TOTP.validate({
+    token: code,
+    secret: Secret.fromBase32(base32),
+    digits: 6,
+    period: 30,
+    window: 1,
+    timestamp: ctx.now().getTime(),
+  });
+  return delta !== null;
+}
+
+function openTotpSecret(ctx: ServiceContext, user: UserRow): string | null {
+  return user.totp_secret ? unseal(totpKey(ctx), user.totp_secret, totpContext(user.id)) : null;
+}
+
+export interface ConsoleLoginInput {
+  email: string;
+  password: string;
+  /** The current TOTP code: required when the admin has enabled the second factor. */
+  totp?: string | undefined;
+  ip: string;
+  userAgent?: string | undefined;
+}
+
+/**
+ * Signs an admin in to the operator console: a session row (`kind` console) of the same store as API
+ * sessions, so suspension and "sign out everywhere" end it too. Only admins; anyone else (and a wrong
+ * password, unknown email, suspended or erased account) gets the same `invalid_credentials`. A wrong or
+ * missing second-factor code is `totp_required`, told only to someone who knows an admin's password.
+ * `onStarted` runs in the transaction that opens the session (the console writes its audit row there).
+ */
+export async function startConsoleSession(
+  ctx: ServiceContext,
+  input: ConsoleLoginInput,
+  onStarted?: (trx: ServiceContext['db'], actor: Actor) => Promise<void>,
+): Promise<{ token: string; userId: string; sessionId: string; expiresAt: Date }> {
+  const user = await findUserByEmail(ctx.db, normalizeEmail(input.email));
+  if (!user) {
+    await burnPasswordCheck(input.password);
+    throw consoleDenied();
+  }
+  if (!(await verifyPassword(user.password_hash, input.password))) throw consoleDenied();
+  if (user.role !== 'admin' || user.suspended_at || user.deleted_at) throw consoleDenied();
+  if (user.totp_enabled_at) {
+    const secret = openTotpSecret(ctx, user);
+    if (!secret || !totpMatches(ctx, secret, input.totp?.trim() ?? '')) {
+      throw unauthorized('A valid one-time code from your authenticator app is required', 'totp_required');
+    }
+  }
+  const token = randomToken();
+  const sessionId = newId();
+  const expiresAt = new Date(ctx.now().getTime() + ctx.config.ADMIN_SESSION_HOURS * 3_600_000);
+  await inTransaction(ctx.db, async (trx) => {
+    await repo.insertRefreshToken(trx, {
+      id: newId(),
+      user_id: user.id,
+      family_id: sessionId,
+      token_hash: sha256Hex(token),
+      expires_at: expiresAt,
+      user_agent: input.userAgent?.slice(0, 512) ?? null,
+      ip: input.ip.slice(0, 64),
+      kind: 'console',
+    });
+    await onStarted?.(trx, { userId: user.id, role: 'admin', sessionId });
+  });
+  return { token, userId: user.id, sessionId, expiresAt };
+}
+
+/**
+ * The console session a cookie token opens, as claims for the session gate (`ctx.sessions.resolve`,
+ * which then checks suspension, revocation and the role as of now); undefined if unknown, revoked or
+ * expired.
+ */
+export async function consoleSessionOf(
+  ctx: ServiceContext,
+  token: string,
+): Promise<{ userId: string; sessionId: string } | undefined> {
+  const row = await repo.findConsoleSession(ctx.db, sha256Hex(token), ctx.now());
+  return row ? { userId: row.user_id, sessionId: row.family_id } : undefined;
+}
+
+/** Ends a console session (sign out); `onEnded` runs in its transaction (the audit row). */
+export async function endConsoleSession(
+  ctx: ServiceContext,
+  actor: Actor,
+  onEnded?: (trx: ServiceContext['db']) => Promise<void>,
+): Promise<void> {
+  await inTransaction(ctx.db, async (trx) => {
+    await repo.revokeFamily(trx, actor.sessionId, 'logout', ctx.now());
+    await onEnded?.(trx);
+  });
+  await ctx.sessions.forget(actor.userId, [actor.sessionId]);
+}
+
+export interface TotpStatus {
+  enabled: boolean;
+  /** While being set up (not yet confirmed): the secret to type in and the otpauth:// URI. */
+  pending: { secret: string; uri: string } | null;
+}
+
+/** Whether the actor has a second factor, and the pending secret while one is being set up. */
+export async function totpStatus(ctx: ServiceContext, actor: Actor): Promise<TotpStatus> {
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  if (user.totp_enabled_at) return { enabled: true, pending: null };
+  const secret = openTotpSecret(ctx, user);
+  return { enabled: false, pending: secret ? { secret, uri: totpUri(secret, user.email) } : null };
+}
+
+const totpUri = (secret: string, email: string) =>
+  new TOTP({
+    issuer: 'Roost',
+    label: email,
+    secret: Secret.fromBase32(secret),
+    digits: 6,
+    period: 30,
+  }).toString();
+
+/** Starts setting up a second factor: a new secret (sealed in the user row) that a code must confirm. */
+export async function beginTotpSetup(ctx: ServiceContext, actor: Actor): Promise<TotpStatus> {
+  assertRole(actor, 'admin');
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  if (user.totp_enabled_at) throw conflict('totp_enabled', 'Two-factor sign-in is already on');
+  const secret = new Secret({ size: 20 }).base32;
+  await repo.setTotp(ctx.db, user.id, {
+    totp_secret: seal(totpKey(ctx), secret, totpContext(user.id)),
+    totp_enabled_at: null,
+  });
+  return { enabled: false, pending: { secret, uri: totpUri(secret, user.email) } };
+}
+
+/** Confirms the pending secret with a current code: from now on, console sign-in needs a code. */
+export async function confirmTotp(ctx: ServiceContext, actor: Actor, code: string): Promise<void> {
+  assertRole(actor, 'admin');
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  if (user.totp_enabled_at) throw conflict('totp_enabled', 'Two-factor sign-in is already on');
+  const secret = openTotpSecret(ctx, user);
+  if (!secret) throw conflict('totp_not_started', 'Start setting up two-factor sign-in first');
+  if (!totpMatches(ctx, secret, code.trim()))
+    throw invalidField('code', 'is not the current code', 'invalid_totp');
+  await repo.setTotp(ctx.db, user.id, { totp_secret: user.totp_secret, totp_enabled_at: ctx.now() });
+}
+
+/** Turns the second factor off; needs a current code. */
+export async function disableTotp(ctx: ServiceContext, actor: Actor, code: string): Promise<void> {
+  assertRole(actor, 'admin');
+  const user = await findUserById(ctx.db, actor.userId);
+  if (!user) throw notFound('User');
+  const secret = openTotpSecret(ctx, user);
+  if (!user.totp_enabled_at || !secret) throw conflict('totp_not_enabled', 'Two-factor sign-in is not on');
+  if (!totpMatches(ctx, secret, code.trim()))
+    throw invalidField('code', 'is not the current code', 'invalid_totp');
+  await repo.setTotp(ctx.db, user.id, { totp_secret: null, totp_enabled_at: null });
 }

@@ -75,3 +75,37 @@ export function findUsersByIds(db: Kysely<DB>, ids: readonly string[]): Promise<
     .where('id', 'in', [...ids])
     .execute();
 }
+
+export interface AdminUserQuery {
+  /** Part of the email address or of the first or last name (case-insensitive, matched literally). */
+  text?: string | undefined;
+  role?: Role | undefined;
+  status?: 'active' | 'suspended' | 'deleted' | undefined;
+  /** Keyset: users strictly older than this id (ids are time-ordered UUIDv7). */
+  before?: string | undefined;
+  limit: number;
+}
+
+/** Admin search over users, newest first. */
+export function searchUsers(db: Kysely<DB>, q: AdminUserQuery): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.text) {
+    const pattern = `%${escapeLike(q.text.toLowerCase())}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('email', 'like', pattern),
+        eb(eb.fn('lower', ['first_name']), 'like', pattern),
+        eb(eb.fn('lower', ['last_name']), 'like', pattern),
+      ]),
+    );
+  }
+  if (q.role) query = query.where('role', '=', q.role);
+  if (q.status === 'deleted') query = query.where('deleted_at', 'is not', null);
+  else if (q.status) {
+    query = query
+      .where('deleted_at', 'is', null)
+      .where('suspended_at', q.status === 'suspended' ? 'is not' : 'is', null);
+  }
+  if (q.before) query = query.where('id', '<', q.before);
+  return query.execute();
+}

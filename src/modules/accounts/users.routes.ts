@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { bearerSecurity, requireActor } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { described, noContent, pageResponse, problemResponses, type RoostApp } from '../../platform/http.js';
+import { optionalBody, ReasonBody } from './admin-users.routes.js';
 import { changePassword, setSuspended } from './auth.service.js';
 import {
   BecameHostSchema,
@@ -128,7 +129,8 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
         summary: "Change a user's role",
         description:
           'Admin only. Sets the role (guest, host or admin); takes effect on their next request. 409 ' +
-          '`cannot_demote_self` when an admin would remove their own admin role.',
+          '`cannot_demote_self` when an admin would remove their own admin role. Recorded in the audit ' +
+          'log (`user.role`) with the optional reason.',
         params: UserIdParams,
         body: ChangeRoleBody,
         response: {
@@ -137,7 +139,7 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
         },
       },
     },
-    async (req) => users.changeRole(ctx, requireActor(req), req.params.id, req.body.role),
+    async (req) => users.changeRole(ctx, requireActor(req), req.params.id, req.body.role, req.body.reason),
   );
 
   for (const [path, suspend] of [
@@ -147,6 +149,7 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
     app.post(
       `/:id/${path}`,
       {
+        preValidation: optionalBody,
         schema: {
           tags: ['admin'],
           security,
@@ -157,13 +160,14 @@ export async function usersRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext 
               '(403 `account_suspended`). 409 `cannot_suspend_self` for the admin themselves.'
             : 'Admin only. Lets a suspended user sign in again.',
           params: UserIdParams,
+          body: ReasonBody,
           response: {
             200: described(UserSchema, suspend ? 'The user, suspended' : 'The user, reinstated'),
             ...problemResponses(400, 401, 403, 404, 409),
           },
         },
       },
-      async (req) => setSuspended(ctx, requireActor(req), req.params.id, suspend),
+      async (req) => setSuspended(ctx, requireActor(req), req.params.id, suspend, req.body.reason),
     );
   }
 }

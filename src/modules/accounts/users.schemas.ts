@@ -110,8 +110,13 @@ export const ListUsersQuery = Type.Object(
 );
 
 export const ChangeRoleBody = Type.Object(
-  { role: RoleSchema },
-  { additionalProperties: false, examples: [{ role: 'host' }] },
+  {
+    role: RoleSchema,
+    reason: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1000, description: 'Why (kept in the audit log)' }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ role: 'host', reason: 'Verified host application' }] },
 );
 
 export const UserCursor = Type.Object({ id: Type.String({ format: 'uuid' }) });

@@ -8,7 +8,7 @@
  * - otherwise a `view` row (lists, detail pages, exports: who looked at what).
  * Written before the response leaves, so a client that has its answer can read its row.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyRequest } from 'fastify';
 import type { ServiceContext } from '../../platform/context.js';
 import type { RoostApp } from '../../platform/http.js';
 import { type AuditEntry, hasAuditRow, recordAdminAction } from './audit.service.js';
@@ -22,14 +22,30 @@ declare module 'fastify' {
   }
 }
 
-export function isAdminRoute(req: FastifyRequest): boolean {
-  const opts = req.routeOptions;
-  if (opts.config?.admin) return true;
-  const tags = (opts.schema as { tags?: string[] } | undefined)?.tags;
+function adminRoute(config: FastifyContextConfig | undefined, schema: unknown): boolean {
+  if (config?.admin) return true;
+  const tags = (schema as { tags?: string[] } | undefined)?.tags;
   return Array.isArray(tags) && tags.includes('admin');
 }
 
+export function isAdminRoute(req: FastifyRequest): boolean {
+  return adminRoute(req.routeOptions.config, req.routeOptions.schema);
+}
+
+/** Every admin route of each app, as `METHOD /path` (what the audit coverage test walks). */
+const registered = new WeakMap<object, string[]>();
+
+export function adminRoutesOf(app: RoostApp): readonly string[] {
+  return registered.get(app) ?? [];
+}
+
 export function registerAdminAudit(app: RoostApp, ctx: ServiceContext): void {
+  const routes: string[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    if (!adminRoute(route.config as FastifyContextConfig | undefined, route.schema)) return;
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+  });
   app.addHook('onSend', async (req, reply, payload) => {
     const actor = req.actor;
     if (actor?.role !== 'admin' || reply.statusCode >= 400 || !isAdminRoute(req)) return payload;

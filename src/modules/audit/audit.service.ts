@@ -132,3 +132,14 @@ export async function listAudit(
   });
   return toPage(rows, q.limit, toAuditView, (r) => [new Date(r.created_at).toISOString(), r.id]);
 }
+
+/** The audit rows about one object, oldest first, at most `limit` (a booking's timeline…; no access check). */
+export async function auditOf(
+  ctx: ServiceContext,
+  objectType: string,
+  objectId: string,
+  limit = 200,
+): Promise<AuditView[]> {
+  const rows = await repo.listAuditRows(ctx.db, { objectType, objectId, limit });
+  return rows.map(toAuditView).reverse();
+}

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { insertReturning, isUniqueViolation, updateReturning } from '../../db/dialect.js';
+import { insertReturning, isUniqueViolation, sqlFamily, updateReturning } from '../../db/dialect.js';
 import type { BookingEventsTable, BookingsTable } from '../../db/schema/bookings.js';
 import type { DB } from '../../db/schema/index.js';
 import { newId } from '../../platform/crypto.js';
@@ -240,4 +240,82 @@ export async function moveStay(
   );
   if (!updated) throw new Error(`booking ${booking.id} changed status concurrently`);
   return updated;
+}
+
+export interface AdminBookingFilter {
+  id?: string | undefined;
+  guestId?: string | undefined;
+  propertyId?: string | undefined;
+  hostId?: string | undefined;
+  status?: BookingStatus | undefined;
+  /** Stays overlapping [from, to). */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Keyset: ids strictly below this one (ids are UUIDv7: newest first). */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+/** Admin search, newest first (by id, i.e. creation time), keyset-paged on the primary key. */
+export function searchBookings(db: Kysely<DB>, f: AdminBookingFilter): Promise<BookingRow[]> {
+  let q = db.selectFrom('bookings').selectAll();
+  if (f.id) q = q.where('id', '=', f.id);
+  if (f.guestId) q = q.where('guest_id', '=', f.guestId);
+  if (f.hostId) q = q.where('host_id', '=', f.hostId);
+  if (f.propertyId) q = q.where('property_id', '=', f.propertyId);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.to) q = q.where('check_in', '<', f.to);
+  if (f.from) q = q.where('check_out', '>', f.from);
+  if (f.beforeId) q = q.where('id', '<', f.beforeId);
+  return q.orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+/** How many confirmed or completed stays start (`check_in`) or end (`check_out`) on `day`. */
+export async function countStaysOn(db: Kysely<DB>, column: 'check_in' | 'check_out', day: string) {
+  const row = await db
+    .selectFrom('bookings')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('status', 'in', ['confirmed', 'completed'])
+    .where(column, '=', day)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** The smallest UUIDv7 minted at or after `at`: a primary-key bound for "created since". */
+const uuidV7Floor = (at: Date) => {
+  const hex = at.getTime().toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+};
+
+/**
+ * Bookings created since `since`, per UTC day and currency: how many (any status) and the total of those
+ * now confirmed or completed. Bounded by the primary key (UUIDv7 ids are ordered by creation time).
+ */
+export async function bookingsByDay(db: Kysely<DB>, since: Date) {
+  const day =
+    sqlFamily(db) === 'postgres'
+      ? sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`
+      : sql<string>`date_format(created_at, '%Y-%m-%d')`;
+  const rows = await db
+    .selectFrom('bookings')
+    .select([
+      day.as('day'),
+      'currency',
+      (eb) => eb.fn.countAll<number | string>().as('bookings'),
+      sql<
+        number | string
+      >`coalesce(sum(case when status in ('confirmed', 'completed') then total else 0 end), 0)`.as(
+        'revenue',
+      ),
+    ])
+    .where('id', '>=', uuidV7Floor(since))
+    .where('created_at', '>=', since)
+    .groupBy([day, 'currency'])
+    .execute();
+  return rows.map((r) => ({
+    day: r.day,
+    currency: r.currency,
+    bookings: Number(r.bookings),
+    revenue: Number(r.revenue),
+  }));
 }

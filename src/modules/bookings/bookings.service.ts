@@ -3,9 +3,10 @@
  * constraint); this service turns its refusal into a clear 409. It knows nothing of listings, payments or
  * users: flows (src/flows) hand it a listing's terms and price, and carry out the refunds it decides.
  */
+import { Type } from 'typebox';
 import { findOrFail } from '../../db/find-or-fail.js';
 import { afterCommit, inTransaction } from '../../db/transaction.js';
-import type { Actor } from '../../platform/auth.js';
+import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
@@ -13,7 +14,7 @@ import { countBooking } from '../../platform/metrics.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import * as repo from './bookings.repository.js';
 import { BookingCursor, type BookingView } from './bookings.schemas.js';
-import { checkInInstant, guestCancellationRefund } from './policy.js';
+import { checkInInstant, guestCancellationRefund, POLICIES } from './policy.js';
 import { assertTransition, type BookingStatus } from './state.js';
 import { transition } from './transitions.js';
 
@@ -196,6 +197,26 @@ export async function listBookings(
   return toPage(rows, q.limit, toBookingView, (b) => ({ checkIn: b.check_in, id: b.id }));
 }
 
+/** A guest's most recent bookings (by check-in, newest first), summarized: the admin's view of a user. */
+export async function listBookingsOfGuest(ctx: ServiceContext, guestId: string, limit: number) {
+  // "Past" as of the end of time: every booking, newest check-in first.
+  const rows = await repo.listBookings(ctx.db, {
+    guestId,
+    when: 'past',
+    today: '9999-12-31',
+    limit: Math.min(Math.max(limit, 1), 100),
+  });
+  return rows.map((b) => ({
+    id: b.id,
+    propertyId: b.property_id,
+    checkIn: b.check_in,
+    checkOut: b.check_out,
+    status: b.status,
+    total: b.total,
+    currency: b.currency,
+  }));
+}
+
 /** Lock a booking for a change, in the caller's transaction. */
 export function lockBooking(trx: Db, id: string): Promise<repo.BookingRow> {
   return findOrFail(repo.lockBooking(trx, id), 'Booking');
@@ -221,24 +242,96 @@ export async function planCancellation(
 ): Promise<CancellationPlan> {
   const booking = await lockBooking(trx, id);
   if (!canSee(actor, booking)) throw notFound('Booking');
-  const byGuest = booking.guest_id === actor.userId;
-  const to = byGuest ? 'cancelled_by_guest' : 'cancelled_by_host';
+  const side = booking.guest_id === actor.userId ? 'guest' : 'host';
+  return { booking, ...decideCancellation(ctx, booking, side, 'policy') };
+}
+
+/** Who an admin cancels for, and whether the guest gets the policy's refund or everything paid. */
+export interface AdminCancellationOptions {
+  onBehalfOf: 'host' | 'guest';
+  refund: 'policy' | 'full';
+}
+
+export interface CancellationDecision {
+  to: CancellationPlan['to'];
+  refund: number;
+  /** What the guest has paid and not yet been refunded. */
+  paid: number;
+  /** The rule applied, in words (for an operator about to confirm). */
+  explanation: string;
+}
+
+/**
+ * What cancelling `booking` on `side`'s behalf means (409 `illegal_transition` if it cannot be): the
+ * guest's side follows the listing's cancellation policy (everything while awaiting the host), the host's
+ * side refunds everything; `full` refunds everything paid whichever side cancels. Pure: reads the clock.
+ */
+export function decideCancellation(
+  ctx: ServiceContext,
+  booking: repo.BookingRow,
+  side: 'guest' | 'host',
+  refundMode: 'policy' | 'full',
+): CancellationDecision {
+  const to = side === 'guest' ? 'cancelled_by_guest' : 'cancelled_by_host';
   assertTransition(booking.status, to);
-  let refund = 0;
-  if (booking.status !== 'pending_payment') {
-    const paid = booking.total - booking.refunded_amount;
-    if (!byGuest || booking.status === 'awaiting_host') {
-      refund = paid;
-    } else {
-      refund = guestCancellationRefund(
-        booking.cancellation_policy,
-        paid,
-        checkInInstant(booking.check_in, booking.check_in_time),
-        ctx.now(),
-      ).amount;
-    }
+  if (booking.status === 'pending_payment') {
+    return { to, refund: 0, paid: 0, explanation: 'Unpaid hold: nothing was paid, nothing to refund.' };
   }
-  return { booking, to, refund };
+  const paid = booking.total - booking.refunded_amount;
+  if (refundMode === 'full') {
+    return { to, refund: paid, paid, explanation: 'Full refund: everything paid goes back to the guest.' };
+  }
+  if (side === 'host') {
+    return { to, refund: paid, paid, explanation: 'Cancelled by the host: the guest gets everything back.' };
+  }
+  if (booking.status === 'awaiting_host') {
+    return {
+      to,
+      refund: paid,
+      paid,
+      explanation: 'The host had not accepted yet: the guest gets everything back.',
+    };
+  }
+  const rule = POLICIES[booking.cancellation_policy];
+  const checkIn = checkInInstant(booking.check_in, booking.check_in_time);
+  const { percent, amount } = guestCancellationRefund(booking.cancellation_policy, paid, checkIn, ctx.now());
+  const hours = rule.before / 3_600_000;
+  const cutoff = hours % 24 === 0 ? `${hours / 24} day(s)` : `${hours} hour(s)`;
+  const inTime = checkIn.getTime() - ctx.now().getTime() >= rule.before;
+  return {
+    to,
+    refund: amount,
+    paid,
+    explanation:
+      `${booking.cancellation_policy} policy: ${rule.percent}% back if cancelled at least ${cutoff} before ` +
+      `check-in (${checkIn.toISOString()}), ${rule.after}% after; this is ${inTime ? 'in time' : 'late'}: ${percent}%.`,
+  };
+}
+
+/** Admin only: lock a booking and decide its cancellation on a side's behalf (the flow applies it). */
+export async function planAdminCancellation(
+  ctx: ServiceContext,
+  trx: Db,
+  actor: Actor,
+  id: string,
+  opts: AdminCancellationOptions,
+): Promise<CancellationPlan & CancellationDecision> {
+  assertRole(actor, 'admin');
+  const booking = await lockBooking(trx, id);
+  return { booking, ...decideCancellation(ctx, booking, opts.onBehalfOf, opts.refund) };
+}
+
+/** Admin only: what `planAdminCancellation` would decide now, without locking or changing anything. */
+export async function previewAdminCancellationDecision(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  opts: AdminCancellationOptions,
+): Promise<CancellationDecision & { booking: repo.BookingRow }> {
+  assertRole(actor, 'admin');
+  const booking = await repo.findBooking(ctx.db, id);
+  if (!booking) throw notFound('Booking');
+  return { booking, ...decideCancellation(ctx, booking, opts.onBehalfOf, opts.refund) };
 }
 
 /** Lock a request to book that the actor (its host, or an admin) may answer; 409 unless it awaits the host. */
@@ -427,4 +520,43 @@ export async function completeStayEarly(
     }
     throw err;
   }
+}
+
+/** A booking's status changes, oldest first (the caller has checked the actor may see the booking). */
+export function bookingEvents(ctx: ServiceContext, id: string) {
+  return repo.listEvents(ctx.db, id);
+}
+
+/** Admin search filters (a guest by email is resolved by the flow, src/flows/admin-bookings.ts). */
+export type AdminBookingFilter = Omit<repo.AdminBookingFilter, 'beforeId' | 'limit'> & {
+  limit: number;
+  cursor?: string | undefined;
+};
+
+const AdminBookingCursor = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+/** Admin only: bookings matching every filter given, newest first, keyset-paged. */
+export async function adminSearchBookingRows(
+  ctx: ServiceContext,
+  actor: Actor,
+  q: AdminBookingFilter,
+): Promise<{ items: repo.BookingRow[]; nextCursor: string | null }> {
+  assertRole(actor, 'admin');
+  const after = q.cursor ? decodeCursor<{ id: string }>(q.cursor, AdminBookingCursor) : undefined;
+  const rows = await repo.searchBookings(ctx.db, { ...q, beforeId: after?.id, limit: q.limit + 1 });
+  return toPage(rows, q.limit, (r) => r, (r) => ({ id: r.id }));
+}
+
+/** Confirmed or completed stays checking in and out on `day` (the operator dashboard). */
+export async function staysStartingAndEnding(ctx: ServiceContext, day: string) {
+  const [checkIns, checkOuts] = await Promise.all([
+    repo.countStaysOn(ctx.db, 'check_in', day),
+    repo.countStaysOn(ctx.db, 'check_out', day),
+  ]);
+  return { checkIns, checkOuts };
+}
+
+/** Bookings created since `since` per UTC day and currency: count, and revenue of confirmed/completed ones. */
+export function bookingsByDay(ctx: ServiceContext, since: Date) {
+  return repo.bookingsByDay(ctx.db, since);
 }

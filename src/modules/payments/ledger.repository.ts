@@ -46,7 +46,14 @@ export async function hostPayoutReport(db: Kysely<DB>, q: { hostId?: string; mon
     .orderBy('month')
     .orderBy('hostId');
   if (q.hostId) query = query.where('e.account', '=', `host_payable:${q.hostId}`);
-  if (q.month) query = query.where(month, '=', q.month);
+  if (q.month) {
+    // The month's instants bound the scan (the account index's second column); the month key stays exact.
+    const [y, m] = q.month.split('-').map(Number) as [number, number];
+    query = query
+      .where('e.created_at', '>=', new Date(Date.UTC(y, m - 1, 1)))
+      .where('e.created_at', '<', new Date(Date.UTC(y, m, 1)))
+      .where(month, '=', q.month);
+  }
   const rows = await query.execute();
   return rows.map((r) => ({ ...r, net: Number(r.net) }));
 }

@@ -555,3 +555,33 @@ export async function getBookingTerms(db: Kysely<DB>, id: string): Promise<Booki
     instantBook: p.instant_book,
   };
 }
+
+export interface AdminListingQuery {
+  /** Part of the title or city (case-insensitive, matched literally). */
+  text?: string | undefined;
+  status?: PropertyRow['status'] | undefined;
+  hostId?: string | undefined;
+  /** Keyset: listings strictly older than this id (UUIDv7). */
+  before?: string | undefined;
+  limit: number;
+}
+
+/** Admin search over every listing that is not deleted, whatever its status, newest first. */
+export function adminSearchProperties(db: Kysely<DB>, q: AdminListingQuery): Promise<PropertyRow[]> {
+  let query = db
+    .selectFrom('properties')
+    .selectAll()
+    .where('deleted_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(q.limit);
+  if (q.text) {
+    const pattern = `%${q.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.or([eb(eb.fn('lower', ['title']), 'like', pattern), eb(eb.fn('lower', ['city']), 'like', pattern)]),
+    );
+  }
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.hostId) query = query.where('host_id', '=', q.hostId);
+  if (q.before) query = query.where('id', '<', q.before);
+  return query.execute();
+}

@@ -2,13 +2,15 @@
 
 import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
-import { inTransaction } from '../../db/transaction.js';
-import type { Actor } from '../../platform/auth.js';
+import type { PropertyStatus } from '../../db/schema/index.js';
+import { afterCommit, inTransaction } from '../../db/transaction.js';
+import { type Actor, assertRole } from '../../platform/auth.js';
 import { cached } from '../../platform/cache.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
+import { recordAdminAction } from '../audit/audit.service.js';
 import { coverPhotosOf, type PhotoRow, photosOf } from './photos.repository.js';
 import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals, todayOf } from './pricing.js';
 import * as repo from './properties.repository.js';
@@ -261,6 +263,9 @@ export async function setPublished(
   published: boolean,
 ): Promise<PropertyView> {
   const p = await ownedProperty(ctx, actor, id);
+  if (published && p.unlisted_reason !== null && actor.role !== 'admin') {
+    throw conflict('unlisted_by_admin', 'This listing was taken down by Roost; contact support to relist it');
+  }
   if (published) {
     const missing = [
       p.title.trim().length < 3 && 'title',
@@ -575,4 +580,151 @@ function toSearchResult(
     };
   }
   return out;
+}
+
+// ---- Admin (operator console and admin API) ----
+
+/** A listing as the admin search lists it. */
+export interface AdminListingSummary {
+  id: string;
+  title: string;
+  city: string;
+  countryCode: string;
+  hostId: string;
+  status: PropertyStatus;
+  /** Why an admin took it down (null unless an admin unlisted it). */
+  unlistedReason: string | null;
+  nightlyPrice: number;
+  currency: string;
+  createdAt: string;
+}
+
+export function toAdminListingSummary(p: repo.PropertyRow): AdminListingSummary {
+  return {
+    id: p.id,
+    title: p.title,
+    city: p.city,
+    countryCode: p.country_code,
+    hostId: p.host_id,
+    status: p.status,
+    unlistedReason: p.unlisted_reason,
+    nightlyPrice: p.nightly_price,
+    currency: p.currency,
+    createdAt: new Date(p.created_at).toISOString(),
+  };
+}
+
+export interface AdminListingSearch {
+  /** Part of the title or city. */
+  q?: string | undefined;
+  status?: PropertyStatus | undefined;
+  hostId?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Every listing (drafts and unlisted ones too; not deleted ones), newest first, keyset-paged (admin). */
+export async function adminSearchListings(
+  ctx: ServiceContext,
+  actor: Actor,
+  q: AdminListingSearch,
+): Promise<{ items: AdminListingSummary[]; nextCursor: string | null }> {
+  assertRole(actor, 'admin');
+  const limit = Math.min(Math.max(q.limit, 1), 100);
+  const before = q.cursor ? decodeCursor<{ id: string }>(q.cursor, IdCursor).id : undefined;
+  const text = q.q?.trim().slice(0, 200);
+  const rows = await repo.adminSearchProperties(ctx.db, {
+    text: text || undefined,
+    status: q.status,
+    hostId: q.hostId,
+    before,
+    limit: limit + 1,
+  });
+  return toPage(rows, limit, toAdminListingSummary, (p) => ({ id: p.id }));
+}
+
+/**
+ * An admin takes a listing down (`listed: false`: unlisted, with the reason kept on the listing; its
+ * host cannot publish it again) or puts it back (`listed: true`: only a listing an admin took down, and
+ * only if it is complete). Audited `listing.unlist` / `listing.relist`. 404 for an unknown or deleted
+ * listing; 409 for a draft, a listing already in that state, or one its host unlisted.
+ */
+export async function setListedByAdmin(
+  ctx: ServiceContext,
+  actor: Actor,
+  id: string,
+  listed: boolean,
+  reason: string | null | undefined,
+): Promise<AdminListingSummary> {
+  assertRole(actor, 'admin');
+  const row = await inTransaction(ctx.db, async (trx) => {
+    const p = await repo.lockProperty(trx, id);
+    if (!p) throw notFound('Property');
+    if (p.status === 'draft') {
+      throw conflict('listing_draft', 'This listing is a draft: it was never published');
+    }
+    if (listed) {
+      if (p.status === 'listed') throw conflict('already_listed', 'This listing is already listed');
+      if (p.unlisted_reason === null) {
+        throw conflict('unlisted_by_host', 'Its host unlisted this listing; only they can publish it again');
+      }
+      assertComplete(p);
+    } else if (p.status === 'unlisted' && p.unlisted_reason !== null) {
+      throw conflict('already_unlisted', 'This listing is already unlisted by an admin');
+    }
+    const now = ctx.now();
+    const updated = await repo.updateProperty(trx, id, {
+      status: listed ? 'listed' : 'unlisted',
+      unlisted_reason: listed ? null : (reason ?? '').slice(0, 1000),
+      updated_at: now,
+    });
+    await recordAdminAction(ctx, trx, actor, {
+      action: listed ? 'listing.relist' : 'listing.unlist',
+      objectType: 'listing',
+      objectId: id,
+      before: { status: p.status },
+      after: { status: updated.status },
+      reason: reason ?? null,
+    });
+    afterCommit(trx, () => invalidateProperty(ctx, id));
+    return updated;
+  });
+  return toAdminListingSummary(row);
+}
+
+/** Publishing needs a complete listing: 409 `listing_incomplete` naming what is missing. */
+function assertComplete(p: repo.PropertyRow): void {
+  const missing = [
+    p.title.trim().length < 3 && 'title',
+    p.description.trim().length === 0 && 'description',
+    p.street.trim().length === 0 && 'address.street',
+  ].filter(Boolean) as string[];
+  if (missing.length > 0) {
+    throw new AppError(
+      409,
+      'listing_incomplete',
+      `Complete the listing before publishing: ${missing.join(', ')}`,
+      missing.map((field) => ({ field, message: 'is required to publish', in: 'body' })),
+    );
+  }
+}
+
+export const ADMIN_CALENDAR_DAYS = 60;
+
+/** One listing for an admin, whatever its status: the listing, its photos, the next 60 nights. */
+export async function adminListingDetail(ctx: ServiceContext, actor: Actor, id: string) {
+  assertRole(actor, 'admin');
+  const p = await repo.findProperty(ctx.db, id);
+  if (!p) throw notFound('Property');
+  const listing = await view(ctx, p);
+  const from = todayOf(ctx.now());
+  const to = new Date(Date.parse(`${from}T00:00:00Z`) + ADMIN_CALENDAR_DAYS * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+  return {
+    listing,
+    unlistedReason: p.unlisted_reason,
+    photos: listing.photos,
+    calendar: { propertyId: id, from, to, days: await repo.nightlyCalendar(ctx.db, id, from, to) },
+  };
 }

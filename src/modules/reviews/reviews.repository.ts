@@ -137,3 +137,20 @@ export async function firstReviewsOf(
   for (const r of rows.rows) out.get(r.property_id)?.push(r);
   return out;
 }
+
+export interface AdminReviewQuery {
+  hidden?: boolean | undefined;
+  propertyId?: string | undefined;
+  /** Keyset: reviews strictly older than this id (UUIDv7). */
+  before?: string | undefined;
+  limit: number;
+}
+
+/** Every review (hidden ones too), newest first: the moderation list. */
+export function adminListReviews(db: Kysely<DB>, q: AdminReviewQuery): Promise<ReviewRow[]> {
+  let query = db.selectFrom('reviews').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.hidden !== undefined) query = query.where('hidden_at', q.hidden ? 'is not' : 'is', null);
+  if (q.propertyId) query = query.where('property_id', '=', q.propertyId);
+  if (q.before) query = query.where('id', '<', q.before);
+  return query.execute();
+}

@@ -20,6 +20,7 @@ import {
   ReplyBody,
   ReviewSchema,
   ReviewsQuery,
+  UnhideBody,
   UpdateReviewBody,
 } from './reviews.schemas.js';
 import * as reviews from './reviews.service.js';
@@ -142,17 +143,27 @@ export async function reviewsRoutes(app: RoostApp, { ctx }: { ctx: ServiceContex
   app.post(
     '/reviews/:id/unhide',
     {
+      // The reason is optional: a bodiless POST validates as `{}`.
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
       schema: {
         tags: ['admin'],
         security,
         operationId: 'unhideReview',
         summary: 'Show a hidden review again',
-        description: 'Admin only: the review is visible again and counts in the rating.',
+        description:
+          'Admin only: the review is visible again and counts in the rating. The optional reason goes ' +
+          'to the audit log.',
         params: ReviewIdParams,
-        response: { 200: described(ReviewSchema, 'The visible review'), ...problemResponses(401, 403, 404) },
+        body: UnhideBody,
+        response: {
+          200: described(ReviewSchema, 'The visible review'),
+          ...problemResponses(400, 401, 403, 404),
+        },
       },
     },
-    async (req) => flow.setHidden(ctx, requireActor(req), req.params.id, false),
+    async (req) => flow.setHidden(ctx, requireActor(req), req.params.id, false, req.body.reason),
   );
 
   app.post(

@@ -92,6 +92,14 @@ export const HideBody = Type.Object(
   { reason: Type.String({ minLength: 3, maxLength: 500, description: 'Kept for the moderation record' }) },
   { additionalProperties: false, examples: [{ reason: 'Contains a phone number (off-platform contact)' }] },
 );
+export const UnhideBody = Type.Object(
+  {
+    reason: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, description: 'Kept in the audit log' }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ reason: 'Appeal accepted: the number was the venue’s' }] },
+);
 export const GuestRatingBody = Type.Object(
   {
     bookingId: Type.String({ format: 'uuid' }),

@@ -6,6 +6,7 @@
  * flow refreshes the listing's cached pages.
  */
 
+import { Type } from 'typebox';
 import { isUniqueViolation } from '../../db/dialect.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Actor } from '../../platform/auth.js';
@@ -14,6 +15,7 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
+import { recordAdminAction } from '../audit/audit.service.js';
 import * as repo from './reviews.repository.js';
 import {
   type CreateReviewInput,
@@ -189,9 +191,70 @@ export async function setHidden(
       updated_at: ctx.now(),
     });
     await repo.refreshPropertyRating(trx, review.property_id);
+    await recordAdminAction(ctx, trx, actor, {
+      action: hidden ? 'review.hide' : 'review.unhide',
+      objectType: 'review',
+      objectId: id,
+      before: { hidden: review.hidden_at !== null },
+      after: { hidden },
+      reason: reason ?? null,
+    });
     return updated;
   });
   return toReviewView(row);
+}
+
+/** A review as the moderation list shows it (the body cut to 280 characters). */
+export interface AdminReviewSummary {
+  id: string;
+  propertyId: string;
+  guestId: string;
+  rating: number;
+  body: string;
+  hidden: boolean;
+  hiddenReason: string | null;
+  createdAt: string;
+}
+
+export const ADMIN_REVIEW_BODY_CHARS = 280;
+
+export function toAdminReviewSummary(r: repo.ReviewRow): AdminReviewSummary {
+  const body = r.body;
+  return {
+    id: r.id,
+    propertyId: r.property_id,
+    guestId: r.guest_id,
+    rating: r.rating,
+    body: body.length > ADMIN_REVIEW_BODY_CHARS ? `${body.slice(0, ADMIN_REVIEW_BODY_CHARS - 1)}…` : body,
+    hidden: r.hidden_at !== null,
+    hiddenReason: r.hidden_reason,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+const AdminReviewCursor = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+/** Every review, hidden ones too, newest first, keyset-paged (admin moderation). */
+export async function adminListReviews(
+  ctx: ServiceContext,
+  actor: Actor,
+  q: {
+    hidden?: boolean | undefined;
+    propertyId?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+): Promise<{ items: AdminReviewSummary[]; nextCursor: string | null }> {
+  assertRole(actor, 'admin');
+  const limit = Math.min(Math.max(q.limit, 1), 100);
+  const before = q.cursor ? decodeCursor<{ id: string }>(q.cursor, AdminReviewCursor).id : undefined;
+  const rows = await repo.adminListReviews(ctx.db, {
+    hidden: q.hidden,
+    propertyId: q.propertyId,
+    before,
+    limit: limit + 1,
+  });
+  return toPage(rows, limit, toAdminReviewSummary, (r) => ({ id: r.id }));
 }
 
 /** A listing's visible reviews (whether the listing is public is the caller's to check). */

@@ -85,6 +85,8 @@ export async function jobsRoutes(app: RoostApp, { queue }: { queue: JobQueue }) 
   app.post(
     '/failed/:id/retry',
     {
+      // The retry happens in Redis: the admin-audit hook writes this row (src/modules/audit/audit.hook.ts).
+      config: { audit: { action: 'job.retry', objectType: 'job' } },
       schema: {
         tags,
         security: bearerSecurity,

@@ -1,0 +1,44 @@
+/**
+ * Server-side rendering of the operator console: eta templates in ./views (a layout and one template
+ * per page), escaped by default (`<%= %>`; `<%~ %>` is used only for the layout's body and for markup
+ * built here from numbers). Resolved next to this module, so the same lookup works under tsx (src/),
+ * in tests, and from dist/ (the build copies the views and assets: scripts/copy-console-views.mjs).
+ */
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+
+export const VIEWS_DIR = fileURLToPath(new URL('./views/', import.meta.url));
+export const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+
+const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true, useWith: false });
+
+/** Formatting helpers the templates use (`it.h`). */
+export const helpers = {
+  /** Minor units → `123.45 EUR`. */
+  money(amount: number | null | undefined, currency?: string | null): string {
+    if (amount === null || amount === undefined) return '—';
+    const sign = amount < 0 ? '-' : '';
+    const abs = Math.abs(amount);
+    return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}${currency ? ` ${currency}` : ''}`;
+  },
+  /** An ISO timestamp or Date → `2026-11-26 18:40` (UTC). */
+  time(value: string | Date | null | undefined): string {
+    if (!value) return '—';
+    const d = typeof value === 'string' ? new Date(value) : value;
+    return Number.isNaN(d.getTime()) ? String(value) : d.toISOString().slice(0, 16).replace('T', ' ');
+  },
+  /** A query string from the non-empty values (with `?`), for links that keep the filters. */
+  qs(params: Record<string, unknown>): string {
+    const parts = Object.entries(params)
+      .filter(([, v]) => v !== undefined && v !== null && v !== '' && v !== false)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+    return parts.length ? `?${parts.join('&')}` : '';
+  },
+  json(value: unknown): string {
+    return JSON.stringify(value, null, 2) ?? '';
+  },
+};
+
+export function render(view: string, data: Record<string, unknown>): string {
+  return eta.render(`./${view}`, { ...data, h: helpers });
+}
