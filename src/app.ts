@@ -17,11 +17,8 @@ import { authRoutes } from './modules/accounts/auth.routes.js';
 import { emailLinkRoutes } from './modules/accounts/email-links.routes.js';
 import { privacyRoutes } from './modules/accounts/privacy.routes.js';
 import { usersRoutes } from './modules/accounts/users.routes.js';
-import { registerAdminAudit } from './modules/audit/audit.hook.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { adminBookingsRoutes, adminDashboardRoutes } from './modules/bookings/admin-bookings.routes.js';
-import { adminMoneyRoutes } from './modules/payments/admin-money.routes.js';
-import { hostPayoutsRoutes } from './modules/payments/payouts.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
 import { devRoutes } from './modules/bookings/dev.routes.js';
 import { healthRoutes, redisReadiness } from './modules/health/health.routes.js';
@@ -30,13 +27,16 @@ import { createMessageLimit } from './modules/messaging/messaging.limits.js';
 import { bookingThreadRoutes, messagingRoutes } from './modules/messaging/messaging.routes.js';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.js';
 import { streamRoutes } from './modules/notifications/stream.routes.js';
+import { adminMoneyRoutes } from './modules/payments/admin-money.routes.js';
 import { bookingPaymentsRoutes, paymentsRoutes } from './modules/payments/payments.routes.js';
+import { hostPayoutsRoutes } from './modules/payments/payouts.routes.js';
 import { adminListingsRoutes } from './modules/properties/admin-listings.routes.js';
 import { arrivalRoutes } from './modules/properties/arrival.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
 import { adminReviewsRoutes } from './modules/reviews/admin-reviews.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
+import { registerAdminAudit } from './platform/audit.js';
 import { authPlugin } from './platform/auth.js';
 import { FailSoftCache, MemoryCache, RedisCache, redisGuard } from './platform/cache.js';
 import type { Config } from './platform/config.js';
@@ -159,7 +159,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
     });
   }
 
-  // Every admin route (API and console) writes exactly one audit row (src/modules/audit/audit.hook.ts).
+  // Every admin route (API and console) writes exactly one audit row (src/platform/audit.ts).
   registerAdminAudit(app, ctx);
 
   await registerOpenApi(app, { development: config.NODE_ENV !== 'production' });

@@ -8,7 +8,7 @@
  * suspension, "sign out everywhere" and a role change apply at once. Only admins get in (a second
  * factor, TOTP, when they turned it on). Every form carries a CSRF token (@fastify/csrf-protection,
  * secret in a cookie); urlencoded bodies are parsed in this scope only. Every page and action is an
- * admin route (`config.admin`): audited by src/modules/audit/audit.hook.ts.
+ * admin route (`config.admin`): audited by src/platform/audit.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import {
   endConsoleSession,
   startConsoleSession,
 } from '../modules/accounts/auth.service.js';
-import { recordAdminAction } from '../modules/audit/audit.service.js';
+import { recordAdminAction } from '../platform/audit.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';

@@ -12,14 +12,35 @@ export const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
 
 const eta = new Eta({ views: VIEWS_DIR, autoEscape: true, cache: true, useWith: false });
 
+const digitsOf = new Map<string, number>();
+/** Decimals of a currency's minor unit (JPY 0, EUR 2), per Intl; 2 when unknown. */
+function fractionDigits(currency: string): number {
+  let digits = digitsOf.get(currency);
+  if (digits === undefined) {
+    try {
+      digits =
+        new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+          .maximumFractionDigits ?? 2;
+    } catch {
+      digits = 2;
+    }
+    digitsOf.set(currency, digits);
+  }
+  return digits;
+}
+
 /** Formatting helpers the templates use (`it.h`). */
 export const helpers = {
-  /** Minor units → `123.45 EUR`. */
+  /** Minor units → `123.45 EUR` (`1200 JPY`: as many decimals as the currency has). */
   money(amount: number | null | undefined, currency?: string | null): string {
     if (amount === null || amount === undefined) return '—';
+    const digits = currency ? fractionDigits(currency) : 2;
     const sign = amount < 0 ? '-' : '';
     const abs = Math.abs(amount);
-    return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}${currency ? ` ${currency}` : ''}`;
+    const unit = 10 ** digits;
+    const whole = Math.floor(abs / unit);
+    const text = digits === 0 ? `${whole}` : `${whole}.${String(abs % unit).padStart(digits, '0')}`;
+    return `${sign}${text}${currency ? ` ${currency}` : ''}`;
   },
   /** An ISO timestamp or Date → `2026-11-26 18:40` (UTC). */
   time(value: string | Date | null | undefined): string {

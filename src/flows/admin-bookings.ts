@@ -6,7 +6,7 @@
  */
 import { inTransaction } from '../db/transaction.js';
 import { findUserIdByEmail } from '../modules/accounts/users.service.js';
-import { auditOf, recordAdminAction } from '../modules/audit/audit.service.js';
+import { auditOf } from '../modules/audit/audit.service.js';
 import type { BookingView } from '../modules/bookings/bookings.schemas.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import type { BookingStatus } from '../modules/bookings/state.js';
@@ -14,6 +14,7 @@ import * as messaging from '../modules/messaging/messaging.service.js';
 import { ledgerTransactions } from '../modules/payments/money.service.js';
 import * as payments from '../modules/payments/payments.service.js';
 import { listingTitles } from '../modules/properties/properties.service.js';
+import { recordAdminAction } from '../platform/audit.js';
 import { type Actor, assertRole } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { conflict, notFound } from '../platform/errors.js';

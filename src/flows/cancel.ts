@@ -5,9 +5,9 @@
  */
 import { inTransaction } from '../db/transaction.js';
 import type { BookingView } from '../modules/bookings/bookings.schemas.js';
-import { recordAdminAction } from '../modules/audit/audit.service.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import type * as payments from '../modules/payments/payments.service.js';
+import { recordAdminAction } from '../platform/audit.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { bookingChanged } from './notify.js';
@@ -38,7 +38,11 @@ export async function carryOutCancellation(
   actor: Actor,
   id: string,
   plan: (trx: ServiceContext['db']) => Promise<bookings.CancellationPlan>,
-  opts: { reason?: string | undefined; auditReason?: string | undefined; auditAfter?: Record<string, unknown> },
+  opts: {
+    reason?: string | undefined;
+    auditReason?: string | undefined;
+    auditAfter?: Record<string, unknown>;
+  },
 ): Promise<BookingView> {
   const { reason } = opts;
   const refund = await inTransaction(ctx.db, async (trx) => {

@@ -18,7 +18,6 @@
  */
 import { afterCommit, inTransaction } from '../db/transaction.js';
 import * as accounts from '../modules/accounts/accounts.privacy.js';
-import { recordAdminAction } from '../modules/audit/audit.service.js';
 import * as bookings from '../modules/bookings/bookings.privacy.js';
 import * as messaging from '../modules/messaging/messaging.privacy.js';
 import * as notifications from '../modules/notifications/notifications.privacy.js';
@@ -26,6 +25,7 @@ import * as payments from '../modules/payments/payments.privacy.js';
 import { todayOf } from '../modules/properties/pricing.js';
 import * as properties from '../modules/properties/properties.privacy.js';
 import * as reviews from '../modules/reviews/reviews.privacy.js';
+import { recordAdminAction } from '../platform/audit.js';
 import { type Actor, assertRole } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError, conflict, notFound } from '../platform/errors.js';

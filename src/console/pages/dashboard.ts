@@ -42,7 +42,13 @@ export function dashboardPages(app: RoostApp, { ctx, queue }: ConsoleDeps) {
     '/',
     adminRoute({ querystring: query({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })) }) }),
     async (req, reply) => {
-      const failedJobs = queue ? (await queue.counts()).failed : null;
+      // The queue (Redis) failing must not take the dashboard down with it: the card says n/a.
+      const failedJobs = queue
+        ? await queue.counts().then(
+            (c) => c.failed,
+            () => null,
+          )
+        : null;
       const stats = await dashboardStats(ctx, req.actor!, { days: req.query.days ?? 14, failedJobs });
       return sendPage(
         req,

@@ -13,9 +13,17 @@ const FAILED_SHOWN = 100;
 
 export function jobPages(app: RoostApp, { queue, secure }: ConsoleDeps) {
   async function showJobs(req: FastifyRequest, reply: FastifyReply, flash?: Flash, status?: number) {
-    const [failed, counts] = queue
-      ? await Promise.all([queue.failed(FAILED_SHOWN), queue.counts()])
-      : [[], null];
+    let failed: Awaited<ReturnType<NonNullable<typeof queue>['failed']>> = [];
+    let counts: Awaited<ReturnType<NonNullable<typeof queue>['counts']>> | null = null;
+    if (queue) {
+      try {
+        [failed, counts] = await Promise.all([queue.failed(FAILED_SHOWN), queue.counts()]);
+      } catch (err) {
+        req.log.warn({ err }, 'the job queue did not answer');
+        flash ??= { kind: 'error', text: 'The job queue did not answer (is Redis up?).' };
+        status ??= 503;
+      }
+    }
     return sendPage(
       req,
       reply,

@@ -20,7 +20,7 @@ import {
   hashPassword,
   verifyPassword,
 } from '../../platform/passwords.js';
-import { recordAdminAction } from '../audit/audit.service.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import * as repo from './auth.repository.js';
 import { toUserView } from './user-view.js';
 import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from './users.repository.js';

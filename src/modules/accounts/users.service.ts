@@ -5,7 +5,7 @@ import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { recordAdminAction } from '../audit/audit.service.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import { profileOf } from './sessions.js';
 import { toUserView } from './user-view.js';
 import {

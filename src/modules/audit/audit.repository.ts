@@ -4,17 +4,6 @@ import type { DB } from '../../db/schema/index.js';
 
 export type AuditRow = Selectable<AuditLogTable>;
 
-export async function insertAuditRow(
-  db: Kysely<DB>,
-  row: Omit<AuditRow, 'created_at' | 'before' | 'after'> & {
-    before: string | null;
-    after: string | null;
-    created_at: Date;
-  },
-): Promise<void> {
-  await db.insertInto('audit_log').values(row).execute();
-}
-
 export interface AuditFilter {
   actorId?: string | undefined;
   action?: string | undefined;

@@ -13,8 +13,8 @@ import {
   type TestUser,
 } from '../../../test/support/test-app.js';
 import { inTransaction } from '../../db/transaction.js';
+import { hasAuditRow, recordAdminAction } from '../../platform/audit.js';
 import type { Actor } from '../../platform/auth.js';
-import { hasAuditRow, recordAdminAction } from './audit.service.js';
 
 let t: TestApp;
 let admin: TestUser;

@@ -304,9 +304,7 @@ export async function bookingsByDay(db: Kysely<DB>, since: Date) {
       (eb) => eb.fn.countAll<number | string>().as('bookings'),
       sql<
         number | string
-      >`coalesce(sum(case when status in ('confirmed', 'completed') then total else 0 end), 0)`.as(
-        'revenue',
-      ),
+      >`coalesce(sum(case when status in ('confirmed', 'completed') then total else 0 end), 0)`.as('revenue'),
     ])
     .where('id', '>=', uuidV7Floor(since))
     .where('created_at', '>=', since)

@@ -544,7 +544,12 @@ export async function adminSearchBookingRows(
   assertRole(actor, 'admin');
   const after = q.cursor ? decodeCursor<{ id: string }>(q.cursor, AdminBookingCursor) : undefined;
   const rows = await repo.searchBookings(ctx.db, { ...q, beforeId: after?.id, limit: q.limit + 1 });
-  return toPage(rows, q.limit, (r) => r, (r) => ({ id: r.id }));
+  return toPage(
+    rows,
+    q.limit,
+    (r) => r,
+    (r) => ({ id: r.id }),
+  );
 }
 
 /** Confirmed or completed stays checking in and out on `day` (the operator dashboard). */

@@ -15,6 +15,8 @@ export async function devRoutes(app: RoostApp, { ctx }: { ctx: ServiceContext })
   app.post(
     '/bookings/:id/complete-stay',
     {
+      // An admin's action on someone's booking: audited like every admin route (src/platform/audit.ts).
+      config: { audit: { action: 'booking.complete_stay', objectType: 'booking' } },
       schema: {
         tags: ['development'],
         security: bearerSecurity,

@@ -10,7 +10,7 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { recordAdminAction } from '../audit/audit.service.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import { coverPhotosOf, type PhotoRow, photosOf } from './photos.repository.js';
 import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals, todayOf } from './pricing.js';
 import * as repo from './properties.repository.js';

@@ -15,7 +15,7 @@ import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { recordAdminAction } from '../audit/audit.service.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import * as repo from './reviews.repository.js';
 import {
   type CreateReviewInput,

@@ -85,7 +85,7 @@ export async function jobsRoutes(app: RoostApp, { queue }: { queue: JobQueue }) 
   app.post(
     '/failed/:id/retry',
     {
-      // The retry happens in Redis: the admin-audit hook writes this row (src/modules/audit/audit.hook.ts).
+      // The retry happens in Redis: the admin-audit hook writes this row (src/platform/audit.ts).
       config: { audit: { action: 'job.retry', objectType: 'job' } },
       schema: {
         tags,
