@@ -48,6 +48,11 @@ export const helpers = {
     const d = typeof value === 'string' ? new Date(value) : value;
     return Number.isNaN(d.getTime()) ? String(value) : d.toISOString().slice(0, 16).replace('T', ' ');
   },
+  /** A date (a DATE column may come back as a Date or a string) → `2026-11-26`. */
+  day(value: string | Date | null | undefined): string {
+    if (!value) return '—';
+    return typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10);
+  },
   /** A query string from the non-empty values (with `?`), for links that keep the filters. */
   qs(params: Record<string, unknown>): string {
     const parts = Object.entries(params)

@@ -33,7 +33,7 @@ export function accountPages(app: RoostApp, { ctx, secure }: ConsoleDeps) {
       runAction(reply, {
         secure,
         to: PATH,
-        ok: 'Scan the code or type the secret into your authenticator app, then confirm with a code.',
+        ok: 'Add the secret (or the otpauth URI) to your authenticator app, then confirm with the code it shows.',
         run: () => beginTotpSetup(ctx, req.actor!),
         rerender: (flash, status) => show(req, reply, flash, status),
       }),
