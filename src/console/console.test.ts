@@ -2,6 +2,7 @@
  * The operator console (/admin) through app.inject: sign-in (cookie, TOTP), CSRF, admin-only access,
  * sessions that end at once, every page rendering under its CSP, escaping, and an audited action.
  */
+import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { Type } from 'typebox';
@@ -215,13 +216,14 @@ describe('actions', () => {
     const detail = await agent.get(`/admin/users/${victim.id}`);
     expect(detail.statusCode).toBe(200);
     expect(detail.body).toContain('data-action="suspend"');
+    const requestId = `console-suspend-${randomUUID()}`;
     const res = await t.app.inject({
       method: 'POST',
       url: `/admin/users/${victim.id}/suspend`,
       headers: {
         cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
         'content-type': 'application/x-www-form-urlencoded',
-        'x-request-id': 'console-suspend-1',
+        'x-request-id': requestId,
       },
       payload: new URLSearchParams({ _csrf: agent.csrf, reason: 'fraud report 42' }).toString(),
     });
@@ -237,7 +239,7 @@ describe('actions', () => {
     const audit = await t.ctx.db
       .selectFrom('audit_log')
       .selectAll()
-      .where('request_id', '=', 'console-suspend-1')
+      .where('request_id', '=', requestId)
       .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({

@@ -12,6 +12,8 @@ import { columnTypes, isMysql, type MigrationDb } from './helpers.js';
  * - `refresh_tokens.kind`: `api` (refresh tokens) or `console` (the operator console's cookie session);
  *   both are sessions of the same store, revoked together by suspension and "sign out everywhere".
  * - `properties.unlisted_reason`: why an admin took a listing down.
+ * - Indexes for the console's questions: stays starting or ending on a day (dashboard), bookings by
+ *   date range (search), refunds of a booking (timeline, partial refunds).
  */
 export async function up(db: MigrationDb): Promise<void> {
   const t = columnTypes(db);
@@ -75,9 +77,20 @@ export async function up(db: MigrationDb): Promise<void> {
     .addColumn('kind', 'varchar(16)', (c) => c.notNull().defaultTo(t.text('api')))
     .execute();
   await db.schema.alterTable('properties').addColumn('unlisted_reason', 'varchar(1000)').execute();
+  await db.schema.createIndex('bookings_check_in_idx').on('bookings').column('check_in').execute();
+  await db.schema.createIndex('bookings_check_out_idx').on('bookings').column('check_out').execute();
+  await db.schema.createIndex('refunds_booking_idx').on('refunds').column('booking_id').execute();
 }
 
 export async function down(db: MigrationDb): Promise<void> {
+  for (const [table, index] of [
+    ['refunds', 'refunds_booking_idx'],
+    ['bookings', 'bookings_check_out_idx'],
+    ['bookings', 'bookings_check_in_idx'],
+  ] as const) {
+    const drop = db.schema.dropIndex(index);
+    await (isMysql(db) ? drop.on(table) : drop).execute();
+  }
   await db.schema.alterTable('properties').dropColumn('unlisted_reason').execute();
   await db.schema.alterTable('refresh_tokens').dropColumn('kind').execute();
   await db.schema.alterTable('users').dropColumn('totp_enabled_at').execute();
