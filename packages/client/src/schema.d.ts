@@ -282,7 +282,11 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete my account
+         * @description Needs the current password (403 `invalid_credentials` when wrong) and `confirm: "DELETE"`. Anonymizes the person in place: name, email and phone, the text of their messages and reviews, their listings’ address, arrival details and photos; signs them out everywhere. Bookings, payments, refunds and the ledger stay (they refer to the user by id only). 409 `has_upcoming_stay` while they have a stay to come as guest, `host_has_upcoming_stays` while their listings do. Cannot be undone.
+         */
+        delete: operations["eraseMe"];
         options?: never;
         head?: never;
         /**
@@ -367,7 +371,7 @@ export interface paths {
         head?: never;
         /**
          * Change a user's role
-         * @description Admin only. Sets the role (guest, host or admin); takes effect on their next request. 409 `cannot_demote_self` when an admin would remove their own admin role.
+         * @description Admin only. Sets the role (guest, host or admin); takes effect on their next request. 409 `cannot_demote_self` when an admin would remove their own admin role. Recorded in the audit log (`user.role`) with the optional reason.
          */
         patch: operations["changeUserRole"];
         trace?: never;
@@ -692,6 +696,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download all my data
+         * @description Everything Roost holds about the signed-in user, as one JSON document (sent as an attachment): profile, sessions, listings, bookings (as guest and host) with payments and refunds, reviews, conversations with their messages, notifications and emails. At most 10 an hour.
+         */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a user's data
+         * @description Admin only. The same document a user downloads for themself (recorded as a `view`).
+         */
+        get: operations["exportUserData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One user, for an admin
+         * @description Admin only. The account, its open sessions (never their tokens), its latest 20 bookings as a guest and its listings as a host.
+         */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Erase a user's account
+         * @description Admin only, with a reason (audit log). Anonymizes the person in place: name, email and phone, the text of their messages and reviews, their listings’ address, arrival details and photos; signs them out everywhere. Bookings, payments, refunds and the ledger stay (they refer to the user by id only). 409 `has_upcoming_stay` while they have a stay to come as guest, `host_has_upcoming_stays` while their listings do. 409 `cannot_erase_self` for the admin themself, `already_erased` when done before.
+         */
+        delete: operations["eraseUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/quote": {
         parameters: {
             query?: never;
@@ -987,7 +1055,7 @@ export interface paths {
         put?: never;
         /**
          * Show a hidden review again
-         * @description Admin only: the review is visible again and counts in the rating.
+         * @description Admin only: the review is visible again and counts in the rating. The optional reason goes to the audit log.
          */
         post: operations["unhideReview"];
         delete?: never;
@@ -1376,6 +1444,366 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit log
+         * @description Admin only: every admin action (console and API) — who, what, the object, before and after, reason, request id and IP — newest first, keyset-paged. Append-only: nothing can change or remove a row (the database refuses). Reading it is itself recorded (a `view` row).
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search bookings (admin)
+         * @description Admin only: bookings matching every filter given — id, guest (id or account email), listing, host, status, stays overlapping [from, to) — newest first, keyset-paged, with the listing title.
+         */
+        get: operations["adminSearchBookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/bookings/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A booking's timeline (admin)
+         * @description Admin only: status changes, payment attempts, refunds, ledger transactions, its thread’s latest messages (kind, number and sender only — never the text) and the audit rows about it, oldest first.
+         */
+        get: operations["adminBookingTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/bookings/{id}/cancellation-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview an admin cancellation
+         * @description Admin only: what cancelling on the host’s or the guest’s behalf would do now — the new status, what was paid, what goes back and why. Changes nothing. 409 `illegal_transition` when the booking cannot be cancelled that way from its status.
+         */
+        get: operations["adminPreviewCancellation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/bookings/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a booking (admin)
+         * @description Admin only: cancels on the host’s or the guest’s behalf, refunding what that side’s rule gives (`policy`) or everything paid (`full`); both parties are told. Recorded in the audit log (`booking.cancel`). The refund is carried out right after (see the timeline for its outcome). 409 `illegal_transition` when the booking cannot be cancelled that way.
+         */
+        post: operations["adminCancelBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/bookings/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund part of a booking (admin)
+         * @description Admin only: gives back `amount` (1 up to what is still paid and not refunded) of a confirmed, completed or cancelled booking. Recorded in the audit log (`booking.refund`); carried out right after like every refund (`pending` while the provider has not answered). 409 `refund_exceeds_paid` for more than remains, `not_refundable` for another status.
+         */
+        post: operations["adminRefundBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operator dashboard figures
+         * @description Admin only: today’s check-ins and check-outs, bookings and revenue per day over the last `days` days (UTC; revenue: totals of bookings created that day and now confirmed or completed, per currency and in the window’s main currency), the backlogs (emails to send, refunds to carry out), whether the ledger balances, and failed jobs (null without a reachable queue).
+         */
+        get: operations["adminDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/money/ledger/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List ledger transactions (admin)
+         * @description Admin only: double-entry ledger transactions with their entries, newest first, keyset-paged; optionally one booking's (its payments and refunds) or one kind.
+         */
+        get: operations["adminLedgerTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/money/ledger/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger account balances (admin)
+         * @description Admin only: every account’s balance per currency, and whether the books balance (total 0).
+         */
+        get: operations["adminLedgerBalances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/money/payouts/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Host payout report (admin)
+         * @description Admin only: what each host (or one host) earned in a month, per currency, from the ledger.
+         */
+        get: operations["adminPayoutReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host/payouts/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My payout report
+         * @description Hosts: what I earned in a month, per currency — credits for paid stays minus refunds, from the ledger. Admins see every host’s. Guests: 403.
+         */
+        get: operations["hostPayoutReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search users
+         * @description Admin only. Users newest first, by part of the email or name, role and status (`active`, `suspended`, `deleted`); keyset pages (pass `nextCursor` as `cursor`).
+         */
+        get: operations["adminSearchUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/sign-out-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a user out everywhere
+         * @description Admin only. Revokes every session of the user (API refresh tokens and console sessions): their access tokens stop working at once and refresh tokens are refused. The account stays usable (they can sign in again). Recorded in the audit log with the optional reason.
+         */
+        post: operations["adminSignOutEverywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search listings
+         * @description Admin only. Every listing that is not deleted (drafts and unlisted ones too), newest first, by part of the title or city, status and host; keyset pages (pass `nextCursor` as `cursor`).
+         */
+        get: operations["adminSearchListings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/listings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One listing, for an admin
+         * @description Admin only. The listing whatever its status, why an admin unlisted it, its photos and its calendar for the next 60 nights.
+         */
+        get: operations["adminGetListing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/listings/{id}/unlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a listing down
+         * @description Admin only. The listing leaves search and its public page at once; its host cannot publish it again (409 `unlisted_by_admin`) until an admin relists it. Existing bookings are untouched. 409 `listing_draft` for a draft, `already_unlisted` if an admin already took it down. Recorded in the audit log (`listing.unlist`) with the reason.
+         */
+        post: operations["adminUnlistListing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/listings/{id}/relist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a listing back
+         * @description Admin only. Relists a listing an admin took down. 409 `already_listed`, `listing_draft`, `unlisted_by_host` (its host unlisted it: theirs to publish) or `listing_incomplete`. Recorded in the audit log (`listing.relist`) with the optional reason.
+         */
+        post: operations["adminRelistListing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List reviews for moderation
+         * @description Admin only. Every review, hidden ones too, newest first, optionally only hidden or visible ones or one listing’s; keyset pages. Hide and unhide with `POST /api/v1/reviews/{id}/hide|unhide`.
+         */
+        get: operations["adminListReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/jobs/failed": {
         parameters: {
             query?: never;
@@ -1420,6 +1848,275 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AdminBookingSummary
+         * @example {
+         *       "id": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+         *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "propertyTitle": "Sunny loft by the canal",
+         *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *       "checkIn": "2026-07-10",
+         *       "checkOut": "2026-07-13",
+         *       "status": "confirmed",
+         *       "total": 49840,
+         *       "refundedAmount": 0,
+         *       "currency": "EUR",
+         *       "createdAt": "2026-05-02T10:00:00.000Z"
+         *     }
+         */
+        AdminBookingSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** @description Null if the listing is gone */
+            propertyTitle: string | null;
+            /** Format: uuid */
+            guestId: string;
+            /** Format: uuid */
+            hostId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkIn: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            checkOut: string;
+            /** @enum {unknown} */
+            status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
+            /** @description Minor units of `currency` */
+            total: number;
+            /** @description Minor units of `currency` */
+            refundedAmount: number;
+            currency: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** AdminListingDetail */
+        AdminListingDetail: {
+            listing: components["schemas"]["Property"];
+            /** @description Why an admin took it down (null unless an admin did) */
+            unlistedReason: string | null;
+            photos: {
+                id: string;
+                url: string;
+                contentType: string;
+                position: number;
+                isCover: boolean;
+                caption: string | null;
+            }[];
+            calendar: components["schemas"]["Calendar"];
+        };
+        /**
+         * AdminListingSummary
+         * @example {
+         *       "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "title": "Sunny loft in Gràcia",
+         *       "city": "Valencia",
+         *       "countryCode": "ES",
+         *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *       "status": "unlisted",
+         *       "unlistedReason": "Photos show a different property (reported by two guests)",
+         *       "nightlyPrice": 14500,
+         *       "currency": "EUR",
+         *       "createdAt": "2026-04-02T10:00:00.000Z"
+         *     }
+         */
+        AdminListingSummary: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            city: string;
+            countryCode: string;
+            /** Format: uuid */
+            hostId: string;
+            /** @enum {unknown} */
+            status: "draft" | "listed" | "unlisted";
+            /** @description Why an admin took it down (null unless an admin did) */
+            unlistedReason: string | null;
+            /** @description Minor units (cents) */
+            nightlyPrice: number;
+            currency: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** AdminRefund */
+        AdminRefund: {
+            refund: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                bookingId: string;
+                /** @description Minor units of `currency` */
+                amount: number;
+                currency: string;
+                /** @enum {unknown} */
+                status: "pending" | "succeeded" | "failed";
+                reason: string | null;
+                failureReason: string | null;
+                /** Format: date-time */
+                createdAt: string;
+            };
+        };
+        /**
+         * AdminReviewSummary
+         * @example {
+         *       "id": "9c1d3e5f-2a4b-4c6d-8e0f-1a3b5c7d9e2f",
+         *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+         *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "rating": 5,
+         *       "body": "Spotless loft, great terrace and a very quiet street. Ana was quick to answer.",
+         *       "hidden": false,
+         *       "hiddenReason": null,
+         *       "createdAt": "2026-07-14T19:40:00.000Z"
+         *     }
+         */
+        AdminReviewSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** Format: uuid */
+            guestId: string;
+            rating: number;
+            /** @description The text, cut to 280 characters */
+            body: string;
+            hidden: boolean;
+            hiddenReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** AdminUserDetail */
+        AdminUserDetail: {
+            user: {
+                /** Format: uuid */
+                id: string;
+                email: string;
+                firstName: string;
+                lastName: string;
+                /** @enum {unknown} */
+                role: "guest" | "host" | "admin";
+                suspended: boolean;
+                /** @description The account was erased (anonymized) */
+                deleted: boolean;
+                /** Format: date-time */
+                createdAt: string;
+                phone: string | null;
+                emailVerified: boolean;
+                /** @description Has a second factor (admins) */
+                totpEnabled: boolean;
+            };
+            /** @description Open sessions, newest first */
+            sessions: components["schemas"]["SessionSummary"][];
+            /** @description Their latest stays as a guest (at most 20), by check-in, newest first */
+            bookings: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                propertyId: string;
+                /** Format: date */
+                checkIn: string;
+                /** Format: date */
+                checkOut: string;
+                status: string;
+                /** @description Minor units */
+                total: number;
+                currency: string;
+            }[];
+            /** @description Their listings as a host (at most 20), newest first */
+            listings: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+                city: string;
+                countryCode: string;
+                /** Format: uuid */
+                hostId: string;
+                /** @enum {unknown} */
+                status: "draft" | "listed" | "unlisted";
+                /** @description Why an admin took it down (null unless an admin did) */
+                unlistedReason: string | null;
+                /** @description Minor units (cents) */
+                nightlyPrice: number;
+                currency: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        };
+        /**
+         * AdminUserSummary
+         * @example {
+         *       "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+         *       "email": "ana.garcia@example.com",
+         *       "firstName": "Ana",
+         *       "lastName": "García",
+         *       "role": "guest",
+         *       "suspended": false,
+         *       "deleted": false,
+         *       "createdAt": "2026-03-14T09:26:53.000Z"
+         *     }
+         */
+        AdminUserSummary: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            firstName: string;
+            lastName: string;
+            /** @enum {unknown} */
+            role: "guest" | "host" | "admin";
+            suspended: boolean;
+            /** @description The account was erased (anonymized) */
+            deleted: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "0193a5b2-7c1d-7e2f-8a3b-4c5d6e7f8091",
+         *       "actorId": "0193a5b2-1111-7e2f-8a3b-4c5d6e7f8091",
+         *       "action": "user.suspend",
+         *       "objectType": "user",
+         *       "objectId": "0193a5b2-2222-7e2f-8a3b-4c5d6e7f8091",
+         *       "before": {
+         *         "suspended": false
+         *       },
+         *       "after": {
+         *         "suspended": true
+         *       },
+         *       "reason": "Chargeback fraud reported by the payment provider",
+         *       "requestId": "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+         *       "ip": "203.0.113.7",
+         *       "createdAt": "2026-11-26T10:00:00.000Z"
+         *     }
+         */
+        AuditEntry: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The admin who acted
+             */
+            actorId: string;
+            /** @description `object.verb` (`user.suspend`, `booking.cancel`…) or `view` */
+            action: string;
+            objectType: string;
+            objectId: string | null;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            after: {
+                [key: string]: unknown;
+            } | null;
+            reason: string | null;
+            requestId: string | null;
+            ip: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
         /** BecameHost */
         BecameHost: {
             user: components["schemas"]["User"];
@@ -1569,6 +2266,22 @@ export interface components {
                 createdAt: string;
             }[];
         };
+        /** BookingTimeline */
+        BookingTimeline: {
+            booking: components["schemas"]["Booking"];
+            /** @description Oldest first */
+            events: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {unknown} */
+                kind: "status" | "payment" | "refund" | "ledger" | "message" | "audit";
+                summary: string;
+                /** @description Minor units (ledger: the provider clearing entry) */
+                amount?: number;
+                currency?: string;
+                actorId?: string | null;
+            }[];
+        };
         /** Calendar */
         Calendar: {
             propertyId: string;
@@ -1585,6 +2298,22 @@ export interface components {
                 /** @description The nightly price that night (override or listing price), minor units */
                 price: number;
             }[];
+        };
+        /** CancellationPreview */
+        CancellationPreview: {
+            /** Format: uuid */
+            bookingId: string;
+            /** @enum {unknown} */
+            to: "cancelled_by_host" | "cancelled_by_guest";
+            /** @description Minor units of `currency` */
+            paid: number;
+            /** @description Minor units of `currency` */
+            refund: number;
+            currency: string;
+            /** @description The listing's cancellation policy */
+            policy: string;
+            /** @description The rule applied, in words */
+            explanation: string;
         };
         /**
          * @example {
@@ -1655,6 +2384,46 @@ export interface components {
                 firstName: string;
             } | null;
         };
+        /** Dashboard */
+        Dashboard: {
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (years 2000–2999)
+             */
+            today: string;
+            checkInsToday: number;
+            checkOutsToday: number;
+            /** @description The currency of `byDay[].revenue` (the window's largest); null without revenue */
+            currency: string | null;
+            /** @description Oldest first, ending today */
+            byDay: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                date: string;
+                /** @description Bookings created that day (UTC), any status */
+                bookings: number;
+                /** @description Totals of that day’s bookings now confirmed or completed, in `currency` */
+                revenue: number;
+                revenueByCurrency: {
+                    [key: string]: number;
+                };
+            }[];
+            /** @description pendingEmails + pendingRefunds */
+            outboxBacklog: number;
+            /** @description Emails waiting to be sent (counted up to 10 000) */
+            pendingEmails: number;
+            /** @description Refunds promised and not carried out yet */
+            pendingRefunds: number;
+            ledger: {
+                balanced: boolean;
+                /** @description Sum of every ledger entry: 0 */
+                total: number;
+            };
+            /** @description Jobs in the dead-letter set; null when the queue is not configured or not answering */
+            failedJobs: number | null;
+        };
         /** EmailVerified */
         EmailVerified: {
             /** @enum {string} */
@@ -1672,6 +2441,72 @@ export interface components {
             body: string | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        /** LedgerBalances */
+        LedgerBalances: {
+            /** @description Every account with a non-zero balance, per currency */
+            accounts: {
+                account: string;
+                currency: string;
+                balance: number;
+            }[];
+            /** @description The sum of every entry: 0 when the books balance */
+            total: number;
+            /** @description Every currency sums to zero */
+            balanced: boolean;
+        };
+        /**
+         * LedgerTransaction
+         * @example {
+         *       "id": "0193a5b2-4444-7e2f-8a3b-4c5d6e7f8091",
+         *       "kind": "guest_charge",
+         *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+         *       "referenceType": "payment",
+         *       "referenceId": "0193a5b2-5555-7e2f-8a3b-4c5d6e7f8091",
+         *       "currency": "EUR",
+         *       "memo": null,
+         *       "createdAt": "2026-05-02T10:01:00.000Z",
+         *       "entries": [
+         *         {
+         *           "account": "provider_clearing",
+         *           "amount": 49840,
+         *           "currency": "EUR"
+         *         },
+         *         {
+         *           "account": "host_payable:0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *           "amount": -44500,
+         *           "currency": "EUR"
+         *         },
+         *         {
+         *           "account": "platform_revenue",
+         *           "amount": -5340,
+         *           "currency": "EUR"
+         *         }
+         *       ]
+         *     }
+         */
+        LedgerTransaction: {
+            /** Format: uuid */
+            id: string;
+            /** @description `guest_charge`, `refund`, `payout` or `adjustment` */
+            kind: string;
+            bookingId: string | null;
+            /** @description What it records: `payment` or `refund`… */
+            referenceType: string;
+            /** Format: uuid */
+            referenceId: string;
+            currency: string;
+            memo: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description They sum to zero */
+            entries: {
+                /** @description `provider_clearing`, `host_payable:<host id>`, `platform_revenue`, `taxes_payable` */
+                account: string;
+                /** @description Signed minor units: debits positive, credits negative */
+                amount: number;
+                currency: string;
+            }[];
         };
         /**
          * @example {
@@ -1774,6 +2609,23 @@ export interface components {
             refundedAmount: number;
             /** Format: date-time */
             createdAt: string;
+        };
+        /** PayoutReport */
+        PayoutReport: {
+            /**
+             * @description YYYY-MM (UTC)
+             * @example 2026-05
+             */
+            month: string;
+            /** @description One row per host and currency */
+            rows: {
+                /** Format: uuid */
+                hostId: string;
+                month: string;
+                currency: string;
+                /** @description Owed to the host for the month: charges minus refunds (minor units) */
+                net: number;
+            }[];
         };
         /** Photo */
         Photo: {
@@ -2070,6 +2922,35 @@ export interface components {
             /** Format: date-time */
             refreshTokenExpiresAt: string;
             user: components["schemas"]["User"];
+        };
+        /**
+         * SessionSummary
+         * @example {
+         *       "id": "0193a5b2-3333-7e2f-8a3b-4c5d6e7f8091",
+         *       "kind": "api",
+         *       "createdAt": "2026-11-20T08:00:00.000Z",
+         *       "lastUsedAt": "2026-11-26T07:45:00.000Z",
+         *       "ip": "203.0.113.7",
+         *       "userAgent": "Roost/3.2 (iPhone; iOS 18.1)"
+         *     }
+         */
+        SessionSummary: {
+            /**
+             * Format: uuid
+             * @description The session (refresh-token family) id
+             */
+            id: string;
+            /**
+             * @description `api`: refresh tokens; `console`: operator console
+             * @enum {unknown}
+             */
+            kind: "api" | "console";
+            /** Format: date-time */
+            createdAt: string;
+            /** @description When it last refreshed its tokens */
+            lastUsedAt: string | null;
+            ip: string | null;
+            userAgent: string | null;
         };
         /** User */
         User: {
@@ -3020,6 +3901,46 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
         };
     };
+    eraseMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct-horse-42",
+                 *       "confirm": "DELETE"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The current password */
+                    password: string;
+                    /**
+                     * @description The word DELETE, to confirm
+                     * @enum {string}
+                     */
+                    confirm: "DELETE";
+                };
+            };
+        };
+        responses: {
+            /** @description The account is erased */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+        };
+    };
     updateMe: {
         parameters: {
             query?: never;
@@ -3216,12 +4137,15 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "role": "host"
+                 *       "role": "host",
+                 *       "reason": "Verified host application"
                  *     }
                  */
                 "application/json": {
                     /** @enum {unknown} */
                     role: "guest" | "host" | "admin";
+                    /** @description Why (kept in the audit log) */
+                    reason?: string;
                 };
             };
         };
@@ -3268,7 +4192,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Account takeover reported by the user"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why (kept in the audit log) */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description The user, suspended */
             200: {
@@ -3312,7 +4248,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Account takeover reported by the user"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why (kept in the audit log) */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description The user, reinstated */
             200: {
@@ -4636,6 +5584,485 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "roost-export/1",
+                     *       "exportedAt": "2026-11-26T18:00:00.000Z",
+                     *       "user": {
+                     *         "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "email": "ada@example.com",
+                     *         "firstName": "Ada",
+                     *         "lastName": "Lovelace",
+                     *         "phone": "+447700900123",
+                     *         "role": "host",
+                     *         "emailVerifiedAt": "2026-01-02T10:00:00.000Z",
+                     *         "suspendedAt": null,
+                     *         "twoFactorEnabledAt": null,
+                     *         "createdAt": "2026-01-02T09:58:00.000Z",
+                     *         "updatedAt": "2026-01-02T10:00:00.000Z"
+                     *       },
+                     *       "sessions": [
+                     *         {
+                     *           "id": "01937d1c-1111-7000-8000-000000000001",
+                     *           "sessionId": "01937d1c-1111-7000-8000-000000000002",
+                     *           "kind": "api",
+                     *           "createdAt": "2026-11-20T08:00:00.000Z",
+                     *           "expiresAt": "2026-12-20T08:00:00.000Z",
+                     *           "rotatedAt": null,
+                     *           "revokedAt": null,
+                     *           "revokedReason": null,
+                     *           "userAgent": "RoostApp/3.1 (iOS)",
+                     *           "ip": "203.0.113.7"
+                     *         }
+                     *       ],
+                     *       "accountTokens": [],
+                     *       "emails": [
+                     *         {
+                     *           "id": "01937d1c-2222-7000-8000-000000000001",
+                     *           "template": "verify_email",
+                     *           "status": "sent",
+                     *           "createdAt": "2026-01-02T09:58:00.000Z",
+                     *           "sentAt": "2026-01-02T09:58:05.000Z"
+                     *         }
+                     *       ],
+                     *       "idempotencyKeys": [],
+                     *       "listings": [],
+                     *       "bookings": {
+                     *         "asGuest": [],
+                     *         "asHost": [],
+                     *         "statusChangesMade": []
+                     *       },
+                     *       "payments": [],
+                     *       "refunds": [],
+                     *       "reviews": {
+                     *         "written": [],
+                     *         "received": [],
+                     *         "guestRatingsGiven": [],
+                     *         "guestRatingsReceived": []
+                     *       },
+                     *       "conversations": [],
+                     *       "preApprovals": [],
+                     *       "supportReads": [],
+                     *       "notifications": [],
+                     *       "notificationPreferences": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The document format and its version */
+                        format: string;
+                        /** Format: date-time */
+                        exportedAt: string;
+                        /** @description The profile (no password hash, no second-factor secret) */
+                        user: {
+                            [key: string]: unknown;
+                        };
+                        /** @description Sign-in sessions (no token hashes) */
+                        sessions: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description One-time links issued (email verification, password reset): when, not the token */
+                        accountTokens: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Emails written to the user: template, status, when */
+                        emails: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Idempotency keys the user sent (request replay records) */
+                        idempotencyKeys: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Listings they host, with photo metadata, amenities and calendar overrides */
+                        listings: {
+                            [key: string]: unknown;
+                        }[];
+                        bookings: {
+                            /** @description Bookings they made, each with its status history */
+                            asGuest: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Bookings of their listings, each with its status history */
+                            asHost: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Status changes they made on bookings (as an admin, too) */
+                            statusChangesMade: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                        /** @description Payments of their bookings (as guest or host) */
+                        payments: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Refunds of their bookings */
+                        refunds: {
+                            [key: string]: unknown;
+                        }[];
+                        reviews: {
+                            /** @description Reviews they wrote as guest */
+                            written: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Reviews of their listings */
+                            received: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Ratings they gave guests as host */
+                            guestRatingsGiven: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Ratings hosts gave them */
+                            guestRatingsReceived: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                        /** @description Conversations they take part in, with every message */
+                        conversations: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Pre-approvals they gave or received */
+                        preApprovals: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Conversations they read as an admin (support) */
+                        supportReads: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Their notification feed */
+                        notifications: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Their email preferences per category */
+                        notificationPreferences: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    exportUserData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "roost-export/1",
+                     *       "exportedAt": "2026-11-26T18:00:00.000Z",
+                     *       "user": {
+                     *         "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "email": "ada@example.com",
+                     *         "firstName": "Ada",
+                     *         "lastName": "Lovelace",
+                     *         "phone": "+447700900123",
+                     *         "role": "host",
+                     *         "emailVerifiedAt": "2026-01-02T10:00:00.000Z",
+                     *         "suspendedAt": null,
+                     *         "twoFactorEnabledAt": null,
+                     *         "createdAt": "2026-01-02T09:58:00.000Z",
+                     *         "updatedAt": "2026-01-02T10:00:00.000Z"
+                     *       },
+                     *       "sessions": [
+                     *         {
+                     *           "id": "01937d1c-1111-7000-8000-000000000001",
+                     *           "sessionId": "01937d1c-1111-7000-8000-000000000002",
+                     *           "kind": "api",
+                     *           "createdAt": "2026-11-20T08:00:00.000Z",
+                     *           "expiresAt": "2026-12-20T08:00:00.000Z",
+                     *           "rotatedAt": null,
+                     *           "revokedAt": null,
+                     *           "revokedReason": null,
+                     *           "userAgent": "RoostApp/3.1 (iOS)",
+                     *           "ip": "203.0.113.7"
+                     *         }
+                     *       ],
+                     *       "accountTokens": [],
+                     *       "emails": [
+                     *         {
+                     *           "id": "01937d1c-2222-7000-8000-000000000001",
+                     *           "template": "verify_email",
+                     *           "status": "sent",
+                     *           "createdAt": "2026-01-02T09:58:00.000Z",
+                     *           "sentAt": "2026-01-02T09:58:05.000Z"
+                     *         }
+                     *       ],
+                     *       "idempotencyKeys": [],
+                     *       "listings": [],
+                     *       "bookings": {
+                     *         "asGuest": [],
+                     *         "asHost": [],
+                     *         "statusChangesMade": []
+                     *       },
+                     *       "payments": [],
+                     *       "refunds": [],
+                     *       "reviews": {
+                     *         "written": [],
+                     *         "received": [],
+                     *         "guestRatingsGiven": [],
+                     *         "guestRatingsReceived": []
+                     *       },
+                     *       "conversations": [],
+                     *       "preApprovals": [],
+                     *       "supportReads": [],
+                     *       "notifications": [],
+                     *       "notificationPreferences": []
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The document format and its version */
+                        format: string;
+                        /** Format: date-time */
+                        exportedAt: string;
+                        /** @description The profile (no password hash, no second-factor secret) */
+                        user: {
+                            [key: string]: unknown;
+                        };
+                        /** @description Sign-in sessions (no token hashes) */
+                        sessions: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description One-time links issued (email verification, password reset): when, not the token */
+                        accountTokens: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Emails written to the user: template, status, when */
+                        emails: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Idempotency keys the user sent (request replay records) */
+                        idempotencyKeys: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Listings they host, with photo metadata, amenities and calendar overrides */
+                        listings: {
+                            [key: string]: unknown;
+                        }[];
+                        bookings: {
+                            /** @description Bookings they made, each with its status history */
+                            asGuest: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Bookings of their listings, each with its status history */
+                            asHost: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Status changes they made on bookings (as an admin, too) */
+                            statusChangesMade: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                        /** @description Payments of their bookings (as guest or host) */
+                        payments: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Refunds of their bookings */
+                        refunds: {
+                            [key: string]: unknown;
+                        }[];
+                        reviews: {
+                            /** @description Reviews they wrote as guest */
+                            written: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Reviews of their listings */
+                            received: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Ratings they gave guests as host */
+                            guestRatingsGiven: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Ratings hosts gave them */
+                            guestRatingsReceived: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                        /** @description Conversations they take part in, with every message */
+                        conversations: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Pre-approvals they gave or received */
+                        preApprovals: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Conversations they read as an admin (support) */
+                        supportReads: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Their notification feed */
+                        notifications: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Their email preferences per category */
+                        notificationPreferences: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "email": "ana.garcia@example.com",
+                     *         "firstName": "Ana",
+                     *         "lastName": "García",
+                     *         "role": "guest",
+                     *         "suspended": false,
+                     *         "deleted": false,
+                     *         "createdAt": "2026-03-14T09:26:53.000Z",
+                     *         "phone": "+34 612 345 678",
+                     *         "emailVerified": true,
+                     *         "totpEnabled": false
+                     *       },
+                     *       "sessions": [
+                     *         {
+                     *           "id": "0193a5b2-3333-7e2f-8a3b-4c5d6e7f8091",
+                     *           "kind": "api",
+                     *           "createdAt": "2026-11-20T08:00:00.000Z",
+                     *           "lastUsedAt": "2026-11-26T07:45:00.000Z",
+                     *           "ip": "203.0.113.7",
+                     *           "userAgent": "Roost/3.2 (iPhone; iOS 18.1)"
+                     *         }
+                     *       ],
+                     *       "bookings": [
+                     *         {
+                     *           "id": "0193a5b2-4444-7e2f-8a3b-4c5d6e7f8091",
+                     *           "propertyId": "0193a5b2-5555-7e2f-8a3b-4c5d6e7f8091",
+                     *           "checkIn": "2026-12-18",
+                     *           "checkOut": "2026-12-22",
+                     *           "status": "confirmed",
+                     *           "total": 68400,
+                     *           "currency": "EUR"
+                     *         }
+                     *       ],
+                     *       "listings": [
+                     *         {
+                     *           "id": "0193a5b2-5555-7e2f-8a3b-4c5d6e7f8091",
+                     *           "title": "Sunny loft by the Turia gardens",
+                     *           "city": "Valencia",
+                     *           "countryCode": "ES",
+                     *           "hostId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "status": "listed",
+                     *           "unlistedReason": null,
+                     *           "nightlyPrice": 14500,
+                     *           "currency": "EUR",
+                     *           "createdAt": "2026-04-02T10:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminUserDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Erasure requested by email, ticket #4521"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why (kept in the audit log) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account is erased */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
     quoteStay: {
         parameters: {
             query?: never;
@@ -5751,7 +7178,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Appeal accepted: the number was the venue’s"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Kept in the audit log */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description The visible review */
             200: {
@@ -5783,6 +7222,7 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -7303,6 +8743,1142 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Only this admin’s actions */
+                actorId?: string;
+                /** @description Only this action (`user.suspend`, `view`…) */
+                action?: string;
+                /** @description Only this kind of object (`user`, `booking`, `listing`, `review`, `job`…) */
+                objectType?: string;
+                /** @description Only this object */
+                objectId?: string;
+                requestId?: string;
+                /** @description Leave out `view` rows */
+                changesOnly?: boolean;
+                /** @description At or after this instant */
+                from?: string;
+                /** @description Before this instant */
+                to?: string;
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a5b2-7c1d-7e2f-8a3b-4c5d6e7f8091",
+                     *           "actorId": "0193a5b2-1111-7e2f-8a3b-4c5d6e7f8091",
+                     *           "action": "user.suspend",
+                     *           "objectType": "user",
+                     *           "objectId": "0193a5b2-2222-7e2f-8a3b-4c5d6e7f8091",
+                     *           "before": {
+                     *             "suspended": false
+                     *           },
+                     *           "after": {
+                     *             "suspended": true
+                     *           },
+                     *           "reason": "Chargeback fraud reported by the payment provider",
+                     *           "requestId": "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *           "ip": "203.0.113.7",
+                     *           "createdAt": "2026-11-26T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjAxOTNhNWIyLTdjMWQtN2UyZi04YTNiLTRjNWQ2ZTdmODA5MSJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AuditEntry"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminSearchBookings: {
+        parameters: {
+            query?: {
+                /** @description This booking only */
+                id?: string;
+                /** @description The guest's user id */
+                guestId?: string;
+                /** @description The guest's account email (exact) */
+                guestEmail?: string;
+                /** @description The listing */
+                propertyId?: string;
+                /** @description The listing's host */
+                hostId?: string;
+                status?: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
+                /** @description Stays overlapping [from, to): checking out after this day */
+                from?: string;
+                /** @description Stays overlapping [from, to): checking in before this day */
+                to?: string;
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of bookings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *           "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *           "propertyTitle": "Sunny loft by the canal",
+                     *           "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "checkIn": "2026-07-10",
+                     *           "checkOut": "2026-07-13",
+                     *           "status": "confirmed",
+                     *           "total": 49840,
+                     *           "refundedAmount": 0,
+                     *           "currency": "EUR",
+                     *           "createdAt": "2026-05-02T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6ImU0YTdjMmQ5LTFiM2YtNGU1YS04YzZkLTBmMmI0YTZjOGUxZCJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AdminBookingSummary"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminBookingTimeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The booking and its timeline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "booking": {
+                     *         "id": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *         "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "status": "cancelled_by_host",
+                     *         "currency": "EUR",
+                     *         "nights": 3,
+                     *         "nightly": [
+                     *           {
+                     *             "date": "2026-07-10",
+                     *             "price": 12000
+                     *           },
+                     *           {
+                     *             "date": "2026-07-11",
+                     *             "price": 14500
+                     *           },
+                     *           {
+                     *             "date": "2026-07-12",
+                     *             "price": 14500
+                     *           }
+                     *         ],
+                     *         "nightsSubtotal": 41000,
+                     *         "cleaningFee": 3500,
+                     *         "serviceFee": 5340,
+                     *         "taxes": 0,
+                     *         "total": 49840,
+                     *         "refundedAmount": 49840,
+                     *         "cancellationPolicy": "moderate",
+                     *         "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *         "requestExpiresAt": null,
+                     *         "message": "Hi! We are two, arriving around 18:00 by train.",
+                     *         "createdAt": "2026-05-02T10:00:00.000Z"
+                     *       },
+                     *       "events": [
+                     *         {
+                     *           "at": "2026-05-02T10:00:00.000Z",
+                     *           "kind": "status",
+                     *           "summary": "created → pending_payment",
+                     *           "actorId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c"
+                     *         },
+                     *         {
+                     *           "at": "2026-05-02T10:01:00.000Z",
+                     *           "kind": "payment",
+                     *           "summary": "payment succeeded (sandbox)",
+                     *           "amount": 49840,
+                     *           "currency": "EUR"
+                     *         },
+                     *         {
+                     *           "at": "2026-05-03T09:00:00.000Z",
+                     *           "kind": "audit",
+                     *           "summary": "booking.cancel: Host double-booked the flat",
+                     *           "actorId": "0193a5b2-1111-7e2f-8a3b-4c5d6e7f8091"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingTimeline"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    adminPreviewCancellation: {
+        parameters: {
+            query: {
+                /** @description Whose cancellation it is: the booking becomes `cancelled_by_host` or `cancelled_by_guest` */
+                onBehalfOf: "host" | "guest";
+                /** @description `policy`: what that side's cancellation gives (the host's: everything; the guest's: the listing's cancellation policy); `full`: everything paid */
+                refund?: "policy" | "full";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the cancellation would do */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "to": "cancelled_by_guest",
+                     *       "paid": 49840,
+                     *       "refund": 49840,
+                     *       "currency": "EUR",
+                     *       "policy": "moderate",
+                     *       "explanation": "moderate policy: 100% back if cancelled at least 5 day(s) before check-in (2026-07-10T15:00:00.000Z), 0% after; this is in time: 100%."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CancellationPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminCancelBooking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "onBehalfOf": "host",
+                 *       "refund": "full",
+                 *       "reason": "Host double-booked the flat"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Whose cancellation it is: the booking becomes `cancelled_by_host` or `cancelled_by_guest`
+                     * @enum {unknown}
+                     */
+                    onBehalfOf: "host" | "guest";
+                    /**
+                     * @description `policy`: what that side's cancellation gives (the host's: everything; the guest's: the listing's cancellation policy); `full`: everything paid
+                     * @enum {unknown}
+                     */
+                    refund: "policy" | "full";
+                    /** @description Why (kept in the audit log only; the parties and the booking history see “cancelled by Roost support on the host’s/guest’s behalf”) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The cancelled booking */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "checkIn": "2026-07-10",
+                     *       "checkOut": "2026-07-13",
+                     *       "guests": 2,
+                     *       "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "status": "pending_payment",
+                     *       "currency": "EUR",
+                     *       "nights": 3,
+                     *       "nightly": [
+                     *         {
+                     *           "date": "2026-07-10",
+                     *           "price": 12000
+                     *         },
+                     *         {
+                     *           "date": "2026-07-11",
+                     *           "price": 14500
+                     *         },
+                     *         {
+                     *           "date": "2026-07-12",
+                     *           "price": 14500
+                     *         }
+                     *       ],
+                     *       "nightsSubtotal": 41000,
+                     *       "cleaningFee": 3500,
+                     *       "serviceFee": 5340,
+                     *       "taxes": 0,
+                     *       "total": 49840,
+                     *       "refundedAmount": 0,
+                     *       "cancellationPolicy": "moderate",
+                     *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
+                     *       "requestExpiresAt": null,
+                     *       "message": "Hi! We are two, arriving around 18:00 by train.",
+                     *       "createdAt": "2026-05-02T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminRefundBooking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 5000,
+                 *       "reason": "Hot water was out for a night"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Minor units, at most what is still paid and not refunded */
+                    amount: number;
+                    /** @description Why (kept in the audit log) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The refund */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "refund": {
+                     *         "id": "0193a5b2-3333-7e2f-8a3b-4c5d6e7f8091",
+                     *         "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *         "amount": 5000,
+                     *         "currency": "EUR",
+                     *         "status": "succeeded",
+                     *         "reason": "admin_refund",
+                     *         "failureReason": null,
+                     *         "createdAt": "2026-05-04T12:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminRefund"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminDashboard: {
+        parameters: {
+            query?: {
+                /** @description Days of per-day figures */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "today": "2026-05-04",
+                     *       "checkInsToday": 3,
+                     *       "checkOutsToday": 2,
+                     *       "currency": "EUR",
+                     *       "byDay": [
+                     *         {
+                     *           "date": "2026-05-03",
+                     *           "bookings": 5,
+                     *           "revenue": 149520,
+                     *           "revenueByCurrency": {
+                     *             "EUR": 149520
+                     *           }
+                     *         },
+                     *         {
+                     *           "date": "2026-05-04",
+                     *           "bookings": 2,
+                     *           "revenue": 49840,
+                     *           "revenueByCurrency": {
+                     *             "EUR": 49840
+                     *           }
+                     *         }
+                     *       ],
+                     *       "outboxBacklog": 4,
+                     *       "pendingEmails": 3,
+                     *       "pendingRefunds": 1,
+                     *       "ledger": {
+                     *         "balanced": true,
+                     *         "total": 0
+                     *       },
+                     *       "failedJobs": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminLedgerTransactions: {
+        parameters: {
+            query?: {
+                /** @description Only this booking's transactions */
+                bookingId?: string;
+                kind?: "guest_charge" | "refund" | "payout" | "adjustment";
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of transactions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a5b2-4444-7e2f-8a3b-4c5d6e7f8091",
+                     *           "kind": "guest_charge",
+                     *           "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *           "referenceType": "payment",
+                     *           "referenceId": "0193a5b2-5555-7e2f-8a3b-4c5d6e7f8091",
+                     *           "currency": "EUR",
+                     *           "memo": null,
+                     *           "createdAt": "2026-05-02T10:01:00.000Z",
+                     *           "entries": [
+                     *             {
+                     *               "account": "provider_clearing",
+                     *               "amount": 49840,
+                     *               "currency": "EUR"
+                     *             },
+                     *             {
+                     *               "account": "host_payable:0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *               "amount": -44500,
+                     *               "currency": "EUR"
+                     *             },
+                     *             {
+                     *               "account": "platform_revenue",
+                     *               "amount": -5340,
+                     *               "currency": "EUR"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjAxOTNhNWIyLTQ0NDQtN2UyZi04YTNiLTRjNWQ2ZTdmODA5MSJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["LedgerTransaction"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminLedgerBalances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The balances */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accounts": [
+                     *         {
+                     *           "account": "host_payable:0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "currency": "EUR",
+                     *           "balance": -44500
+                     *         },
+                     *         {
+                     *           "account": "platform_revenue",
+                     *           "currency": "EUR",
+                     *           "balance": -5340
+                     *         },
+                     *         {
+                     *           "account": "provider_clearing",
+                     *           "currency": "EUR",
+                     *           "balance": 49840
+                     *         }
+                     *       ],
+                     *       "total": 0,
+                     *       "balanced": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LedgerBalances"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminPayoutReport: {
+        parameters: {
+            query: {
+                /**
+                 * @description YYYY-MM (UTC)
+                 * @example 2026-05
+                 */
+                month: string;
+                /** @description Only this host */
+                hostId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "month": "2026-05",
+                     *       "rows": [
+                     *         {
+                     *           "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "month": "2026-05",
+                     *           "currency": "EUR",
+                     *           "net": 44500
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    hostPayoutReport: {
+        parameters: {
+            query: {
+                /**
+                 * @description YYYY-MM (UTC)
+                 * @example 2026-05
+                 */
+                month: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "month": "2026-05",
+                     *       "rows": [
+                     *         {
+                     *           "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "month": "2026-05",
+                     *           "currency": "EUR",
+                     *           "net": 44500
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminSearchUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Part of the email address, first name or last name (case-insensitive)
+                 * @example garcia
+                 */
+                q?: string;
+                role?: "guest" | "host" | "admin";
+                /** @description `active`: neither suspended nor erased */
+                status?: "active" | "suspended" | "deleted";
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "email": "ana.garcia@example.com",
+                     *           "firstName": "Ana",
+                     *           "lastName": "García",
+                     *           "role": "guest",
+                     *           "suspended": false,
+                     *           "deleted": false,
+                     *           "createdAt": "2026-03-14T09:26:53.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6ImIzZTFjOWEyLTVmNGQtNGM3ZS05YTFiLTJkM2U0ZjVhNmI3YyJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AdminUserSummary"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminSignOutEverywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The user id
+                 * @example b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Account takeover reported by the user"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why (kept in the audit log) */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The sessions were revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "revoked": 2
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description How many sessions were open */
+                        revoked: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    adminSearchListings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Part of the title or city (case-insensitive)
+                 * @example valencia
+                 */
+                q?: string;
+                status?: "draft" | "listed" | "unlisted";
+                /** @description Only this host’s listings */
+                hostId?: string;
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of listings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *           "title": "Sunny loft in Gràcia",
+                     *           "city": "Valencia",
+                     *           "countryCode": "ES",
+                     *           "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "status": "unlisted",
+                     *           "unlistedReason": "Photos show a different property (reported by two guests)",
+                     *           "nightlyPrice": 14500,
+                     *           "currency": "EUR",
+                     *           "createdAt": "2026-04-02T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjdjMmU0YTEwLTNiOGYtNGQ2ZS1hMWM1LTlmMGIyZDRlNmE4YyJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AdminListingSummary"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminGetListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The listing id
+                 * @example 7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The listing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "title": "Sunny loft in Gràcia",
+                     *         "description": "A bright top-floor loft with a terrace, five minutes from Fontana metro.",
+                     *         "propertyType": "entire_place",
+                     *         "address": {
+                     *           "street": "Carrer de Verdi 32",
+                     *           "city": "Barcelona",
+                     *           "region": "Catalonia",
+                     *           "countryCode": "ES",
+                     *           "postalCode": "08012"
+                     *         },
+                     *         "latitude": 41.4036,
+                     *         "longitude": 2.1585,
+                     *         "maxGuests": 3,
+                     *         "bedrooms": 1,
+                     *         "beds": 2,
+                     *         "bathrooms": 1,
+                     *         "nightlyPrice": 12000,
+                     *         "currency": "EUR",
+                     *         "cleaningFee": 3500,
+                     *         "minNights": 2,
+                     *         "maxNights": 28,
+                     *         "checkInTime": "15:00",
+                     *         "checkOutTime": "11:00",
+                     *         "cancellationPolicy": "moderate",
+                     *         "instantBook": true,
+                     *         "amenities": [
+                     *           "wifi",
+                     *           "kitchen",
+                     *           "air_conditioning",
+                     *           "balcony"
+                     *         ],
+                     *         "houseRules": "No parties. Quiet hours 22:00–08:00.",
+                     *         "status": "listed",
+                     *         "ratingAvg": 4.8,
+                     *         "ratingCount": 37,
+                     *         "photos": [
+                     *           {
+                     *             "id": "3f5a7c9e-1b2d-4f6a-8c0e-2d4f6a8c0e1b",
+                     *             "url": "/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg",
+                     *             "contentType": "image/jpeg",
+                     *             "position": 0,
+                     *             "isCover": true,
+                     *             "caption": "The terrace at sunset"
+                     *           }
+                     *         ],
+                     *         "createdAt": "2026-02-11T08:30:00.000Z",
+                     *         "updatedAt": "2026-04-28T17:05:41.000Z"
+                     *       },
+                     *       "unlistedReason": null,
+                     *       "photos": [
+                     *         {
+                     *           "id": "3f5a7c9e-1b2d-4f6a-8c0e-2d4f6a8c0e1b",
+                     *           "url": "/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg",
+                     *           "contentType": "image/jpeg",
+                     *           "position": 0,
+                     *           "isCover": true,
+                     *           "caption": "The terrace at sunset"
+                     *         }
+                     *       ],
+                     *       "calendar": {
+                     *         "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "from": "2026-07-01",
+                     *         "to": "2026-07-04",
+                     *         "days": [
+                     *           {
+                     *             "date": "2026-07-01",
+                     *             "state": "available",
+                     *             "price": 12000
+                     *           },
+                     *           {
+                     *             "date": "2026-07-02",
+                     *             "state": "booked",
+                     *             "price": 12000
+                     *           },
+                     *           {
+                     *             "date": "2026-07-03",
+                     *             "state": "blocked",
+                     *             "price": 14500
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminListingDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    adminUnlistListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The listing id
+                 * @example 7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Photos show a different property"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why (kept on the listing and in the audit log) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The listing, unlisted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "title": "Sunny loft in Gràcia",
+                     *       "city": "Valencia",
+                     *       "countryCode": "ES",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "status": "unlisted",
+                     *       "unlistedReason": "Photos show a different property (reported by two guests)",
+                     *       "nightlyPrice": 14500,
+                     *       "currency": "EUR",
+                     *       "createdAt": "2026-04-02T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminListingSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminRelistListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The listing id
+                 * @example 7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Host sent matching photos"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why (kept in the audit log) */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The listing, listed again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *       "title": "Sunny loft in Gràcia",
+                     *       "city": "Valencia",
+                     *       "countryCode": "ES",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "status": "unlisted",
+                     *       "unlistedReason": "Photos show a different property (reported by two guests)",
+                     *       "nightlyPrice": 14500,
+                     *       "currency": "EUR",
+                     *       "createdAt": "2026-04-02T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminListingSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminListReviews: {
+        parameters: {
+            query?: {
+                /** @description Only hidden (true) or only visible (false) reviews */
+                hidden?: boolean;
+                /** @description Only this listing’s reviews */
+                propertyId?: string;
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reviews */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9c1d3e5f-2a4b-4c6d-8e0f-1a3b5c7d9e2f",
+                     *           "propertyId": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *           "guestId": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "rating": 5,
+                     *           "body": "Spotless loft, great terrace and a very quiet street. Ana was quick to answer.",
+                     *           "hidden": false,
+                     *           "hiddenReason": null,
+                     *           "createdAt": "2026-07-14T19:40:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjljMWQzZTVmLTJhNGItNGM2ZC04ZTBmLTFhM2I1YzdkOWUyZiJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AdminReviewSummary"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     listFailedJobs: {
