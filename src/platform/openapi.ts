@@ -65,7 +65,11 @@ export const TAGS = [
   },
   {
     name: 'admin',
-    description: 'Administration (role admin): users, moderation of reviews, the failed-jobs queue.',
+    description:
+      'Administration (role admin): users (search, suspension, roles, sign-out everywhere, export and ' +
+      'erasure), listings (unlist/relist), bookings (search, timeline, cancel on behalf, partial refunds), ' +
+      'money (ledger, balances, payout report), the dashboard, moderation of reviews, the failed-jobs ' +
+      'queue, and the audit log every admin route writes to (one row per request).',
   },
   {
     name: 'health',
