@@ -65,7 +65,7 @@ beforeAll(async () => {
   users['host'] = host;
   for (const name of ['stays', 'unlistApi', 'unlistConsole'])
     listings[name] = (await createListing(t, host, { title: `Coverage ${name}`, city: 'Utrecht' })).id;
-  const stay = (name: string, from: number, guest = users['guest']!) =>
+  const stay = (from: number, guest = users['guest']!) =>
     insertBooking(t, {
       guestId: guest.id,
       propertyId: listings['stays']!,
@@ -79,7 +79,7 @@ beforeAll(async () => {
     'cancelConsole',
     'refundConsole',
   ].entries())
-    bookings[name] = (await stay(name, 30 + i * 3)).id;
+    bookings[name] = (await stay(30 + i * 3)).id;
   for (const [i, name] of ['reviewApi', 'reviewConsole'].entries()) {
     const reviewer = users[`reviewer${i + 1}`]!;
     const past = await insertBooking(t, {

@@ -8,6 +8,7 @@ import { Secret, TOTP } from 'otpauth';
 import { isUniqueViolation } from '../../db/dialect.js';
 import type { UserTokenPurpose } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { deriveSealingKey, newId, randomToken, seal, sha256Hex, unseal } from '../../platform/crypto.js';
@@ -20,7 +21,6 @@ import {
   hashPassword,
   verifyPassword,
 } from '../../platform/passwords.js';
-import { recordAdminAction } from '../../platform/audit.js';
 import * as repo from './auth.repository.js';
 import { toUserView } from './user-view.js';
 import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from './users.repository.js';

@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
 import type { Role } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { recordAdminAction } from '../../platform/audit.js';
 import { profileOf } from './sessions.js';
 import { toUserView } from './user-view.js';
 import {

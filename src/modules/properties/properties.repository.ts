@@ -45,7 +45,14 @@ export function insertProperty(
   db: Kysely<DB>,
   row: Omit<
     PropertyRow,
-    'city_key' | 'geo' | 'rating_avg' | 'rating_count' | 'created_at' | 'updated_at' | 'checkin_details' | 'unlisted_reason'
+    | 'city_key'
+    | 'geo'
+    | 'rating_avg'
+    | 'rating_count'
+    | 'created_at'
+    | 'updated_at'
+    | 'checkin_details'
+    | 'unlisted_reason'
   >,
 ) {
   return insertReturning(db, 'properties', row);

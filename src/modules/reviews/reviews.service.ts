@@ -9,13 +9,13 @@
 import { Type } from 'typebox';
 import { isUniqueViolation } from '../../db/dialect.js';
 import { inTransaction } from '../../db/transaction.js';
+import { recordAdminAction } from '../../platform/audit.js';
 import type { Actor } from '../../platform/auth.js';
 import { assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { newId } from '../../platform/crypto.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
-import { recordAdminAction } from '../../platform/audit.js';
 import * as repo from './reviews.repository.js';
 import {
   type CreateReviewInput,
