@@ -74,13 +74,14 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function startRoost(
-  entry: 'src/server.ts' | 'src/worker.ts',
+  /** A source entry (run through tsx, as `npm start` does) or the compiled server (`npm run start:prod`). */
+  entry: 'src/server.ts' | 'src/worker.ts' | 'dist/server.js',
   env: Record<string, string>,
   name: string = entry,
   /** The node binary to run it with (default: the one running the tests). */
   node: string = process.execPath,
 ): RoostProcess {
-  const child = spawn(node, [...TSX_LOADER, entry], {
+  const child = spawn(node, [...(entry.startsWith('dist/') ? [] : TSX_LOADER), entry], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
