@@ -12,7 +12,7 @@ import { LoginBody, RegisterBody } from '../modules/accounts/auth.schemas.js';
 import * as auth from '../modules/accounts/auth.service.js';
 import { findUsersByIds } from '../modules/accounts/users.repository.js';
 import { getMe } from '../modules/accounts/users.service.js';
-import { CreateBookingBody, StayBody } from '../modules/bookings/bookings.schemas.js';
+import { CreateBookingBody, ReasonBody, StayBody } from '../modules/bookings/bookings.schemas.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
 import { PayBody } from '../modules/payments/payments.schemas.js';
 import { photosOf } from '../modules/properties/photos.repository.js';
@@ -152,7 +152,12 @@ export function createResolvers(): IResolvers {
           )
         ).body,
       cancelBooking: async (_: unknown, { id, reason }: Args, c: Ctx) =>
-        cancel.cancelBooking(c.ctx, actorOf(c), String(id), reason ? String(reason) : undefined),
+        cancel.cancelBooking(
+          c.ctx,
+          actorOf(c),
+          String(id),
+          validate(ReasonBody, reason == null ? {} : { reason }).reason,
+        ),
       payBooking: async (_: unknown, { id, paymentMethod }: Args, c: Ctx) =>
         (await pay.payBooking(c.ctx, actorOf(c), String(id), validate(PayBody, { paymentMethod }))).payment,
       createReview: async (_: unknown, { input }: Args, c: Ctx) =>
