@@ -14,15 +14,15 @@
  * Needs Chromium at /usr/bin/chromium (or CHROMIUM_PATH): the file fails, saying how to install it,
  * when it is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { sql } from 'kysely';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../src/platform/queue/bullmq.js';
+import { hasChromium, launchChromium, MISSING_CHROMIUM, SCREENSHOTS } from './support/browser.js';
 import { insertBooking } from './support/factories.js';
 import { createListing } from './support/fixtures.js';
 import {
@@ -42,12 +42,6 @@ import {
 } from './support/test-app.js';
 import { testDbKind } from './support/test-db.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
-const MISSING_CHROMIUM =
-  `Chromium not found at ${CHROMIUM}: the browser tests need it. Install it with ` +
-  '`apt-get update && apt-get install -y chromium` (Debian/Ubuntu), or set CHROMIUM_PATH to a ' +
-  'Chromium or Chrome binary.';
 const FAILED_JOB_ID = 'console-e2e-email-1';
 /** Distinctive, so that the search finds exactly this guest. */
 const GUEST_LAST_NAME = `Browserguest${process.pid}`;
@@ -87,7 +81,7 @@ async function failedJob(): Promise<void> {
 
 beforeAll(async () => {
   // Without Chromium, each test fails (rather than being skipped) with MISSING_CHROMIUM.
-  if (!existsSync(CHROMIUM)) return;
+  if (!hasChromium()) return;
   // The server process opens the database too: PGlite lives inside one process, so the PGlite suite
   // runs this file on PostgreSQL.
   t = await createTestApp({ engine: testDbKind() === 'mysql' ? 'mysql' : 'postgres' });
@@ -157,22 +151,7 @@ beforeAll(async () => {
     },
     'api',
   );
-  [browser] = await Promise.all([
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
-    waitUntilServing(server, `${base}/health/ready`),
-  ]);
+  [browser] = await Promise.all([launchChromium(), waitUntilServing(server, `${base}/health/ready`)]);
   mkdirSync(SCREENSHOTS, { recursive: true });
 }, 120_000);
 

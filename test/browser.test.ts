@@ -14,13 +14,13 @@
  * Needs Chromium at /usr/bin/chromium (or CHROMIUM_PATH): the file fails, saying how to install it,
  * when it is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGES } from '../src/platform/security-headers.js';
+import { hasChromium, launchChromium, MISSING_CHROMIUM, SCREENSHOTS } from './support/browser.js';
 import { createListing } from './support/fixtures.js';
 import {
   freePort,
@@ -38,8 +38,6 @@ import {
 } from './support/test-app.js';
 import { testDbKind } from './support/test-db.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 const VIEWPORT = { width: 1280, height: 800 };
 const DEMO_TITLE = 'Riverside loft with a view (browser demo)';
 /** A real 1×1 PNG. */
@@ -59,11 +57,6 @@ declare const document: {
 };
 declare const window: { injected?: boolean; scrollBy(x: number, y: number): void };
 
-const MISSING_CHROMIUM =
-  `Chromium not found at ${CHROMIUM}: the browser tests need it. Install it with ` +
-  '`apt-get update && apt-get install -y chromium` (Debian/Ubuntu), or set CHROMIUM_PATH to a ' +
-  'Chromium or Chrome binary.';
-
 let t: TestApp;
 let host: TestUser;
 let listingId: string;
@@ -74,7 +67,7 @@ const dir = mkdtempSync(join(tmpdir(), 'roost-browser-'));
 
 beforeAll(async () => {
   // Without Chromium, each test fails (rather than being skipped) with MISSING_CHROMIUM, in open().
-  if (!existsSync(CHROMIUM)) return;
+  if (!hasChromium()) return;
   // The server process needs a database it can open too: PGlite lives inside one process, so on the
   // PGlite suite this file uses PostgreSQL.
   t = await createTestApp({ engine: testDbKind() === 'mysql' ? 'mysql' : 'postgres' });
@@ -98,22 +91,7 @@ beforeAll(async () => {
     },
     'api',
   );
-  [browser] = await Promise.all([
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
-    waitUntilServing(server, `${base}/health/ready`),
-  ]);
+  [browser] = await Promise.all([launchChromium(), waitUntilServing(server, `${base}/health/ready`)]);
   mkdirSync(SCREENSHOTS, { recursive: true });
 }, 90_000);
 
