@@ -268,6 +268,9 @@ describe('the operator console in a browser', () => {
     }>`select sum(amount) as total from ledger_entries`.execute(t.ctx.db);
     expect(Number(ledger.rows[0]?.total ?? 0)).toBe(0);
     await page.reload();
+    // The page names the guest, and offers no second cancellation of a cancelled booking.
+    expect(await page.locator('#booking-guest').textContent()).toContain(`Gertrude ${GUEST_LAST_NAME}`);
+    expect(await page.locator('form[data-action="cancel-preview"]').count()).toBe(0);
     await expect
       .poll(() => page.locator('[data-testid="timeline-table"] tr[data-kind="refund"]').count())
       .toBeGreaterThan(0);

@@ -273,7 +273,8 @@ export function adminCancel(
   );
 }
 
-const REFUNDABLE: readonly BookingStatus[] = [
+/** Statuses in which what was paid can be partly refunded by an admin. */
+export const REFUNDABLE: readonly BookingStatus[] = [
   'confirmed',
   'completed',
   'cancelled_by_guest',

@@ -7,9 +7,11 @@ import {
   bookingTimeline,
   partialRefund,
   previewAdminCancellation,
+  REFUNDABLE,
 } from '../../flows/admin-bookings.js';
 import { listBookingPayments } from '../../flows/pay.js';
-import { BOOKING_STATUSES } from '../../modules/bookings/state.js';
+import { adminUserRow } from '../../modules/accounts/users.service.js';
+import { BOOKING_STATUSES, canTransition } from '../../modules/bookings/state.js';
 import { AppError } from '../../platform/errors.js';
 import type { RoostApp } from '../../platform/http.js';
 import {
@@ -81,11 +83,20 @@ export function bookingPages(app: RoostApp, { ctx, secure }: ConsoleDeps) {
       bookingTimeline(ctx, req.actor!, id),
       listBookingPayments(ctx, req.actor!, id),
     ]);
+    const b = timeline.booking;
+    // Who the guest and host are (names and emails next to the ids), and which actions apply now.
+    const [guest, host] = await Promise.all([
+      adminUserRow(ctx, req.actor!, b.guestId),
+      adminUserRow(ctx, req.actor!, b.hostId),
+    ]);
+    const cancellable =
+      canTransition(b.status, 'cancelled_by_guest') || canTransition(b.status, 'cancelled_by_host');
+    const refundable = REFUNDABLE.includes(b.status) && b.total - b.refundedAmount > 0;
     return sendPage(
       req,
       reply,
       'booking',
-      { timeline, payments },
+      { timeline, payments, guest, host, cancellable, refundable },
       {
         title: `Booking ${id}`,
         section: 'Bookings',
