@@ -2,9 +2,11 @@
  * The operator console (/admin) through app.inject: sign-in (cookie, TOTP), CSRF, admin-only access,
  * sessions that end at once, every page rendering under its CSP, escaping, and an audited action.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
+import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBooking } from '../../test/support/factories.js';
@@ -339,6 +341,12 @@ describe('two-factor sign-in', () => {
     const secret = /id="totp-secret">([A-Z2-7]+)</.exec(page.body)?.[1];
     expect(secret).toBeTruthy();
     expect(page.body).toContain('otpauth://totp/Roost:');
+    // The QR code an authenticator scans is the otpauth URI shown, drawn as an SVG data: image.
+    const uri = /id="totp-uri">([^<]+)</.exec(page.body)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    const qr = /id="totp-qr" src="data:image\/svg\+xml;base64,([^"]+)"/.exec(page.body)?.[1] ?? '';
+    expect(Buffer.from(qr, 'base64').toString()).toBe(
+      await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    );
     // Stored sealed, never in the clear.
     const stored = await t.ctx.db
       .selectFrom('users')

@@ -1,5 +1,6 @@
 /** The signed-in admin's security: turn two-factor sign-in (TOTP) on and off. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
 import { Type } from 'typebox';
 import { beginTotpSetup, confirmTotp, disableTotp, totpStatus } from '../../modules/accounts/auth.service.js';
 import type { RoostApp } from '../../platform/http.js';
@@ -11,11 +12,18 @@ const PATH = '/admin/account/security';
 export function accountPages(app: RoostApp, { ctx, secure }: ConsoleDeps) {
   async function show(req: FastifyRequest, reply: FastifyReply, flash?: Flash, status?: number) {
     const totp = await totpStatus(ctx, req.actor!);
+    // The pending secret's otpauth URI as a QR code for the authenticator app to scan: an SVG drawn
+    // here, shown as a data: image (the page's CSP allows `img-src data:` and no script).
+    const qr = totp.pending
+      ? `data:image/svg+xml;base64,${Buffer.from(
+          await QRCode.toString(totp.pending.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        ).toString('base64')}`
+      : null;
     return sendPage(
       req,
       reply,
       'security',
-      { totp },
+      { totp, qr },
       {
         title: 'Security',
         section: 'Account',
