@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { MessagingResult } from './messaging.js';
+import type { PayoutsResult } from './payouts.js';
 
 export interface Sample {
   rps: number;
@@ -54,6 +55,8 @@ export interface SizeResult {
   captured: Record<string, string[]>;
   /** Real-time delivery across two API processes (bench/messaging.ts). */
   messaging?: MessagingResult;
+  /** The release-payouts job over completed stays (bench/payouts.ts). */
+  payouts?: PayoutsResult;
   wallMs: number;
 }
 

@@ -10,6 +10,8 @@
  *   startup  spawn → first 200 of /health/ready, PostgreSQL and a fresh PGlite (median of 3)
  *   messaging  posts through a second API process, pushed over Redis to N SSE streams on the first:
  *            post throughput and push latency (bench/messaging.ts; --subscribers N, default 100)
+ *   payouts  the release-payouts job over 10 000 completed, paid stays: payouts/s with the sandbox's
+ *            transfer and with a no-op one (the database's cost), 1 and 4 workers (bench/payouts.ts)
  *
  * on a fresh `roost_bench` database per size, seeded with realistic data (bench/data.ts). The SQL replayed
  * raw is captured from the application's own modules (bench/capture.ts): every statement of the request.
@@ -49,6 +51,7 @@ import { DEMO_PASSWORD } from '../src/modules/accounts/demo-users.js';
 import { openCapture, type Statement, toWire } from './capture.js';
 import { addDays, seed } from './data.js';
 import { benchMessaging } from './messaging.js';
+import { benchPayouts } from './payouts.js';
 import {
   freePort,
   killAll,
@@ -93,7 +96,7 @@ interface Options {
   redis: string;
 }
 
-const SCENARIOS = ['live', 'me', 'search', 'booking', 'startup', 'messaging'];
+const SCENARIOS = ['live', 'me', 'search', 'booking', 'startup', 'messaging', 'payouts'];
 
 function parseArgs(argv: string[]): Options | { compare: [string, string] } | { readme: string } {
   const get = (name: string) => {
@@ -925,6 +928,9 @@ async function benchSize(
         log,
       });
     }
+    if (o.only.has('payouts')) {
+      size.payouts = await benchPayouts({ database, stays: 10_000, workers: 4, log });
+    }
     await api.stop();
     api = undefined;
     if (o.only.has('startup') && !result.startup.postgres && !result.startup.pglite) {
@@ -983,7 +989,7 @@ async function main() {
   }
   try {
     if (o.build) {
-      // A snapshot of the app (src, package.json, tsconfig*) built with its own `npm run build`: other
+      // A snapshot of the app (src, scripts, package.json, tsconfig*) built with its own `npm run build`: other
       // people editing or rebuilding the checkout during the run change nothing under test.
       snapshot = join(
         o.app,
@@ -994,7 +1000,7 @@ async function main() {
       );
       rmSync(snapshot, { recursive: true, force: true });
       mkdirSync(snapshot, { recursive: true });
-      for (const f of ['src', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
+      for (const f of ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
         if (existsSync(join(o.app, f))) cpSync(join(o.app, f), join(snapshot, f), { recursive: true });
       }
       log(`building a snapshot of ${o.app} (npm run build in ${relative(o.app, snapshot)})`);

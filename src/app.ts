@@ -30,10 +30,12 @@ import { streamRoutes } from './modules/notifications/stream.routes.js';
 import { adminMoneyRoutes } from './modules/payments/admin-money.routes.js';
 import { bookingPaymentsRoutes, paymentsRoutes } from './modules/payments/payments.routes.js';
 import { hostPayoutsRoutes } from './modules/payments/payouts.routes.js';
+import { adminPayoutsRoutes, hostPayoutRoutes } from './modules/payouts/payouts.routes.js';
 import { adminListingsRoutes } from './modules/properties/admin-listings.routes.js';
 import { arrivalRoutes } from './modules/properties/arrival.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
+import { receiptsRoutes } from './modules/receipts/receipts.routes.js';
 import { adminReviewsRoutes } from './modules/reviews/admin-reviews.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
 import { registerAdminAudit } from './platform/audit.js';
@@ -185,6 +187,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(privacyRoutes, { prefix: '/api/v1', ctx, files });
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(bookingPaymentsRoutes, { prefix: '/api/v1/bookings', ctx });
+  await app.register(receiptsRoutes, { prefix: '/api/v1', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
   await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });
   // One message rate limit for both APIs.
@@ -202,6 +205,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(adminDashboardRoutes, { prefix: '/api/v1/admin/dashboard', ctx, queue: opts.queue });
   await app.register(adminMoneyRoutes, { prefix: '/api/v1/admin/money', ctx });
   await app.register(hostPayoutsRoutes, { prefix: '/api/v1/host/payouts', ctx });
+  await app.register(hostPayoutRoutes, { prefix: '/api/v1/host', ctx });
+  await app.register(adminPayoutsRoutes, { prefix: '/api/v1/admin/payouts', ctx });
   await app.register(adminUsersRoutes, { prefix: '/api/v1/admin/users', ctx });
   await app.register(adminListingsRoutes, { prefix: '/api/v1/admin/listings', ctx });
   await app.register(adminReviewsRoutes, { prefix: '/api/v1/admin/reviews', ctx });

@@ -5,6 +5,7 @@
  */
 import { Type } from 'typebox';
 import { reconcileProcessingPayments } from './flows/pay.js';
+import { releaseDuePayouts } from './flows/payouts.js';
 import { settlePendingRefunds } from './flows/refunds.js';
 import { queueCheckinReminders, queueReviewReminders } from './flows/reminders.js';
 import { expireUnansweredRequests } from './flows/requests.js';
@@ -93,6 +94,13 @@ function definitions(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue<
       handler: async () => void (await settlePendingRefunds(ctx)),
     }),
     defineJob({
+      name: 'release-payouts',
+      schema: Empty,
+      // Stays PAYOUT_DELAY_HOURS past check-in: payout released (idempotent per booking), transferred;
+      // transfers not answered yet tried again, up to PAYOUT_MAX_ATTEMPTS.
+      handler: async () => void (await releaseDuePayouts(ctx)),
+    }),
+    defineJob({
       name: 'purge-expired-tokens',
       schema: Empty,
       handler: async () => void (await purgeExpiredTokens(ctx)),
@@ -120,5 +128,6 @@ export const SCHEDULES: readonly Schedule<JobName>[] = [
   { job: 'review-reminders', everyMs: 60 * 60_000 },
   { job: 'reconcile-payments', everyMs: 5 * 60_000 },
   { job: 'settle-refunds', everyMs: 60_000 },
+  { job: 'release-payouts', everyMs: 5 * 60_000 },
   { job: 'purge-expired-tokens', everyMs: 6 * 60 * 60_000 },
 ];

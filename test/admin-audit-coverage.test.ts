@@ -4,6 +4,7 @@
  * it did (never as a mere `view`). The list of routes is the app's own (src/platform/audit.ts collects
  * them as they are registered): an admin route added without a call here fails this test.
  */
+import { randomUUID } from 'node:crypto';
 import { TOTP } from 'otpauth';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +216,54 @@ const api: Record<string, Spec> = {
     method: 'GET',
     url: `/api/v1/admin/money/payouts/report?month=${month}`,
   }),
+  'GET /api/v1/admin/payouts': () => ({ method: 'GET', url: '/api/v1/admin/payouts?status=failed' }),
+  'POST /api/v1/admin/payouts/:id/retry': async () => {
+    // A payout that failed for good, to an enabled (sandbox) payout account of the host.
+    const host = users['host']!;
+    const booking = await insertBooking(t, {
+      guestId: users['guest']!.id,
+      propertyId: listings['stays']!,
+      checkIn: day(200),
+      checkOut: day(202),
+    });
+    const { accountRef } = await t.ctx.payments['sandbox']!.createPayoutAccount({
+      hostId: host.id,
+      email: host.email,
+      currency: 'EUR',
+      idempotencyKey: `payout-account:${host.id}`,
+    });
+    await t.ctx.db
+      .insertInto('payout_accounts')
+      .values({
+        host_id: host.id,
+        provider: 'sandbox',
+        provider_account_ref: accountRef,
+        status: 'enabled',
+        currency: 'EUR',
+      })
+      .execute();
+    const id = randomUUID();
+    await t.ctx.db
+      .insertInto('payouts')
+      .values({
+        id,
+        booking_id: booking.id,
+        host_id: host.id,
+        amount: 0,
+        currency: 'EUR',
+        status: 'failed',
+        provider: 'sandbox',
+        provider_ref: null,
+        transfer_key: id,
+        ledger_ref: id,
+        attempts: 5,
+        last_error: 'account_closed',
+        release_at: new Date(),
+        paid_at: null,
+      })
+      .execute();
+    return { method: 'POST', url: `/api/v1/admin/payouts/${id}/retry`, payload: { reason: 'Bank fixed' } };
+  },
   'GET /api/v1/admin/reviews': () => ({ method: 'GET', url: '/api/v1/admin/reviews' }),
   'POST /api/v1/reviews/:id/hide': () => ({
     method: 'POST',

@@ -164,15 +164,24 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('describes success responses (JSON, but images, metrics and the event stream) with a description and an example', () => {
+  /** The operations whose success is not JSON, and what they answer instead. */
+  const NOT_JSON: Record<string, string[]> = {
+    getMedia: ['image/jpeg', 'image/png', 'image/webp'],
+    getMetrics: ['text/plain'],
+    streamEvents: ['text/event-stream'],
+    getBookingReceiptPdf: ['application/pdf'],
+    getPayoutStatementPdf: ['application/pdf'],
+    exportHostPayouts: ['text/csv'],
+  };
+
+  it('describes success responses (JSON, but images, metrics, the event stream, PDFs and CSV) with a description and an example', () => {
     for (const o of operations) {
       for (const [status, response] of Object.entries(o.op.responses)) {
         if (Number(status) >= 400 || !response.content) continue;
         expect(response.description, `${where(o)} ${status}`).not.toBe('Default Response');
         const types = Object.keys(response.content);
-        if (o.op.operationId === 'getMedia') expect(types).toEqual(['image/jpeg', 'image/png', 'image/webp']);
-        else if (o.op.operationId === 'getMetrics') expect(types).toEqual(['text/plain']);
-        else if (o.op.operationId === 'streamEvents') expect(types).toEqual(['text/event-stream']);
+        const other = NOT_JSON[o.op.operationId ?? ''];
+        if (other) expect(types, where(o)).toEqual(other);
         else {
           // JSON, and for links opened from an email also a page for a browser.
           expect(types[0], `${where(o)} ${status}`).toBe('application/json');

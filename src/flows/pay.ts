@@ -12,6 +12,7 @@ import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import type { ChargeResult } from '../platform/payment-provider.js';
 import { bookingChanged } from './notify.js';
+import { applyPayoutEvent, isPayoutEvent, payoutOfEvent } from './payouts.js';
 import { attemptRefundAfterCommit, promiseFullRefund, recordRefundAnswerIn } from './refunds.js';
 
 /**
@@ -98,9 +99,15 @@ export async function handleWebhook(
   // Found before the transaction: it locks the booking first, like every other booking change.
   const payment = isCharge ? await payments.findPaymentByRef(ctx.db, provider, event.objectRef) : undefined;
   const refund = isRefund ? await payments.findRefundByRef(ctx.db, provider, event.objectRef) : undefined;
+  const payout = isPayoutEvent(event) ? await payoutOfEvent(ctx, provider, event) : undefined;
   const outcome = await inTransaction(ctx.db, async (trx) => {
     if (!(await payments.recordWebhookEvent(trx, provider, event)))
       return { duplicate: true, lateRefund: null };
+    // Payouts (src/flows/payouts.ts): a transfer settled or failed, a payout account's new status.
+    if (isPayoutEvent(event)) {
+      await applyPayoutEvent(ctx, trx, provider, event, payout?.id);
+      return { duplicate: false, lateRefund: null };
+    }
     if (payment) {
       const answer: ChargeResult = {
         providerRef: event.objectRef,

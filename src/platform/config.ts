@@ -68,6 +68,22 @@ export const ConfigSchema = Type.Object({
   SERVICE_FEE_BPS: Type.Integer({ default: 1200, minimum: 0, maximum: 5000 }),
   /** Taxes, in basis points of nights + cleaning. */
   TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
+  /** The platform's name on receipts and payout statements. */
+  PLATFORM_NAME: Type.String({ default: 'Roost', minLength: 1, maxLength: 100 }),
+  /** The platform's legal name and postal address on receipts (the default is a development placeholder). */
+  PLATFORM_ADDRESS: Type.String({
+    default: 'Roost Marketplace Ltd, 1 Example Street, Lisbon, Portugal',
+    minLength: 1,
+    maxLength: 300,
+  }),
+  /** The platform's tax (VAT) number on receipts; unset: not shown. */
+  PLATFORM_TAX_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  /** Where receipts tell guests and hosts to write with questions. */
+  PLATFORM_SUPPORT_EMAIL: Type.String({
+    default: 'support@roost.dev',
+    pattern: '^[^\\s@]+@[^\\s@]+$',
+    maxLength: 254,
+  }),
   /** How long an unpaid booking holds its nights. */
   BOOKING_HOLD_MINUTES: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
   /**
@@ -125,6 +141,10 @@ export const ConfigSchema = Type.Object({
    * processing, a refund stays pending, and the reconcile jobs finish them (same idempotency key).
    */
   PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
+  /** A confirmed stay's payout is released this long after its check-in instant (the release-payouts job). */
+  PAYOUT_DELAY_HOURS: Type.Number({ default: 24, minimum: 0, maximum: 2160 }),
+  /** Transfer attempts of a payout before it is failed for good (its ledger posting reversed, shown to admins). */
+  PAYOUT_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
   /** Only for tests against a local stub of the Stripe API. */
   STRIPE_API_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Run pending migrations at start-up (always on in embedded mode). */

@@ -46,6 +46,11 @@ export const TAGS = [
     name: 'payments',
     description: "Paying for a booking, a booking's payments and refunds, and the providers' webhooks.",
   },
+  {
+    name: 'payouts',
+    description:
+      'Hosts: the payout account at the payment provider (onboarding), upcoming, paid and failed payouts, and a CSV export.',
+  },
   { name: 'reviews', description: 'Reviews of completed stays, host replies, and hosts rating guests.' },
   {
     name: 'messaging',

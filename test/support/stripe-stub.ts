@@ -12,6 +12,13 @@
  *    idempotency_key_in_use. A refund beyond what is left of the intent is a 400
  *    (charge_already_refunded), as Stripe refuses it.
  *  - GET /v1/refunds/:id
+ *  - Connect (payouts): POST /v1/accounts (Express; honours Idempotency-Key; created not yet onboarded:
+ *    details_submitted, charges_enabled and payouts_enabled false), GET /v1/accounts/:id, POST
+ *    /v1/account_links (a single-use onboarding URL), POST /v1/transfers (honours Idempotency-Key: one
+ *    transfer per key; to an account without an active `transfers` capability a 400
+ *    `insufficient_capabilities_for_transfer`; to an unknown one a 404). `onboard(id)` finishes an
+ *    account's onboarding, `restrict(id)` disables it; `failTransfers(n)` answers the next n transfer
+ *    requests with a 500 (nothing executed; the SDK retries 500s itself).
  *
  * Faults (`fault(kind, { times, paymentIntent })`) apply to the next `times` refund requests (optionally
  * only those for one payment intent, so a late SDK retry of an earlier test cannot consume them):
@@ -75,6 +82,36 @@ interface FaultRule {
   failureReason: string;
 }
 
+export interface StubAccount {
+  id: string;
+  object: 'account';
+  type: string;
+  email: string | null;
+  country: string | null;
+  default_currency: string | null;
+  details_submitted: boolean;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  capabilities: { transfers?: 'active' | 'inactive' | 'pending' };
+  requirements: { disabled_reason: string | null; past_due: string[]; currently_due: string[] };
+  metadata: Record<string, string>;
+}
+
+export interface StubTransfer {
+  id: string;
+  object: 'transfer';
+  amount: number;
+  currency: string;
+  destination: string;
+  metadata: Record<string, string>;
+  reversed: boolean;
+  amount_reversed: number;
+  transfer_group: string | null;
+  created: number;
+  /** Not a Stripe field: the Idempotency-Key it was created with. */
+  idempotencyKey: string | undefined;
+}
+
 export interface StripeStub {
   /** http://127.0.0.1:<port> — STRIPE_API_BASE. */
   url: string;
@@ -110,6 +147,18 @@ export interface StripeStub {
   releaseHung(): void;
   /** Stops the server; never waits for held-open or keep-alive sockets. */
   close(): Promise<void>;
+  /** Connect accounts created, by id. */
+  account(id: string): StubAccount | undefined;
+  /** The host finished onboarding: transfers active, charges and payouts enabled. */
+  onboard(id: string): StubAccount;
+  /** Stripe disabled the account (requirements past due). */
+  restrict(id: string): StubAccount;
+  /** Transfers executed (once per Idempotency-Key). */
+  transfers(): StubTransfer[];
+  /** Transfer requests received (POST /v1/transfers), in order. */
+  transferCalls(): StubCall[];
+  /** The next `times` transfer requests are answered 500 (nothing executed). */
+  failTransfers(times: number): void;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -150,6 +199,106 @@ export async function startStripeStub(): Promise<StripeStub> {
   const sockets = new Set<Socket>();
   const callWaiters = new Set<() => void>();
   let seq = 0;
+  const accounts = new Map<string, StubAccount>();
+  const accountKeys = new Map<string, string>();
+  const transfers = new Map<string, StubTransfer>();
+  const transferKeys = new Map<string, string>();
+  let failingTransfers = 0;
+  const missing = (what: string, id: string) => ({
+    error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}: '${id}'` },
+  });
+
+  function handleConnect(call: StubCall, send: (status: number, body: unknown) => void): boolean {
+    const { form, method, path, idempotencyKey: key } = call;
+    const done = (status: number, body: unknown) => {
+      send(status, body);
+      return true;
+    };
+    if (method === 'POST' && path === '/v1/accounts') {
+      const replay = key ? accounts.get(accountKeys.get(key) ?? '') : undefined;
+      if (replay) return done(200, replay);
+      const account: StubAccount = {
+        id: `acct_stub_${++seq}`,
+        object: 'account',
+        type: form.get('type') ?? 'express',
+        email: form.get('email'),
+        country: form.get('country') ?? 'US',
+        default_currency: form.get('default_currency'),
+        details_submitted: false,
+        charges_enabled: false,
+        payouts_enabled: false,
+        capabilities:
+          form.get('capabilities[transfers][requested]') === 'true' ? { transfers: 'inactive' } : {},
+        requirements: {
+          disabled_reason: null,
+          past_due: [],
+          currently_due: ['external_account', 'tos_acceptance.date'],
+        },
+        metadata: metadataOf(form),
+      };
+      accounts.set(account.id, account);
+      if (key) accountKeys.set(key, account.id);
+      return done(200, account);
+    }
+    const acct = /^\/v1\/accounts\/([\w]+)$/.exec(path);
+    if (method === 'GET' && acct) {
+      const account = accounts.get(acct[1]!);
+      return done(account ? 200 : 404, account ?? missing('account', acct[1]!));
+    }
+    if (method === 'POST' && path === '/v1/account_links') {
+      const id = form.get('account') ?? '';
+      if (!accounts.has(id)) return done(404, missing('account', id));
+      return done(200, {
+        object: 'account_link',
+        created: Math.floor(Date.now() / 1000),
+        expires_at: Math.floor(Date.now() / 1000) + 300,
+        url: `https://connect.stripe.com/setup/e/${id}/link_${++seq}`,
+        refresh_url: form.get('refresh_url'),
+        return_url: form.get('return_url'),
+      });
+    }
+    if (method === 'POST' && path === '/v1/transfers') {
+      if (failingTransfers > 0) {
+        failingTransfers--;
+        return done(500, { error: { type: 'api_error', message: 'Injected failure (stub)' } });
+      }
+      const replay = key ? transfers.get(transferKeys.get(key) ?? '') : undefined;
+      if (replay) {
+        const { idempotencyKey: _k, ...pub } = replay;
+        return done(200, pub);
+      }
+      const destination = form.get('destination') ?? '';
+      const account = accounts.get(destination);
+      if (!account) return done(404, missing('destination', destination));
+      if (account.capabilities.transfers !== 'active') {
+        return done(400, {
+          error: {
+            type: 'invalid_request_error',
+            code: 'insufficient_capabilities_for_transfer',
+            message: 'Your destination account needs to have the transfers capability enabled',
+          },
+        });
+      }
+      const transfer: StubTransfer = {
+        id: `tr_stub_${++seq}`,
+        object: 'transfer',
+        amount: Number(form.get('amount')),
+        currency: form.get('currency') ?? 'eur',
+        destination,
+        metadata: metadataOf(form),
+        reversed: false,
+        amount_reversed: 0,
+        transfer_group: form.get('transfer_group'),
+        created: Math.floor(Date.now() / 1000),
+        idempotencyKey: key,
+      };
+      transfers.set(transfer.id, transfer);
+      if (key) transferKeys.set(key, transfer.id);
+      const { idempotencyKey: _k, ...pub } = transfer;
+      return done(200, pub);
+    }
+    return false;
+  }
 
   const takeFault = (paymentIntent: string | null): FaultRule | undefined => {
     const rule = faults.find(
@@ -314,6 +463,7 @@ export async function startStripeStub(): Promise<StripeStub> {
           });
     }
     if (req.method === 'POST' && path === '/v1/refunds') return handleRefund(call, send, hold);
+    if (handleConnect(call, send)) return;
     const re = /^\/v1\/refunds\/([\w]+)$/.exec(path);
     if (req.method === 'GET' && re) {
       const refund = refunds.get(re[1]!);
@@ -385,6 +535,39 @@ export async function startStripeStub(): Promise<StripeStub> {
         callWaiters.add(check);
         check();
       });
+    },
+    account: (id) => accounts.get(id),
+    onboard(id) {
+      const a = accounts.get(id);
+      if (!a) throw new Error(`stub: no account ${id}`);
+      Object.assign(a, {
+        details_submitted: true,
+        charges_enabled: true,
+        payouts_enabled: true,
+        capabilities: { transfers: 'active' },
+        requirements: { disabled_reason: null, past_due: [], currently_due: [] },
+      });
+      return a;
+    },
+    restrict(id) {
+      const a = accounts.get(id);
+      if (!a) throw new Error(`stub: no account ${id}`);
+      Object.assign(a, {
+        charges_enabled: false,
+        payouts_enabled: false,
+        capabilities: { transfers: 'inactive' },
+        requirements: {
+          disabled_reason: 'requirements.past_due',
+          past_due: ['external_account'],
+          currently_due: [],
+        },
+      });
+      return a;
+    },
+    transfers: () => [...transfers.values()],
+    transferCalls: () => calls.filter((c) => c.method === 'POST' && c.path === '/v1/transfers'),
+    failTransfers(times) {
+      failingTransfers += times;
     },
     hungCount: () => hung.size,
     releaseHung() {

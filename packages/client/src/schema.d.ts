@@ -924,6 +924,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A booking's receipt
+         * @description The receipt of a paid booking: platform details, the guest, the listing and stay, line items (nights with consecutive equal prices collapsed, cleaning fee, service fee, each tax with its rate) summing to the total, payments (provider reference masked), refunds, and the net paid. For the booking’s guest (its addressee), its host and admins; 404 for anyone else. 409 `receipt_not_available` while no payment of the booking has succeeded. Same receipt as a PDF: `GET /api/v1/bookings/{id}/receipt.pdf`.
+         */
+        get: operations["getBookingReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/receipt.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A booking's receipt as a PDF
+         * @description The receipt of `GET /api/v1/bookings/{id}/receipt` as an A4 PDF (an attachment named after the receipt number). Same access and errors.
+         */
+        get: operations["getBookingReceiptPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host/payouts/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My payout statement for a month
+         * @description Hosts: a month’s statement from the ledger — one line per booking with a charge or refund recorded that month (guest first name, listing, stay, host share charged and refunded), payouts (empty until payouts are made), and totals per currency whose `net` equals the month’s `GET /api/v1/host/payouts/report`. Admins pass `hostId` (400 `host_id_required` without it). A host asking for another host’s, or a guest: 403. As a PDF: `GET /api/v1/host/payouts/statement.pdf`.
+         */
+        get: operations["getPayoutStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host/payouts/statement.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My payout statement as a PDF
+         * @description The statement of `GET /api/v1/host/payouts/statement` as an A4 PDF (an attachment named after the statement number). Same access and errors.
+         */
+        get: operations["getPayoutStatementPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/webhooks/{provider}": {
         parameters: {
             query?: never;
@@ -1658,6 +1738,110 @@ export interface paths {
         get: operations["hostPayoutReport"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host/payout-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My payout account
+         * @description Hosts: the payout account and its status as last known. 404 before onboarding; guests 403.
+         */
+        get: operations["getPayoutAccount"];
+        put?: never;
+        /**
+         * Open (or refresh) my payout account
+         * @description Hosts: opens the payout account at the payment provider (201; sandbox: enabled at once; Stripe: a Connect Express account), or refreshes its status from the provider when it exists (200). While it is not enabled, `onboardingUrl` is where to finish onboarding (single use: call again for a new one). Payouts are released only to an enabled account. Guests and admins: 403. 502 `provider_unavailable` when the provider does not answer.
+         */
+        post: operations["openPayoutAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My payouts
+         * @description Hosts: `upcoming` (default) — paid stays whose payout is not released yet, soonest first, with the release instant (check-in + PAYOUT_DELAY_HOURS) and what the stay earns now (its share minus refunds); `processing`, `paid` (netted ones included: a debt from refunds took them) and `failed` payouts, newest release first. Keyset-paged. Guests: 403.
+         */
+        get: operations["listHostPayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/host/payouts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My payouts as CSV
+         * @description Hosts: payouts released in `month` (UTC), or the latest `limit` (at most 5000), newest first, as RFC 4180 CSV: payout_id, booking_id, listing, check_in, check_out, status, currency, amount_minor (integer minor units), release_at, paid_at, failure_reason. Text that a spreadsheet would run as a formula is prefixed with '. Guests: 403.
+         */
+        get: operations["exportHostPayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payouts (admin)
+         * @description Admin only: payouts newest first, keyset-paged, optionally of one status (`failed`: transfers that failed for good, their amount owed to the host again) or one host.
+         */
+        get: operations["adminListPayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/payouts/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release a failed payout again (admin)
+         * @description Admin only: a `failed` payout is released again — its amount recomputed (what the stay earns the host now, netted against what the host is owed), posted to the ledger, and transferred right after. Recorded in the audit log (`payout.retry`). 409 `payout_not_failed` for another status, `payout_account_not_enabled` when the host cannot be paid.
+         */
+        post: operations["adminRetryPayout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2442,6 +2626,46 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        /**
+         * HostPayoutItem
+         * @example {
+         *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+         *       "propertyId": "7c1e5a3b-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
+         *       "checkIn": "2026-05-10",
+         *       "checkOut": "2026-05-14",
+         *       "payoutId": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
+         *       "status": "paid",
+         *       "amount": 44500,
+         *       "currency": "EUR",
+         *       "releaseAt": "2026-05-11T15:00:00.000Z",
+         *       "paidAt": "2026-05-11T15:05:00.000Z",
+         *       "failureReason": null
+         *     }
+         */
+        HostPayoutItem: {
+            /** Format: uuid */
+            bookingId: string;
+            /** Format: uuid */
+            propertyId: string;
+            /** Format: date */
+            checkIn: string;
+            /** Format: date */
+            checkOut: string;
+            /** @description Null while the payout is upcoming */
+            payoutId: string | null;
+            status: "upcoming" | ("scheduled" | "pending" | "paid" | "failed" | "netted");
+            /** @description Minor units: paid (or to be paid), or for an upcoming one what the stay earns now */
+            amount: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /**
+             * Format: date-time
+             * @description Check-in + PAYOUT_DELAY_HOURS
+             */
+            releaseAt: string;
+            paidAt: string | null;
+            failureReason: string | null;
+        };
         /** LedgerBalances */
         LedgerBalances: {
             /** @description Every account with a non-zero balance, per currency */
@@ -2610,6 +2834,74 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        /**
+         * Payout
+         * @example {
+         *       "id": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
+         *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+         *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+         *       "amount": 44500,
+         *       "currency": "EUR",
+         *       "status": "failed",
+         *       "provider": "stripe",
+         *       "providerRef": null,
+         *       "attempts": 5,
+         *       "lastError": "account_closed",
+         *       "releaseAt": "2026-05-11T15:00:00.000Z",
+         *       "paidAt": null,
+         *       "createdAt": "2026-05-11T15:00:03.000Z",
+         *       "updatedAt": "2026-05-11T17:00:00.000Z"
+         *     }
+         */
+        Payout: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            bookingId: string;
+            /** Format: uuid */
+            hostId: string;
+            /** @description Minor units */
+            amount: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /**
+             * @description `scheduled`: released, the transfer is under way (retried by the job); `pending`: accepted by the provider, not settled yet; `paid`; `failed`: failed for good (the amount is owed again; admins can retry it); `netted`: nothing to transfer, a debt from refunds took it
+             * @enum {unknown}
+             */
+            status: "scheduled" | "pending" | "paid" | "failed" | "netted";
+            provider: string;
+            providerRef: string | null;
+            /** @description Transfer attempts of the current release */
+            attempts: number;
+            lastError: string | null;
+            /** Format: date-time */
+            releaseAt: string;
+            paidAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** PayoutAccount */
+        PayoutAccount: {
+            /** Format: uuid */
+            hostId: string;
+            /** @description `sandbox` or `stripe` */
+            provider: string;
+            /**
+             * @description `pending`: onboarding at the provider not finished; `enabled`: payouts are released to it; `restricted`: the provider needs more information (payouts wait)
+             * @enum {unknown}
+             */
+            status: "pending" | "enabled" | "restricted";
+            /** @description ISO 4217 */
+            currency: string;
+            /** @description Where to finish onboarding at the provider (single use); null once enabled */
+            onboardingUrl: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         /** PayoutReport */
         PayoutReport: {
             /**
@@ -2625,6 +2917,86 @@ export interface components {
                 currency: string;
                 /** @description Owed to the host for the month: charges minus refunds (minor units) */
                 net: number;
+            }[];
+        };
+        /** PayoutStatement */
+        PayoutStatement: {
+            /** @description `S-<month>-<last 12 hex digits of the host id>` */
+            statementNumber: string;
+            /** @description YYYY-MM (UTC): money recorded in the ledger that month */
+            month: string;
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description Who issues the document (PLATFORM_* configuration) */
+            platform: {
+                name: string;
+                address: string;
+                /** @description PLATFORM_TAX_ID (null: not set) */
+                taxId: string | null;
+                supportEmail: string;
+            };
+            host: {
+                /** Format: uuid */
+                id: string;
+                firstName: string;
+            };
+            /** @description One per booking and currency with a charge or refund recorded in the month */
+            lines: {
+                /** Format: uuid */
+                bookingId: string;
+                guestFirstName: string;
+                listingTitle: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                currency: string;
+                /** @description Host share of the guest’s payments recorded this month */
+                charged: number;
+                /** @description Host share given back by refunds recorded this month */
+                refunded: number;
+                /** @description charged − refunded */
+                net: number;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedNet: string;
+            }[];
+            /** @description Payouts to the host recorded in the month (ledger `payout` transactions); empty until payouts are made */
+            payouts: {
+                /** Format: uuid */
+                transactionId: string;
+                /** Format: date-time */
+                date: string;
+                currency: string;
+                /** @description Paid out to the host (positive) */
+                amount: number;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedAmount: string;
+            }[];
+            /** @description One per currency */
+            totals: {
+                currency: string;
+                charged: number;
+                refunded: number;
+                /** @description Ledger adjustments to the host’s account (credit positive) */
+                adjustments: number;
+                /** @description charged − refunded + adjustments */
+                earnings: number;
+                /** @description Sum of `payouts` in this currency */
+                paidOut: number;
+                /** @description earnings − paidOut: the change in what is owed to the host this month; equals the `net` of `GET /api/v1/host/payouts/report` for this month and currency */
+                net: number;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedEarnings: string;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedPaidOut: string;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedNet: string;
             }[];
         };
         /** Photo */
@@ -2780,6 +3152,143 @@ export interface components {
             taxes: number;
             /** @description Minor units of `currency` */
             total: number;
+        };
+        /** Receipt */
+        Receipt: {
+            /** @description Stable per booking: `R-<year the booking was made>-<last 12 hex digits of its id>` */
+            receiptNumber: string;
+            /** Format: uuid */
+            bookingId: string;
+            /** @description The booking’s status when the receipt was generated */
+            bookingStatus: string;
+            /**
+             * Format: date-time
+             * @description When the booking was paid (stable)
+             */
+            issuedAt: string;
+            /**
+             * Format: date-time
+             * @description When this copy was made
+             */
+            generatedAt: string;
+            /** @description Who issues the document (PLATFORM_* configuration) */
+            platform: {
+                name: string;
+                address: string;
+                /** @description PLATFORM_TAX_ID (null: not set) */
+                taxId: string | null;
+                supportEmail: string;
+            };
+            /** @description The addressee: the guest who booked */
+            guest: {
+                /** Format: uuid */
+                id: string;
+                firstName: string;
+            };
+            listing: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+                /** @description null once the listing was deleted */
+                city: string | null;
+                region: string | null;
+                countryCode: string | null;
+            };
+            stay: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                nights: number;
+                guests: number;
+            };
+            currency: string;
+            /** @description Digits of the minor unit: EUR 2, JPY 0 */
+            currencyExponent: number;
+            /** @description Nights (consecutive equal prices collapsed), fees, taxes */
+            lines: components["schemas"]["ReceiptLine"][];
+            /** @description Minor units of `currency` (cents; yen for JPY) */
+            total: number;
+            /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+            formattedTotal: string;
+            /** @description Succeeded charges (failed attempts moved no money) */
+            payments: {
+                /** Format: uuid */
+                id: string;
+                /** Format: date-time */
+                date: string;
+                provider: string;
+                /** @description The provider’s reference, masked: `••••` and its last 4 */
+                reference: string;
+                /** @description Minor units of `currency` (cents; yen for JPY) */
+                amount: number;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedAmount: string;
+            }[];
+            refunds: {
+                /** Format: uuid */
+                id: string;
+                /** Format: date-time */
+                date: string;
+                /** @description Minor units of `currency` (cents; yen for JPY) */
+                amount: number;
+                /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+                formattedAmount: string;
+                reason: string;
+                /**
+                 * @description pending: promised, not yet confirmed by the provider (not in `refunded`)
+                 * @enum {unknown}
+                 */
+                status: "pending" | "succeeded";
+            }[];
+            /** @description Minor units of `currency` (cents; yen for JPY) */
+            paid: number;
+            /** @description Succeeded refunds */
+            refunded: number;
+            /** @description Refunds promised and not yet confirmed */
+            refundPending: number;
+            /** @description paid − refunded */
+            netPaid: number;
+            /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+            formattedPaid: string;
+            /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+            formattedRefunded: string;
+            /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+            formattedNetPaid: string;
+        };
+        /** ReceiptLine */
+        ReceiptLine: {
+            /**
+             * @description `nights`: consecutive nights at one price; `tax`: one tax, by name and rate (a stay may carry several)
+             * @enum {unknown}
+             */
+            kind: "nights" | "cleaning_fee" | "service_fee" | "tax";
+            /** @description e.g. `2 nights × €145.00 (11 – 12 Jul 2026)` */
+            description: string;
+            /** @description Nights (for `nights`), else 1 */
+            quantity: number;
+            /** @description Minor units of `currency` (cents; yen for JPY) */
+            unitAmount: number;
+            /** @description quantity × unitAmount (minor units); the lines sum to `total` */
+            amount: number;
+            /** @description The amount as people read it, e.g. `€1,234.50`, `¥12,000` */
+            formattedAmount: string;
+            /** @description `nights`: the first of these nights */
+            from: string | null;
+            /** @description `nights`: the last of these nights */
+            to: string | null;
+            /** @description `tax`: the tax’s name */
+            name: string | null;
+            /** @description `tax`: its rate in basis points of `basis` (700 = 7 %), null when not known */
+            rateBps: number | null;
+            /** @description `tax`: the amount it was computed on (nights + cleaning fee) */
+            basis: number | null;
         };
         /**
          * Review
@@ -6782,6 +7291,320 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    getBookingReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "receiptNumber": "R-2026-0F2B4A6C8E1D",
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "bookingStatus": "confirmed",
+                     *       "issuedAt": "2026-05-02T10:03:12.000Z",
+                     *       "generatedAt": "2026-05-03T08:00:00.000Z",
+                     *       "platform": {
+                     *         "name": "Roost",
+                     *         "address": "Roost Marketplace Ltd, 1 Example Street, Lisbon, Portugal",
+                     *         "taxId": null,
+                     *         "supportEmail": "support@roost.dev"
+                     *       },
+                     *       "guest": {
+                     *         "id": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "firstName": "Ana"
+                     *       },
+                     *       "listing": {
+                     *         "id": "7c2e4a10-3b8f-4d6e-a1c5-9f0b2d4e6a8c",
+                     *         "title": "Sunny loft in Gràcia",
+                     *         "city": "Barcelona",
+                     *         "region": null,
+                     *         "countryCode": "ES"
+                     *       },
+                     *       "stay": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "nights": 3,
+                     *         "guests": 2
+                     *       },
+                     *       "currency": "EUR",
+                     *       "currencyExponent": 2,
+                     *       "lines": [
+                     *         {
+                     *           "kind": "nights",
+                     *           "description": "1 night × €120.00 (10 Jul 2026)",
+                     *           "quantity": 1,
+                     *           "unitAmount": 12000,
+                     *           "amount": 12000,
+                     *           "formattedAmount": "€120.00",
+                     *           "from": "2026-07-10",
+                     *           "to": "2026-07-10",
+                     *           "name": null,
+                     *           "rateBps": null,
+                     *           "basis": null
+                     *         },
+                     *         {
+                     *           "kind": "nights",
+                     *           "description": "2 nights × €145.00 (11 – 12 Jul 2026)",
+                     *           "quantity": 2,
+                     *           "unitAmount": 14500,
+                     *           "amount": 29000,
+                     *           "formattedAmount": "€290.00",
+                     *           "from": "2026-07-11",
+                     *           "to": "2026-07-12",
+                     *           "name": null,
+                     *           "rateBps": null,
+                     *           "basis": null
+                     *         },
+                     *         {
+                     *           "kind": "cleaning_fee",
+                     *           "description": "Cleaning fee",
+                     *           "quantity": 1,
+                     *           "unitAmount": 3500,
+                     *           "amount": 3500,
+                     *           "formattedAmount": "€35.00",
+                     *           "from": null,
+                     *           "to": null,
+                     *           "name": null,
+                     *           "rateBps": null,
+                     *           "basis": null
+                     *         },
+                     *         {
+                     *           "kind": "service_fee",
+                     *           "description": "Roost service fee",
+                     *           "quantity": 1,
+                     *           "unitAmount": 5340,
+                     *           "amount": 5340,
+                     *           "formattedAmount": "€53.40",
+                     *           "from": null,
+                     *           "to": null,
+                     *           "name": null,
+                     *           "rateBps": null,
+                     *           "basis": null
+                     *         },
+                     *         {
+                     *           "kind": "tax",
+                     *           "description": "Taxes (7%)",
+                     *           "quantity": 1,
+                     *           "unitAmount": 3115,
+                     *           "amount": 3115,
+                     *           "formattedAmount": "€31.15",
+                     *           "from": null,
+                     *           "to": null,
+                     *           "name": "Taxes",
+                     *           "rateBps": 700,
+                     *           "basis": 44500
+                     *         }
+                     *       ],
+                     *       "total": 52955,
+                     *       "formattedTotal": "€529.55",
+                     *       "payments": [
+                     *         {
+                     *           "id": "5a8b1c3d-7e9f-4a2b-8c4d-6e0f1a3b5c7d",
+                     *           "date": "2026-05-02T10:03:12.000Z",
+                     *           "provider": "sandbox",
+                     *           "reference": "••••5c7d",
+                     *           "amount": 52955,
+                     *           "formattedAmount": "€529.55"
+                     *         }
+                     *       ],
+                     *       "refunds": [
+                     *         {
+                     *           "id": "8d2e4f6a-0b1c-4d3e-9f5a-7b8c9d0e1f2a",
+                     *           "date": "2026-06-20T16:45:00.000Z",
+                     *           "amount": 10000,
+                     *           "formattedAmount": "€100.00",
+                     *           "reason": "cancelled_by_guest",
+                     *           "status": "succeeded"
+                     *         }
+                     *       ],
+                     *       "paid": 52955,
+                     *       "refunded": 10000,
+                     *       "refundPending": 0,
+                     *       "netPaid": 42955,
+                     *       "formattedPaid": "€529.55",
+                     *       "formattedRefunded": "€100.00",
+                     *       "formattedNetPaid": "€429.55"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Receipt"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getBookingReceiptPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt (application/pdf) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="<number>.pdf" */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example %PDF-1.3 … */
+                    "application/pdf": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getPayoutStatement: {
+        parameters: {
+            query: {
+                /**
+                 * @description YYYY-MM (UTC): money recorded in the ledger that month
+                 * @example 2026-05
+                 */
+                month: string;
+                /**
+                 * @description Admins: whose statement (required). Hosts: omit, or their own id
+                 * @example 0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b
+                 */
+                hostId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statementNumber": "S-2026-05-1A0F9E8D7C6B",
+                     *       "month": "2026-05",
+                     *       "generatedAt": "2026-06-01T08:00:00.000Z",
+                     *       "platform": {
+                     *         "name": "Roost",
+                     *         "address": "Roost Marketplace Ltd, 1 Example Street, Lisbon, Portugal",
+                     *         "taxId": null,
+                     *         "supportEmail": "support@roost.dev"
+                     *       },
+                     *       "host": {
+                     *         "id": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *         "firstName": "Marta"
+                     *       },
+                     *       "lines": [
+                     *         {
+                     *           "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *           "guestFirstName": "Ana",
+                     *           "listingTitle": "Sunny loft in Gràcia",
+                     *           "checkIn": "2026-07-10",
+                     *           "checkOut": "2026-07-13",
+                     *           "currency": "EUR",
+                     *           "charged": 44500,
+                     *           "refunded": 0,
+                     *           "net": 44500,
+                     *           "formattedNet": "€445.00"
+                     *         }
+                     *       ],
+                     *       "payouts": [],
+                     *       "totals": [
+                     *         {
+                     *           "currency": "EUR",
+                     *           "charged": 44500,
+                     *           "refunded": 0,
+                     *           "adjustments": 0,
+                     *           "earnings": 44500,
+                     *           "paidOut": 0,
+                     *           "net": 44500,
+                     *           "formattedEarnings": "€445.00",
+                     *           "formattedPaidOut": "€0.00",
+                     *           "formattedNet": "€445.00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutStatement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getPayoutStatementPdf: {
+        parameters: {
+            query: {
+                /**
+                 * @description YYYY-MM (UTC): money recorded in the ledger that month
+                 * @example 2026-05
+                 */
+                month: string;
+                /**
+                 * @description Admins: whose statement (required). Hosts: omit, or their own id
+                 * @example 0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b
+                 */
+                hostId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement (application/pdf) */
+            200: {
+                headers: {
+                    /** @description attachment; filename="<number>.pdf" */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example %PDF-1.3 … */
+                    "application/pdf": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
     receivePaymentWebhook: {
         parameters: {
             query?: never;
@@ -9431,6 +10254,315 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    getPayoutAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "provider": "stripe",
+                     *       "status": "pending",
+                     *       "currency": "EUR",
+                     *       "onboardingUrl": "https://connect.stripe.com/setup/e/acct_1Q2w3E4r5T6y7U8i/AbCdEf",
+                     *       "createdAt": "2026-05-02T10:00:00.000Z",
+                     *       "updatedAt": "2026-05-02T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutAccount"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    openPayoutAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "country": "PT",
+                 *       "currency": "EUR"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description ISO 3166-1 alpha-2 */
+                    country?: string;
+                    /** @description The payout currency (default EUR) */
+                    currency?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The existing account, refreshed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "provider": "stripe",
+                     *       "status": "pending",
+                     *       "currency": "EUR",
+                     *       "onboardingUrl": "https://connect.stripe.com/setup/e/acct_1Q2w3E4r5T6y7U8i/AbCdEf",
+                     *       "createdAt": "2026-05-02T10:00:00.000Z",
+                     *       "updatedAt": "2026-05-02T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutAccount"];
+                };
+            };
+            /** @description The account opened */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "provider": "stripe",
+                     *       "status": "pending",
+                     *       "currency": "EUR",
+                     *       "onboardingUrl": "https://connect.stripe.com/setup/e/acct_1Q2w3E4r5T6y7U8i/AbCdEf",
+                     *       "createdAt": "2026-05-02T10:00:00.000Z",
+                     *       "updatedAt": "2026-05-02T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayoutAccount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            502: components["responses"]["BadGateway"];
+        };
+    };
+    listHostPayouts: {
+        parameters: {
+            query?: {
+                /** @description `upcoming` (default): paid stays not released yet, soonest first; `processing`: released, the transfer under way; `paid` (netted ones included); `failed` */
+                status?: "upcoming" | "processing" | "paid" | "failed";
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of payouts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *           "propertyId": "7c1e5a3b-2d4f-4a6b-8c9d-0e1f2a3b4c5d",
+                     *           "checkIn": "2026-05-10",
+                     *           "checkOut": "2026-05-14",
+                     *           "payoutId": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
+                     *           "status": "paid",
+                     *           "amount": 44500,
+                     *           "currency": "EUR",
+                     *           "releaseAt": "2026-05-11T15:00:00.000Z",
+                     *           "paidAt": "2026-05-11T15:05:00.000Z",
+                     *           "failureReason": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6ImV4YW1wbGUifQ"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["HostPayoutItem"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    exportHostPayouts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only payouts released in this month (UTC)
+                 * @example 2026-05
+                 */
+                month?: string;
+                /** @description At most this many rows */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example payout_id,booking_id,listing,check_in,check_out,status,currency,amount_minor,release_at,paid_at,failure_reason
+                     *     0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091,e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d,"Loft, river view",2026-05-10,2026-05-14,paid,EUR,44500,2026-05-11T15:00:00.000Z,2026-05-11T15:05:00.000Z,
+                     */
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminListPayouts: {
+        parameters: {
+            query?: {
+                /** @description `scheduled`: released, the transfer is under way (retried by the job); `pending`: accepted by the provider, not settled yet; `paid`; `failed`: failed for good (the amount is owed again; admins can retry it); `netted`: nothing to transfer, a debt from refunds took it */
+                status?: "scheduled" | "pending" | "paid" | "failed" | "netted";
+                hostId?: string;
+                limit?: number;
+                /** @description Opaque cursor from `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of payouts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
+                     *           "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *           "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "amount": 44500,
+                     *           "currency": "EUR",
+                     *           "status": "failed",
+                     *           "provider": "stripe",
+                     *           "providerRef": null,
+                     *           "attempts": 5,
+                     *           "lastError": "account_closed",
+                     *           "releaseAt": "2026-05-11T15:00:00.000Z",
+                     *           "paidAt": null,
+                     *           "createdAt": "2026-05-11T15:00:03.000Z",
+                     *           "updatedAt": "2026-05-11T17:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjAxOTNhNWIyLTc3NzctN2UyZi04YTNiLTRjNWQ2ZTdmODA5MSJ9"
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Payout"][];
+                        /** @description Null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminRetryPayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payout id
+                 * @example 0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Host fixed their bank details"
+                 *     }
+                 */
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The payout after the new attempt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "hostId": "0d9f8e7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "amount": 44500,
+                     *       "currency": "EUR",
+                     *       "status": "failed",
+                     *       "provider": "stripe",
+                     *       "providerRef": null,
+                     *       "attempts": 5,
+                     *       "lastError": "account_closed",
+                     *       "releaseAt": "2026-05-11T15:00:00.000Z",
+                     *       "paidAt": null,
+                     *       "createdAt": "2026-05-11T15:00:03.000Z",
+                     *       "updatedAt": "2026-05-11T17:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     adminSearchUsers: {

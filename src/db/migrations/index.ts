@@ -16,6 +16,7 @@ import * as m0010 from './0010_outbox_claims.js';
 import * as m0011 from './0011_geo_search.js';
 import * as m0012 from './0012_messaging.js';
 import * as m0013 from './0013_admin.js';
+import * as m0014 from './0014_payouts.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_geo_search': m0011,
   '0012_messaging': m0012,
   '0013_admin': m0013,
+  '0014_payouts': m0014,
 };

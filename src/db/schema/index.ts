@@ -17,6 +17,7 @@ import type {
   NotificationsTable,
   PreApprovalsTable,
 } from './messaging.js';
+import type { PayoutAccountsTable, PayoutsTable } from './payouts.js';
 import type {
   AmenitiesTable,
   PropertiesTable,
@@ -57,4 +58,6 @@ export interface DB {
   pre_approvals: PreApprovalsTable;
   notifications: NotificationsTable;
   notification_preferences: NotificationPreferencesTable;
+  payout_accounts: PayoutAccountsTable;
+  payouts: PayoutsTable;
 }

@@ -29,12 +29,13 @@ export async function ledgerBalance(db: Kysely<DB>): Promise<Record<string, numb
 
 /**
  * What each host earned per month and currency: the net credit to their payable account
- * (charges minus refunds), positive = owed to the host.
+ * (charges minus refunds; payouts and their reversals are not earnings), positive = owed to the host.
  */
 export async function hostPayoutReport(db: Kysely<DB>, q: { hostId?: string; month?: string } = {}) {
   const month = yearMonth(db, sql.ref('e.created_at'));
   let query = db
     .selectFrom('ledger_entries as e')
+    .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
     .select([
       sql<string>`substr(e.account, 14)`.as('hostId'),
       month.as('month'),
@@ -42,6 +43,7 @@ export async function hostPayoutReport(db: Kysely<DB>, q: { hostId?: string; mon
       sql<number>`-sum(e.amount)`.as('net'),
     ])
     .where('e.account', 'like', 'host_payable:%')
+    .where('t.kind', 'in', ['guest_charge', 'refund'])
     .groupBy([sql`substr(e.account, 14)`, month, 'e.currency'])
     .orderBy('month')
     .orderBy('hostId');

@@ -16,6 +16,7 @@ export function createPaymentProviders(config: Config): Record<string, PaymentPr
       secretKey: config.STRIPE_SECRET_KEY,
       webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? '',
       apiBase: config.STRIPE_API_BASE,
+      onboardingUrl: `${config.APP_BASE_URL ?? config.PUBLIC_URL ?? 'http://localhost:3000'}/host/payouts`,
     });
   }
   return providers;

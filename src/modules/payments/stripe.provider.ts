@@ -7,9 +7,14 @@ import {
   type ChargeRequest,
   type ChargeResult,
   type PaymentProvider,
+  type PayoutAccountRequest,
+  type PayoutAccountResult,
+  type PayoutAccountStatus,
   type ProviderEvent,
   type RefundRequest,
   type RefundResult,
+  type TransferRequest,
+  type TransferResult,
   WebhookSignatureError,
 } from '../../platform/payment-provider.js';
 
@@ -18,6 +23,28 @@ export interface StripeOptions {
   webhookSecret: string;
   /** e.g. http://127.0.0.1:12111 — only for tests against a stub. */
   apiBase?: string | undefined;
+  /**
+   * Where Stripe sends a host after onboarding (`…?onboarding=return`) or when the link expired
+   * (`…?onboarding=refresh`, to ask for a new one).
+   */
+  onboardingUrl?: string | undefined;
+}
+
+/**
+ * A Connect account's payout status: `enabled` once Stripe lets it receive transfers and pay out; `pending`
+ * while the host has not finished onboarding (details not submitted); otherwise `restricted` (Stripe
+ * disabled it, or requirements are past due).
+ */
+export function accountStatusOf(
+  account: Pick<
+    Stripe.Account,
+    'charges_enabled' | 'payouts_enabled' | 'details_submitted' | 'requirements' | 'capabilities'
+  >,
+): PayoutAccountStatus {
+  const transfers = account.capabilities?.transfers;
+  if (account.payouts_enabled && (account.charges_enabled || transfers === 'active')) return 'enabled';
+  if (!account.details_submitted && !account.requirements?.past_due?.length) return 'pending';
+  return 'restricted';
 }
 
 function mapIntent(pi: Stripe.PaymentIntent): ChargeResult {
@@ -103,6 +130,67 @@ export class StripeProvider implements PaymentProvider {
     return mapRefund(await this.stripe.refunds.retrieve(providerRef));
   }
 
+  async createPayoutAccount(request: PayoutAccountRequest): Promise<PayoutAccountResult> {
+    const account = await this.stripe.accounts.create(
+      {
+        type: 'express',
+        email: request.email,
+        ...(request.country ? { country: request.country } : {}),
+        default_currency: request.currency.toLowerCase(),
+        capabilities: { transfers: { requested: true } },
+        metadata: { hostId: request.hostId },
+      },
+      { idempotencyKey: request.idempotencyKey },
+    );
+    return this.withOnboarding(account);
+  }
+
+  async retrievePayoutAccount(accountRef: string): Promise<PayoutAccountResult> {
+    return this.withOnboarding(await this.stripe.accounts.retrieve(accountRef));
+  }
+
+  /** The account's status, and (while not enabled) a fresh single-use onboarding link. */
+  private async withOnboarding(account: Stripe.Account): Promise<PayoutAccountResult> {
+    const status = accountStatusOf(account);
+    if (status === 'enabled') return { accountRef: account.id, status, onboardingUrl: null };
+    const base = this.options.onboardingUrl ?? 'http://localhost:3000/host/payouts';
+    const sep = base.includes('?') ? '&' : '?';
+    const link = await this.stripe.accountLinks.create({
+      account: account.id,
+      type: 'account_onboarding',
+      refresh_url: `${base}${sep}onboarding=refresh`,
+      return_url: `${base}${sep}onboarding=return`,
+    });
+    return { accountRef: account.id, status, onboardingUrl: link.url };
+  }
+
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    try {
+      const transfer = await this.stripe.transfers.create(
+        {
+          amount: request.amount,
+          currency: request.currency.toLowerCase(),
+          destination: request.destination,
+          metadata: request.metadata,
+          transfer_group: `booking_${request.metadata.bookingId}`,
+        },
+        { idempotencyKey: request.idempotencyKey },
+      );
+      // A transfer lands in the connected account's balance when created; a reversed one came back.
+      if (transfer.reversed) return { providerRef: transfer.id, status: 'failed', failureReason: 'reversed' };
+      return { providerRef: transfer.id, status: 'paid' };
+    } catch (err) {
+      // Refused (a restricted account, an insufficient platform balance): an answer, not an outage.
+      if (
+        err instanceof Stripe.errors.StripeInvalidRequestError ||
+        err instanceof Stripe.errors.StripePermissionError
+      ) {
+        return { providerRef: '', status: 'failed', failureReason: err.code ?? 'transfer_refused' };
+      }
+      throw err;
+    }
+  }
+
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): ProviderEvent {
     const signature = headers['stripe-signature'];
     if (typeof signature !== 'string') throw new WebhookSignatureError('Missing stripe-signature header');
@@ -137,6 +225,17 @@ export class StripeProvider implements PaymentProvider {
           return { id: event.id, type: 'refund.failed', objectRef: object.id };
         return { id: event.id, type: 'other', objectRef: object.id };
       }
+      case 'transfer.created':
+        return { id: event.id, type: 'payout.paid', objectRef: object.id };
+      case 'transfer.reversed':
+        return { id: event.id, type: 'payout.failed', objectRef: object.id, failureReason: 'reversed' };
+      case 'account.updated':
+        return {
+          id: event.id,
+          type: 'account.updated',
+          objectRef: object.id,
+          accountStatus: accountStatusOf(event.data.object as Stripe.Account),
+        };
       default:
         return { id: event.id, type: 'other', objectRef: object.id };
     }
