@@ -262,6 +262,14 @@ afterAll(async () => {
 
 describe('data export', () => {
   it('holds every row about the user, from every table with a user column', async () => {
+    // As a host he opened a payout account (the sandbox enables it at once).
+    const account = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/host/payout-account',
+      headers: zeb.auth,
+      payload: { country: 'PT', currency: 'EUR' },
+    });
+    expect(account.statusCode, account.body).toBe(201);
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/users/me/export', headers: zeb.auth });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="roost-export-${zeb.id}.json"`);
@@ -302,6 +310,8 @@ describe('data export', () => {
       'conversation_access_log.admin_id': () => count(doc.supportReads),
       'notifications.user_id': () => count(doc.notifications),
       'notification_preferences.user_id': () => count(doc.notificationPreferences),
+      'payout_accounts.host_id': () => count(doc.payoutAccounts),
+      'payouts.host_id': () => count(doc.payouts),
       // The operators' record of admin actions (ids only); it is not the person's data.
       'audit_log.actor_id': 'not exported',
       // Which admin hid a review: moderation, in the audit log.
@@ -333,6 +343,7 @@ describe('data export', () => {
     expect(doc.conversations).toHaveLength(2);
     expect(messages.some((m) => String(m['body']).includes(PHONE))).toBe(true);
     expect(doc.notificationPreferences.length).toBeGreaterThan(0);
+    expect(doc.payoutAccounts).toMatchObject([{ provider: 'sandbox', status: 'enabled', currency: 'EUR' }]);
     expect(doc.sessions.length).toBeGreaterThan(0);
     // Payments and refunds: every one of their bookings'.
     const bookingIds = [...doc.bookings.asGuest, ...doc.bookings.asHost].map((b: { id: string }) => b.id);

@@ -22,6 +22,7 @@ import * as bookings from '../modules/bookings/bookings.privacy.js';
 import * as messaging from '../modules/messaging/messaging.privacy.js';
 import * as notifications from '../modules/notifications/notifications.privacy.js';
 import * as payments from '../modules/payments/payments.privacy.js';
+import * as payouts from '../modules/payouts/payouts.privacy.js';
 import { todayOf } from '../modules/properties/pricing.js';
 import * as properties from '../modules/properties/properties.privacy.js';
 import * as reviews from '../modules/reviews/reviews.privacy.js';
@@ -44,12 +45,13 @@ export async function exportUserData(ctx: ServiceContext, actor: Actor, userId: 
   const db = ctx.db; // the primary: an export must be complete, never a moment stale
   const account = await accounts.exportAccount(db, userId);
   if (!account) throw notFound('User');
-  const [listings, booked, reviewed, talked, notified] = await Promise.all([
+  const [listings, booked, reviewed, talked, notified, paidOut] = await Promise.all([
     properties.exportListings(db, userId),
     bookings.exportBookings(db, userId),
     reviews.exportReviews(db, userId),
     messaging.exportConversations(db, userId),
     notifications.exportNotifications(db, userId),
+    payouts.exportPayouts(db, userId),
   ]);
   const money = await payments.exportPayments(db, await bookings.bookingIdsOf(db, userId));
   return {
@@ -60,6 +62,8 @@ export async function exportUserData(ctx: ServiceContext, actor: Actor, userId: 
     bookings: booked,
     payments: money.payments,
     refunds: money.refunds,
+    payoutAccounts: paidOut.payoutAccounts,
+    payouts: paidOut.payouts,
     reviews: reviewed,
     conversations: talked.conversations,
     preApprovals: talked.preApprovals,

@@ -6158,6 +6158,8 @@ export interface operations {
                      *       },
                      *       "payments": [],
                      *       "refunds": [],
+                     *       "payoutAccounts": [],
+                     *       "payouts": [],
                      *       "reviews": {
                      *         "written": [],
                      *         "received": [],
@@ -6220,6 +6222,14 @@ export interface operations {
                         }[];
                         /** @description Refunds of their bookings */
                         refunds: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Their payout account at the payment provider (as host) */
+                        payoutAccounts: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Payouts made to them (as host) */
+                        payouts: {
                             [key: string]: unknown;
                         }[];
                         reviews: {
@@ -6338,6 +6348,8 @@ export interface operations {
                      *       },
                      *       "payments": [],
                      *       "refunds": [],
+                     *       "payoutAccounts": [],
+                     *       "payouts": [],
                      *       "reviews": {
                      *         "written": [],
                      *         "received": [],
@@ -6400,6 +6412,14 @@ export interface operations {
                         }[];
                         /** @description Refunds of their bookings */
                         refunds: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Their payout account at the payment provider (as host) */
+                        payoutAccounts: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Payouts made to them (as host) */
+                        payouts: {
                             [key: string]: unknown;
                         }[];
                         reviews: {

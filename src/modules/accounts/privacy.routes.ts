@@ -60,6 +60,8 @@ const EXPORT_EXAMPLE = {
   bookings: { asGuest: [], asHost: [], statusChangesMade: [] },
   payments: [],
   refunds: [],
+  payoutAccounts: [],
+  payouts: [],
   reviews: { written: [], received: [], guestRatingsGiven: [], guestRatingsReceived: [] },
   conversations: [],
   preApprovals: [],
@@ -87,6 +89,8 @@ export const UserExportSchema = Type.Object(
     }),
     payments: Rows('Payments of their bookings (as guest or host)'),
     refunds: Rows('Refunds of their bookings'),
+    payoutAccounts: Rows('Their payout account at the payment provider (as host)'),
+    payouts: Rows('Payouts made to them (as host)'),
     reviews: Type.Object({
       written: Rows('Reviews they wrote as guest'),
       received: Rows('Reviews of their listings'),
