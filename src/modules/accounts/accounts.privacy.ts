@@ -6,10 +6,9 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
 import { randomToken } from '../../platform/crypto.js';
+import { isoOrNull } from '../../platform/instants.js';
 import { verifyPassword } from '../../platform/passwords.js';
 import { type Mentions, mayMention, parseJson, scrubMentions } from '../../platform/personal-data.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
 
 /** The address an erased account is given (never deliverable: `.invalid` is reserved, RFC 2606). */
 export const erasedEmail = (userId: string) => `deleted-${userId}@deleted.invalid`;
@@ -109,20 +108,20 @@ export async function exportAccount(db: Kysely<DB>, userId: string) {
       lastName: u.last_name,
       phone: u.phone,
       role: u.role,
-      emailVerifiedAt: iso(u.email_verified_at),
-      suspendedAt: iso(u.suspended_at),
-      twoFactorEnabledAt: iso(u.totp_enabled_at),
-      createdAt: iso(u.created_at),
-      updatedAt: iso(u.updated_at),
+      emailVerifiedAt: isoOrNull(u.email_verified_at),
+      suspendedAt: isoOrNull(u.suspended_at),
+      twoFactorEnabledAt: isoOrNull(u.totp_enabled_at),
+      createdAt: isoOrNull(u.created_at),
+      updatedAt: isoOrNull(u.updated_at),
     },
     sessions: sessions.map((s) => ({
       id: s.id,
       sessionId: s.family_id,
       kind: s.kind,
-      createdAt: iso(s.created_at),
-      expiresAt: iso(s.expires_at),
-      rotatedAt: iso(s.rotated_at),
-      revokedAt: iso(s.revoked_at),
+      createdAt: isoOrNull(s.created_at),
+      expiresAt: isoOrNull(s.expires_at),
+      rotatedAt: isoOrNull(s.rotated_at),
+      revokedAt: isoOrNull(s.revoked_at),
       revokedReason: s.revoked_reason,
       userAgent: s.user_agent,
       ip: s.ip,
@@ -130,22 +129,22 @@ export async function exportAccount(db: Kysely<DB>, userId: string) {
     accountTokens: tokens.map((t) => ({
       id: t.id,
       purpose: t.purpose,
-      createdAt: iso(t.created_at),
-      expiresAt: iso(t.expires_at),
-      usedAt: iso(t.used_at),
+      createdAt: isoOrNull(t.created_at),
+      expiresAt: isoOrNull(t.expires_at),
+      usedAt: isoOrNull(t.used_at),
     })),
     emails: emails.map((e) => ({
       id: e.id,
       template: e.template,
       status: e.status,
-      createdAt: iso(e.created_at),
-      sentAt: iso(e.sent_at),
+      createdAt: isoOrNull(e.created_at),
+      sentAt: isoOrNull(e.sent_at),
     })),
     idempotencyKeys: idempotency.map((k) => ({
       scope: k.scope,
       key: k.key,
       responseStatus: k.response_status,
-      createdAt: iso(k.created_at),
+      createdAt: isoOrNull(k.created_at),
     })),
   };
 }

@@ -6,8 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
+import { isoOrNull } from '../../platform/instants.js';
 
 /** A booking that still has a stay to come (or under way). */
 const LIVE = ['pending_payment', 'awaiting_host', 'confirmed'] as const;
@@ -38,10 +37,10 @@ function bookingOut(b: Awaited<ReturnType<typeof loadBookings>>[number], events:
     ...b,
     nightly: typeof b.nightly === 'string' ? JSON.parse(b.nightly) : b.nightly,
     instant_book: Boolean(b.instant_book),
-    hold_expires_at: iso(b.hold_expires_at),
-    request_expires_at: iso(b.request_expires_at),
-    created_at: iso(b.created_at),
-    updated_at: iso(b.updated_at),
+    hold_expires_at: isoOrNull(b.hold_expires_at),
+    request_expires_at: isoOrNull(b.request_expires_at),
+    created_at: isoOrNull(b.created_at),
+    updated_at: isoOrNull(b.updated_at),
     events: events
       .filter((e) => e.booking_id === b.id)
       .map((e) => ({
@@ -50,7 +49,7 @@ function bookingOut(b: Awaited<ReturnType<typeof loadBookings>>[number], events:
         toStatus: e.to_status,
         actorId: e.actor_id,
         reason: e.reason,
-        createdAt: iso(e.created_at),
+        createdAt: isoOrNull(e.created_at),
       })),
   };
 }
@@ -92,7 +91,7 @@ export async function exportBookings(db: Kysely<DB>, userId: string) {
       id: e.id,
       bookingId: e.booking_id,
       toStatus: e.to_status,
-      createdAt: iso(e.created_at),
+      createdAt: isoOrNull(e.created_at),
     })),
   };
 }

@@ -6,9 +6,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
+import { isoOrNull } from '../../platform/instants.js';
 import { ERASED_TEXT } from '../../platform/personal-data.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
 
 export async function exportConversations(db: Kysely<DB>, userId: string) {
   const conversations = await db
@@ -50,8 +49,8 @@ export async function exportConversations(db: Kysely<DB>, userId: string) {
       hostId: c.host_id,
       bookingId: c.booking_id,
       blockedBy: c.blocked_by,
-      lastMessageAt: iso(c.last_message_at),
-      createdAt: iso(c.created_at),
+      lastMessageAt: isoOrNull(c.last_message_at),
+      createdAt: isoOrNull(c.created_at),
       messages: messages
         .filter((m) => m.conversation_id === c.id)
         .map((m) => ({
@@ -60,19 +59,19 @@ export async function exportConversations(db: Kysely<DB>, userId: string) {
           senderId: m.sender_id,
           kind: m.kind,
           body: m.body,
-          createdAt: iso(m.created_at),
+          createdAt: isoOrNull(m.created_at),
         })),
     })),
     preApprovals: preApprovals.map((p) => ({
       ...p,
-      expires_at: iso(p.expires_at),
-      withdrawn_at: iso(p.withdrawn_at),
-      created_at: iso(p.created_at),
+      expires_at: isoOrNull(p.expires_at),
+      withdrawn_at: isoOrNull(p.withdrawn_at),
+      created_at: isoOrNull(p.created_at),
     })),
     supportReads: supportReads.map((r) => ({
       id: r.id,
       conversationId: r.conversation_id,
-      createdAt: iso(r.created_at),
+      createdAt: isoOrNull(r.created_at),
     })),
   };
 }

@@ -5,9 +5,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
+import { isoOrNull } from '../../platform/instants.js';
 import { type Mentions, mayMention, parseJson, scrubMentions } from '../../platform/personal-data.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
 
 export async function exportNotifications(db: Kysely<DB>, userId: string) {
   const [items, preferences] = await Promise.all([
@@ -26,14 +25,14 @@ export async function exportNotifications(db: Kysely<DB>, userId: string) {
       category: n.category,
       type: n.type,
       data: parseJson(n.data),
-      createdAt: iso(n.created_at),
-      updatedAt: iso(n.updated_at),
-      readAt: iso(n.read_at),
+      createdAt: isoOrNull(n.created_at),
+      updatedAt: isoOrNull(n.updated_at),
+      readAt: isoOrNull(n.read_at),
     })),
     notificationPreferences: preferences.map((p) => ({
       category: p.category,
       email: Boolean(p.email),
-      updatedAt: iso(p.updated_at),
+      updatedAt: isoOrNull(p.updated_at),
     })),
   };
 }

@@ -5,8 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
+import { isoOrNull } from '../../platform/instants.js';
 
 /** Payments and refunds of these bookings. */
 export async function exportPayments(db: Kysely<DB>, bookingIds: string[]) {
@@ -49,17 +48,15 @@ export async function exportPayments(db: Kysely<DB>, bookingIds: string[]) {
       .execute(),
   ]);
   return {
-    payments: payments.map((p) => ({ ...p, created_at: iso(p.created_at), updated_at: iso(p.updated_at) })),
-    refunds: refunds.map((r) => ({ ...r, created_at: iso(r.created_at), updated_at: iso(r.updated_at) })),
+    payments: payments.map((p) => ({
+      ...p,
+      created_at: isoOrNull(p.created_at),
+      updated_at: isoOrNull(p.updated_at),
+    })),
+    refunds: refunds.map((r) => ({
+      ...r,
+      created_at: isoOrNull(r.created_at),
+      updated_at: isoOrNull(r.updated_at),
+    })),
   };
-}
-
-/** The ledger's balance per currency: every transaction sums to zero, so all of it does too. */
-export async function ledgerBalance(db: Kysely<DB>): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('ledger_entries')
-    .select(['currency', (eb) => eb.fn.sum<number | string>('amount').as('total')])
-    .groupBy('currency')
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.currency, Number(r.total)]));
 }

@@ -5,8 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
+import { isoOrNull } from '../../platform/instants.js';
 
 export async function exportPayouts(db: Kysely<DB>, hostId: string) {
   const [accounts, payouts] = await Promise.all([
@@ -25,8 +24,8 @@ export async function exportPayouts(db: Kysely<DB>, hostId: string) {
       providerAccountRef: a.provider_account_ref,
       status: a.status,
       currency: a.currency,
-      createdAt: iso(a.created_at),
-      updatedAt: iso(a.updated_at),
+      createdAt: isoOrNull(a.created_at),
+      updatedAt: isoOrNull(a.updated_at),
     })),
     payouts: payouts.map((p) => ({
       id: p.id,
@@ -37,9 +36,9 @@ export async function exportPayouts(db: Kysely<DB>, hostId: string) {
       provider: p.provider,
       providerRef: p.provider_ref,
       attempts: Number(p.attempts),
-      releaseAt: iso(p.release_at),
-      paidAt: iso(p.paid_at),
-      createdAt: iso(p.created_at),
+      releaseAt: isoOrNull(p.release_at),
+      paidAt: isoOrNull(p.paid_at),
+      createdAt: isoOrNull(p.created_at),
     })),
   };
 }

@@ -9,6 +9,7 @@ import type { PayoutStatus } from '../../db/schema/payouts.js';
 import { type Actor, assertRole } from '../../platform/auth.js';
 import type { ServiceContext } from '../../platform/context.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
+import { isoOrNull } from '../../platform/instants.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { PaymentProvider, PayoutAccountResult } from '../../platform/payment-provider.js';
 import { TIMED_OUT, within } from '../../platform/timeout.js';
@@ -20,8 +21,6 @@ type Db = ServiceContext['db'];
 export type { PayoutAccountRow, PayoutRow } from './payouts.repository.js';
 
 const HOUR = 3_600_000;
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
-
 /** The instant a stay's payout is due: its check-in instant (check-in day at check-in time, UTC) + the delay. */
 export function releaseAtOf(ctx: ServiceContext, stay: { check_in: string; check_in_time: string }): Date {
   const [h = '15', m = '00'] = stay.check_in_time.split(':');
@@ -58,8 +57,8 @@ function toAccountView(row: repo.PayoutAccountRow, onboardingUrl: string | null)
     status: row.status,
     currency: row.currency,
     onboardingUrl: row.status === 'enabled' ? null : onboardingUrl,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
+    createdAt: isoOrNull(row.created_at)!,
+    updatedAt: isoOrNull(row.updated_at)!,
   };
 }
 
@@ -216,11 +215,11 @@ export async function listReleased(
       status: r.status,
       amount: r.amount,
       currency: r.currency,
-      releaseAt: iso(r.release_at)!,
-      paidAt: iso(r.paid_at),
+      releaseAt: isoOrNull(r.release_at)!,
+      paidAt: isoOrNull(r.paid_at),
       failureReason: r.status === 'failed' ? r.last_error : null,
     }),
-    (r) => [iso(r.release_at), r.id],
+    (r) => [isoOrNull(r.release_at), r.id],
   );
 }
 
@@ -312,8 +311,8 @@ export async function payoutsCsv(
         r.status,
         r.currency,
         r.amount,
-        iso(r.release_at),
-        iso(r.paid_at),
+        isoOrNull(r.release_at),
+        isoOrNull(r.paid_at),
         r.status === 'failed' ? r.last_error : null,
       ]
         .map(csvField)
@@ -337,10 +336,10 @@ export function toAdminPayoutView(r: repo.PayoutRow): AdminPayoutView {
     providerRef: r.provider_ref,
     attempts: r.attempts,
     lastError: r.last_error,
-    releaseAt: iso(r.release_at)!,
-    paidAt: iso(r.paid_at),
-    createdAt: iso(r.created_at)!,
-    updatedAt: iso(r.updated_at)!,
+    releaseAt: isoOrNull(r.release_at)!,
+    paidAt: isoOrNull(r.paid_at),
+    createdAt: isoOrNull(r.created_at)!,
+    updatedAt: isoOrNull(r.updated_at)!,
   };
 }
 

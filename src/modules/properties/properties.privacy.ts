@@ -7,9 +7,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
 import type { ServiceContext } from '../../platform/context.js';
 import type { FileStore } from '../../platform/file-store.js';
+import { isoOrNull } from '../../platform/instants.js';
 import { invalidateProperty } from './properties.service.js';
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
 
 /** Every listing the user hosts (deleted ones included), with photos, amenities and calendar. */
 export async function exportListings(db: Kysely<DB>, hostId: string) {
@@ -43,10 +42,10 @@ export async function exportListings(db: Kysely<DB>, hostId: string) {
     const { geo: _geo, city_key: _key, ...rest } = p;
     return {
       ...rest,
-      created_at: iso(p.created_at),
-      updated_at: iso(p.updated_at),
-      published_at: iso(p.published_at),
-      deleted_at: iso(p.deleted_at),
+      created_at: isoOrNull(p.created_at),
+      updated_at: isoOrNull(p.updated_at),
+      published_at: isoOrNull(p.published_at),
+      deleted_at: isoOrNull(p.deleted_at),
       amenities: amenities.filter((a) => a.property_id === p.id).map((a) => a.amenity_code),
       photos: photos
         .filter((ph) => ph.property_id === p.id)
@@ -58,7 +57,7 @@ export async function exportListings(db: Kysely<DB>, hostId: string) {
           isCover: ph.is_cover,
           caption: ph.caption,
           url: `/media/${ph.storage_key}`,
-          createdAt: iso(ph.created_at),
+          createdAt: isoOrNull(ph.created_at),
         })),
       calendar: calendar
         .filter((c) => c.property_id === p.id)

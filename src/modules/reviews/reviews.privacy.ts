@@ -5,13 +5,13 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema/index.js';
+import { isoOrNull } from '../../platform/instants.js';
 import { ERASED_TEXT } from '../../platform/personal-data.js';
 
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
 const dates = <T extends { created_at: Date; updated_at?: Date }>(r: T) => ({
   ...r,
-  created_at: iso(r.created_at),
-  ...('updated_at' in r ? { updated_at: iso(r.updated_at ?? null) } : {}),
+  created_at: isoOrNull(r.created_at),
+  ...('updated_at' in r ? { updated_at: isoOrNull(r.updated_at ?? null) } : {}),
 });
 
 export async function exportReviews(db: Kysely<DB>, userId: string) {
@@ -39,8 +39,8 @@ export async function exportReviews(db: Kysely<DB>, userId: string) {
   ]);
   const review = (r: (typeof written)[number]) => ({
     ...dates(r),
-    host_replied_at: iso(r.host_replied_at),
-    hidden_at: iso(r.hidden_at),
+    host_replied_at: isoOrNull(r.host_replied_at),
+    hidden_at: isoOrNull(r.hidden_at),
   });
   return {
     written: written.map(review),
