@@ -11,6 +11,8 @@ const timed = [
   'src/graphql/hardening.test.ts',
   'src/platform/input.test.ts',
   'src/platform/queue/queue.test.ts',
+  // Pub/sub delivery within 1 s between two buses: flaked once under the PGlite suite's full load.
+  'src/platform/events.test.ts',
 ];
 
 export default defineConfig({
