@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/processes.js';
-import { testRedis, uniquePrefix } from '../../test/support/redis.js';
+import { redisUrl, testRedis, uniquePrefix } from '../../test/support/redis.js';
 import { LocalEventBus, type RealtimeEvent, RedisEventBus } from './events.js';
 import { registry } from './metrics.js';
 
@@ -104,6 +104,26 @@ describe('RedisEventBus', () => {
     await second.next();
     await new Promise((r) => setTimeout(r, 100));
     expect(first.got).toHaveLength(0);
+  });
+
+  it('delivers what a process publishes before its client has connected (the worker, right after it starts)', async () => {
+    const a = bus();
+    const grace = inbox();
+    a.subscribe('grace', grace.listener);
+    await a.whenSubscribed();
+    // Not connected at all until asked: the first PUBLISH is what starts the connection.
+    const fresh = new Redis(redisUrl(), { lazyConnect: true });
+    expect(fresh.status).toBe('wait');
+    const starting = bus(fresh);
+    const before = await published('redis');
+    await starting.publish(['grace'], { type: 'booking.changed', data: { status: 'expired' } });
+    expect(await grace.next()).toMatchObject({ type: 'booking.changed', data: { status: 'expired' } });
+    expect(await published('redis')).toBe(before + 1);
+    // A client still connecting (created just now) is waited for as well.
+    const connecting = bus(testRedis());
+    expect(connecting.subscriberOpen).toBe(false);
+    await connecting.publish(['grace'], { type: 'booking.changed', data: { status: 'confirmed' } });
+    expect(await grace.next()).toMatchObject({ data: { status: 'confirmed' } });
   });
 
   it('never throws when Redis cannot be reached, and still delivers to its own listeners', async () => {

@@ -158,6 +158,13 @@ export interface RedisEventBusOptions {
   log?: GuardLogger;
   /** Bound of one PUBLISH (default: the client's RedisGuard's, 100 ms). */
   timeoutMs?: number;
+  /**
+   * How long a PUBLISH waits for the client's first connection (default 2000 ms). A process publishes
+   * right after it starts (the worker runs every scheduled job at once); without the wait, those events
+   * would be delivered to this process only, which has no listeners. Once the client has been ready,
+   * a lost connection fails fast as before.
+   */
+  connectWaitMs?: number;
 }
 
 /** Event ids delivered locally because PUBLISH failed, remembered so a late PUBLISH is not seen twice. */
@@ -183,6 +190,9 @@ export class RedisEventBus implements EventBus {
   private readonly recentLocal = new Set<string>();
   private readonly log: GuardLogger;
   private readonly timeoutMs: number | undefined;
+  private readonly connectWaitMs: number;
+  /** The client has been ready at least once (after that, not ready means failing: no waiting). */
+  private everReady: boolean;
   private lastLogAt = 0;
 
   constructor(
@@ -192,6 +202,9 @@ export class RedisEventBus implements EventBus {
     this.channel = opts.channel ?? eventsChannel(redis);
     this.log = opts.log ?? redisGuard(redis).log;
     this.timeoutMs = opts.timeoutMs;
+    this.connectWaitMs = opts.connectWaitMs ?? 2000;
+    this.everReady = redis.status === 'ready';
+    if (!this.everReady) redis.once('ready', () => (this.everReady = true));
   }
 
   async publish(userIds: readonly string[], event: Pick<RealtimeEvent, 'type' | 'data'>): Promise<void> {
@@ -200,6 +213,7 @@ export class RedisEventBus implements EventBus {
     const e = realtimeEvent(event);
     try {
       const message = JSON.stringify({ userIds: ids, event: e } satisfies Envelope);
+      await this.firstConnection();
       await redisGuard(this.redis).run(
         'events_publish',
         () => this.redis.publish(this.channel, message),
@@ -212,6 +226,22 @@ export class RedisEventBus implements EventBus {
       this.rememberLocal(e.id);
       this.listeners.deliverAll(ids, e);
     }
+  }
+
+  /** While the client makes its first connection: wait for it, bounded (then the guard decides). */
+  private async firstConnection(): Promise<void> {
+    if (this.everReady || !['wait', 'connecting', 'connect'].includes(this.redis.status)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        for (const ev of ['ready', 'close', 'end']) this.redis.off(ev, done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.connectWaitMs);
+      // Ready: send. Closed (refused, reset) or ended: the guard fails it fast, as for any outage.
+      for (const ev of ['ready', 'close', 'end']) this.redis.once(ev, done);
+      if (this.redis.status === 'wait') this.redis.connect().catch(() => {});
+    });
   }
 
   subscribe(userId: string, listener: RealtimeListener): () => void {
