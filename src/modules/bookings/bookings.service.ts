@@ -46,6 +46,20 @@ export interface StayPrice {
   hostPayout: number;
 }
 
+/** The booking columns a stay's price fills (a new booking, and a booking whose stay changed). */
+export function priceColumns(price: StayPrice) {
+  return {
+    currency: price.currency,
+    nights_subtotal: price.nightsSubtotal,
+    cleaning_fee: price.cleaningFee,
+    service_fee: price.serviceFee,
+    taxes: price.taxes,
+    total: price.total,
+    host_payout: price.hostPayout,
+    nightly: JSON.stringify(price.nights),
+  };
+}
+
 export interface CreateBookingInput {
   propertyId: string;
   checkIn: string;
@@ -112,14 +126,7 @@ export async function holdStay(
       check_out: input.checkOut,
       guests: input.guests,
       status: 'pending_payment',
-      currency: price.currency,
-      nights_subtotal: price.nightsSubtotal,
-      cleaning_fee: price.cleaningFee,
-      service_fee: price.serviceFee,
-      taxes: price.taxes,
-      total: price.total,
-      host_payout: price.hostPayout,
-      nightly: JSON.stringify(price.nights),
+      ...priceColumns(price),
       cancellation_policy: listing.cancellationPolicy,
       check_in_time: listing.checkInTime,
       instant_book: listing.instantBook,

@@ -202,14 +202,17 @@ export async function nightlyCalendar(
   propertyId: string,
   from: string,
   to: string,
+  opts: { exceptBookingId?: string | undefined } = {},
 ): Promise<{ date: string; state: NightState; price: number }[]> {
+  // A booking whose stay is being changed does not stand in its own way.
+  const except = opts.exceptBookingId ? sql`and b.id <> ${opts.exceptBookingId}` : sql``;
   const result = await sql<{ date: string; state: NightState; price: number }>`
     select d.night as date,
       case
         when exists (
           select 1 from bookings b
           where b.property_id = p.id and b.status in (${sql.join(OCCUPYING)})
-            and b.check_in <= d.night and b.check_out > d.night
+            and b.check_in <= d.night and b.check_out > d.night ${except}
         ) then 'booked'
         when coalesce(c.blocked, false) then 'blocked'
         else 'available'

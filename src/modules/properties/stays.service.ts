@@ -52,16 +52,18 @@ function validateStay(ctx: ServiceContext, terms: BookingTerms, stay: StayInput)
 
 /**
  * Price a stay night by night on `db` (the booking's transaction when booking); 400 for a stay the
- * listing's rules refuse, 409 if any night is blocked or taken.
+ * listing's rules refuse, 409 if any night is blocked or taken (by another booking than
+ * `exceptBookingId`: a booking whose stay changes may keep its own nights).
  */
 export async function priceStayAt(
   ctx: ServiceContext,
   db: ServiceContext['db'],
   terms: BookingTerms,
   stay: StayInput,
+  opts: { exceptBookingId?: string | undefined } = {},
 ): Promise<PriceBreakdown> {
   const nights = validateStay(ctx, terms, stay);
-  const calendar = await nightlyCalendar(db, terms.id, stay.checkIn, stay.checkOut);
+  const calendar = await nightlyCalendar(db, terms.id, stay.checkIn, stay.checkOut, opts);
   const taken = calendar.filter((n) => n.state !== 'available').map((n) => n.date);
   if (taken.length > 0) {
     throw conflict('dates_unavailable', `These dates are not available: ${taken.join(', ')}`);
