@@ -188,6 +188,13 @@ export function nightsTable(db: Kysely<DB>, from: string, to: string): RawBuilde
     ) select night from s) as d`;
 }
 
+/** Whether a date column is a Friday or a Saturday (a weekend night: pricing.ts's `isWeekendNight`). */
+export function isWeekendDate(db: Kysely<DB>, column: Expression<unknown>): RawBuilder<SqlBool> {
+  return sqlFamily(db) === 'postgres'
+    ? sql<SqlBool>`extract(isodow from ${column}) in (5, 6)`
+    : sql<SqlBool>`dayofweek(${column}) in (6, 7)`;
+}
+
 /** 'YYYY-MM' of a timestamp column, in UTC (MySQL sessions run in UTC; see database.ts). */
 export function yearMonth(db: Kysely<DB>, column: Expression<unknown>): RawBuilder<string> {
   return sqlFamily(db) === 'postgres'

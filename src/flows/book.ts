@@ -24,10 +24,16 @@ export async function quote(ctx: ServiceContext, stay: stays.StayInput): Promise
     nights: p.nightCount,
     nightly: p.nights,
     nightsSubtotal: p.nightsSubtotal,
+    discountPct: p.discountPct,
+    discount: p.discount,
+    extraGuestFees: p.extraGuestFees,
     cleaningFee: p.cleaningFee,
     serviceFee: p.serviceFee,
+    taxLines: p.taxLines,
     taxes: p.taxes,
     total: p.total,
+    hostFee: p.hostFee,
+    hostPayout: p.hostPayout,
   };
 }
 

@@ -35,7 +35,6 @@ export async function bookingReceipt(
   ]);
   return receipts.buildReceipt(
     receipts.platformOf(ctx.config),
-    ctx.config,
     {
       booking,
       guest: { id: booking.guestId, firstName: guest?.firstName ?? 'Guest' },

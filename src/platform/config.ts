@@ -64,9 +64,11 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_AUTH_MAX: Type.Integer({ default: 10, minimum: 1 }),
   RATE_LIMIT_AUTH_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
-  /** Guest service fee, in basis points of nights + cleaning (1200 = 12%). */
+  /** Guest service fee, in basis points of the accommodation (nights after discount, extra guests, cleaning; 1200 = 12%). */
   SERVICE_FEE_BPS: Type.Integer({ default: 1200, minimum: 0, maximum: 5000 }),
-  /** Taxes, in basis points of nights + cleaning. */
+  /** Host service fee, in basis points of the accommodation, deducted from the host's payout (300 = 3%). */
+  HOST_SERVICE_FEE_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
+  /** The default tax, in basis points of the accommodation, for listings in a country with no row in `tax_rates`. */
   TAX_BPS: Type.Integer({ default: 0, minimum: 0, maximum: 5000 }),
   /** The platform's name on receipts and payout statements. */
   PLATFORM_NAME: Type.String({ default: 'Roost', minLength: 1, maxLength: 100 }),
@@ -145,6 +147,11 @@ export const ConfigSchema = Type.Object({
   PAYOUT_DELAY_HOURS: Type.Number({ default: 24, minimum: 0, maximum: 2160 }),
   /** Transfer attempts of a payout before it is failed for good (its ledger posting reversed, shown to admins). */
   PAYOUT_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  /**
+   * A payout the provider answered `pending` for and that no webhook settled within this many minutes is
+   * asked about directly and settled like the webhook would (the reconcile-payouts job).
+   */
+  PAYOUT_RECONCILE_MINUTES: Type.Integer({ default: 30, minimum: 1, maximum: 10_080 }),
   /** Only for tests against a local stub of the Stripe API. */
   STRIPE_API_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Run pending migrations at start-up (always on in embedded mode). */

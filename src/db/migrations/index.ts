@@ -17,6 +17,7 @@ import * as m0011 from './0011_geo_search.js';
 import * as m0012 from './0012_messaging.js';
 import * as m0013 from './0013_admin.js';
 import * as m0014 from './0014_payouts.js';
+import * as m0015 from './0015_pricing.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_messaging': m0012,
   '0013_admin': m0013,
   '0014_payouts': m0014,
+  '0015_pricing': m0015,
 };

@@ -30,6 +30,18 @@ export interface BookingsTable {
   taxes: number;
   total: number;
   host_payout: number;
+  /** The length-of-stay discount (percent) and amount taken off the nights. */
+  discount_pct: Generated<number>;
+  discount: Generated<number>;
+  extra_guest_fees: Generated<number>;
+  /** The host service fee, deducted from host_payout. */
+  host_fee: Generated<number>;
+  /** Each tax of the price by name (null on bookings made before taxes had lines). */
+  tax_lines: ColumnType<
+    { name: string; kind: 'percent' | 'per_night'; rateBps: number | null; amount: number }[] | null,
+    string | null | undefined,
+    string | null
+  >;
   /** Per-night prices at booking time. */
   nightly: Json<{ date: string; price: number }[]>;
   cancellation_policy: 'flexible' | 'moderate' | 'strict';

@@ -24,6 +24,7 @@ import type {
   PropertyAmenitiesTable,
   PropertyCalendarTable,
   PropertyPhotosTable,
+  TaxRatesTable,
 } from './properties.js';
 import type { GuestRatingsTable, ReviewsTable } from './reviews.js';
 import type { EmailOutboxTable, RefreshTokensTable, UsersTable, UserTokensTable } from './users.js';
@@ -41,6 +42,7 @@ export interface DB {
   property_amenities: PropertyAmenitiesTable;
   property_calendar: PropertyCalendarTable;
   property_photos: PropertyPhotosTable;
+  tax_rates: TaxRatesTable;
   bookings: BookingsTable;
   booking_events: BookingEventsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -33,6 +33,12 @@ export interface PropertiesTable {
   nightly_price: number;
   currency: string;
   cleaning_fee: number;
+  /** Friday and Saturday nights' price (null: the nightly price). */
+  weekend_price: Generated<number | null>;
+  weekly_discount_pct: Generated<number>;
+  monthly_discount_pct: Generated<number>;
+  guests_included: Generated<number>;
+  extra_guest_fee: Generated<number>;
   min_nights: number;
   max_nights: number | null;
   check_in_time: string;
@@ -81,4 +87,20 @@ export interface PropertyPhotosTable {
   is_cover: boolean;
   caption: string | null;
   created_at: Timestamp;
+}
+
+/** Taxes by jurisdiction: every row of the listing's country (region '') and of its region applies. */
+export interface TaxRatesTable {
+  id: string;
+  country_code: string;
+  /** '' = the whole country. */
+  region: Generated<string>;
+  name: string;
+  kind: 'percent' | 'per_night';
+  rate_bps: number | null;
+  amount: number | null;
+  currency: string | null;
+  per_guest: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }

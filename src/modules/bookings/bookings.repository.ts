@@ -22,10 +22,21 @@ export function insertBooking(
   db: Kysely<DB>,
   row: Omit<
     BookingRow,
-    'created_at' | 'updated_at' | 'refunded_amount' | 'nightly' | 'request_expires_at'
-  > & {
-    nightly: string;
-  },
+    | 'created_at'
+    | 'updated_at'
+    | 'refunded_amount'
+    | 'nightly'
+    | 'request_expires_at'
+    | 'tax_lines'
+    | 'discount_pct'
+    | 'discount'
+    | 'extra_guest_fees'
+    | 'host_fee'
+  > &
+    Partial<Pick<BookingRow, 'discount_pct' | 'discount' | 'extra_guest_fees' | 'host_fee'>> & {
+      nightly: string;
+      tax_lines?: string | null;
+    },
 ) {
   return insertReturning(db, 'bookings', row);
 }

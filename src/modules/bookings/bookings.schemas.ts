@@ -22,10 +22,17 @@ const PRICE_EXAMPLE = {
     { date: '2026-07-12', price: 14500 },
   ],
   nightsSubtotal: 41000,
+  discountPct: 0,
+  discount: 0,
+  extraGuestFees: 0,
   cleaningFee: 3500,
   serviceFee: 5340,
-  taxes: 0,
-  total: 49840,
+  taxLines: [
+    { name: 'IVA', kind: 'percent' as const, rateBps: 1000, amount: 4450 },
+    { name: 'Tourist tax', kind: 'per_night' as const, rateBps: null, amount: 600 },
+  ],
+  taxes: 5050,
+  total: 54890,
 };
 export const BOOKING_EXAMPLE = {
   id: 'e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d',
@@ -64,16 +71,44 @@ export const CreateBookingBody = Type.Object(
   },
 );
 
-/** The price of a stay, night by night, as a quote and a booking both carry it. */
+export const TaxLineSchema = Type.Object(
+  {
+    name: Type.String({ description: 'As the jurisdiction names it' }),
+    kind: Type.Enum(['percent', 'per_night']),
+    rateBps: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'A percentage tax: its rate in basis points of the accommodation',
+    }),
+    amount: Money,
+  },
+  { title: 'TaxLine' },
+);
+
+/**
+ * The price of a stay, night by night, as a quote and a booking both carry it. The accommodation is
+ * nightsSubtotal − discount + extraGuestFees + cleaningFee; total = accommodation + serviceFee + taxes.
+ */
 const PriceFields = {
   currency: Type.String(),
   nights: Type.Integer(),
-  nightly: Type.Array(Night),
+  nightly: Type.Array(Night, {
+    description: 'Each night: its calendar override, else the weekend (Fri, Sat) or nightly price',
+  }),
   nightsSubtotal: Money,
+  discountPct: Type.Integer({
+    minimum: 0,
+    maximum: 90,
+    description: 'The length-of-stay discount applied: weekly (7+ nights) or monthly (28+), 0 if none',
+  }),
+  discount: Type.Integer({ minimum: 0, description: 'Taken off the nights (minor units)' }),
+  extraGuestFees: Type.Integer({
+    minimum: 0,
+    description: 'Guests above those the price includes × the extra-guest fee × nights',
+  }),
   cleaningFee: Money,
-  serviceFee: Money,
-  taxes: Money,
-  total: Money,
+  serviceFee: Type.Integer({ minimum: 0, description: "The guest's service fee (added to the total)" }),
+  taxLines: Type.Array(TaxLineSchema, { description: "Each tax of the listing's jurisdiction, by name" }),
+  taxes: Type.Integer({ minimum: 0, description: 'The sum of taxLines' }),
+  total: Type.Integer({ minimum: 0, description: 'What the guest pays' }),
 };
 
 export const QuoteSchema = Type.Object(
@@ -83,8 +118,13 @@ export const QuoteSchema = Type.Object(
     checkOut: DateOnly,
     guests: Type.Integer(),
     ...PriceFields,
+    hostFee: Type.Integer({
+      minimum: 0,
+      description: "The host's service fee: deducted from their payout, not paid by the guest",
+    }),
+    hostPayout: Type.Integer({ minimum: 0, description: 'What the host earns: accommodation − hostFee' }),
   },
-  { title: 'Quote', examples: [{ ...STAY_EXAMPLE, ...PRICE_EXAMPLE }] },
+  { title: 'Quote', examples: [{ ...STAY_EXAMPLE, ...PRICE_EXAMPLE, hostFee: 1335, hostPayout: 43165 }] },
 );
 export type QuoteView = Static<typeof QuoteSchema>;
 

@@ -39,8 +39,13 @@ export interface StayPrice {
   currency: string;
   nights: { date: string; price: number }[];
   nightsSubtotal: number;
+  discountPct: number;
+  discount: number;
+  extraGuestFees: number;
   cleaningFee: number;
   serviceFee: number;
+  hostFee: number;
+  taxLines: { name: string; kind: 'percent' | 'per_night'; rateBps: number | null; amount: number }[];
   taxes: number;
   total: number;
   hostPayout: number;
@@ -51,9 +56,14 @@ export function priceColumns(price: StayPrice) {
   return {
     currency: price.currency,
     nights_subtotal: price.nightsSubtotal,
+    discount_pct: price.discountPct,
+    discount: price.discount,
+    extra_guest_fees: price.extraGuestFees,
     cleaning_fee: price.cleaningFee,
     service_fee: price.serviceFee,
+    host_fee: price.hostFee,
     taxes: price.taxes,
+    tax_lines: JSON.stringify(price.taxLines),
     total: price.total,
     host_payout: price.hostPayout,
     nightly: JSON.stringify(price.nights),
@@ -82,8 +92,12 @@ export function toBookingView(b: repo.BookingRow): BookingView {
     nights: b.nightly.length,
     nightly: b.nightly,
     nightsSubtotal: b.nights_subtotal,
+    discountPct: b.discount_pct,
+    discount: b.discount,
+    extraGuestFees: b.extra_guest_fees,
     cleaningFee: b.cleaning_fee,
     serviceFee: b.service_fee,
+    taxLines: taxLinesOf(b),
     taxes: b.taxes,
     total: b.total,
     refundedAmount: b.refunded_amount,
@@ -96,6 +110,15 @@ export function toBookingView(b: repo.BookingRow): BookingView {
     message: b.guest_message,
     createdAt: new Date(b.created_at).toISOString(),
   };
+}
+
+/**
+ * A booking's taxes by name. Bookings made before taxes had lines carry one line, "Taxes", of their
+ * whole tax (if any).
+ */
+export function taxLinesOf(b: Pick<repo.BookingRow, 'tax_lines' | 'taxes'>): StayPrice['taxLines'] {
+  if (b.tax_lines) return b.tax_lines;
+  return b.taxes > 0 ? [{ name: 'Taxes', kind: 'percent', rateBps: null, amount: b.taxes }] : [];
 }
 
 /** A guest may not book their own listing. */
@@ -407,7 +430,8 @@ export function chargeSplit(b: repo.BookingRow) {
   return {
     total: b.total,
     hostShare: b.host_payout,
-    serviceFee: b.service_fee,
+    // Both service fees are the platform's: the guest's (on top of the stay) and the host's (out of it).
+    serviceFee: b.service_fee + b.host_fee,
     taxes: b.taxes,
     hostId: b.host_id,
   };

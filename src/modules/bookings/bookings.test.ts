@@ -182,6 +182,7 @@ describe('no overlapping bookings', () => {
           check_in: checkIn,
           check_out: checkOut,
           nightly: JSON.stringify(row.nightly),
+          tax_lines: row.tax_lines === null ? null : JSON.stringify(row.tax_lines),
         })
         .execute();
     const overlap = await copy(newId(), '2030-09-04', '2030-09-06').catch((e: unknown) => e);

@@ -7,6 +7,7 @@ import {
   geoInBox,
   geoNearestFirst,
   insertReturning,
+  isWeekendDate,
   nightsTable,
   pgBox,
   sqlFamily,
@@ -194,8 +195,8 @@ export async function upsertCalendar(
 export type NightState = 'available' | 'booked' | 'blocked';
 
 /**
- * Every night in [from, to) with its state and price: the single source of truth for availability.
- * Booked wins over blocked; the price is the override if set, else the nightly price.
+ * Every night in [from, to) with its state and price override: the single source of truth for
+ * availability. Booked wins over blocked. (The night's price is pricing.ts's `nightPrice`.)
  */
 export async function nightlyCalendar(
   db: Kysely<DB>,
@@ -203,10 +204,10 @@ export async function nightlyCalendar(
   from: string,
   to: string,
   opts: { exceptBookingId?: string | undefined } = {},
-): Promise<{ date: string; state: NightState; price: number }[]> {
+): Promise<{ date: string; state: NightState; override: number | null }[]> {
   // A booking whose stay is being changed does not stand in its own way.
   const except = opts.exceptBookingId ? sql`and b.id <> ${opts.exceptBookingId}` : sql``;
-  const result = await sql<{ date: string; state: NightState; price: number }>`
+  const result = await sql<{ date: string; state: NightState; override: number | null }>`
     select d.night as date,
       case
         when exists (
@@ -217,13 +218,13 @@ export async function nightlyCalendar(
         when coalesce(c.blocked, false) then 'blocked'
         else 'available'
       end as state,
-      coalesce(c.price_override, p.nightly_price) as price
+      c.price_override as override
     from properties p
     cross join ${nightsTable(db, from, to)}
     left join property_calendar c on c.property_id = p.id and c.night = d.night
     where p.id = ${propertyId}
     order by d.night`.execute(db);
-  return result.rows.map((r) => ({ ...r, price: Number(r.price) }));
+  return result.rows.map((r) => ({ ...r, override: r.override === null ? null : Number(r.override) }));
 }
 
 /**
@@ -253,7 +254,8 @@ export interface SearchFilters {
   country?: string | undefined;
   bbox?: { minLat: number; maxLat: number; minLng: number; maxLng: number } | undefined;
   centre?: { lat: number; lng: number; radiusKm?: number | undefined } | undefined;
-  stay?: { checkIn: string; checkOut: string; nights: number } | undefined;
+  /** The stay asked for; `weekendNights`: its Friday and Saturday nights. */
+  stay?: { checkIn: string; checkOut: string; nights: number; weekendNights: number } | undefined;
   guests?: number | undefined;
   minPrice?: number | undefined;
   maxPrice?: number | undefined;
@@ -279,6 +281,12 @@ export interface SearchRow {
   nightly_price: number;
   currency: string;
   cleaning_fee: number;
+  weekend_price: number | null;
+  weekly_discount_pct: number;
+  monthly_discount_pct: number;
+  guests_included: number;
+  extra_guest_fee: number;
+  region: string | null;
   instant_book: boolean;
   rating_avg: number;
   rating_count: number;
@@ -378,16 +386,24 @@ export async function searchProperties(
     : undefined;
   const boxIndexed = box ? geoInBox(db, 'properties', 'p', box) : undefined;
 
+  // The nights' subtotal, night by night as pricing.ts's `nightPrice` has it: the weekend price on
+  // Friday and Saturday nights (counted by the service), the nightly price on the others, each replaced
+  // by its calendar override where one is set. The rest of the price is the pricing engine's, in TS.
+  const weekendPrice = sql`coalesce(p.weekend_price, p.nightly_price)`;
   const nightsSubtotal = f.stay
-    ? sql<number>`(p.nightly_price * ${f.stay.nights} + coalesce((
-        select sum(c.price_override - p.nightly_price) from property_calendar c
+    ? sql<number>`(p.nightly_price * ${f.stay.nights - f.stay.weekendNights}
+        + ${weekendPrice} * ${f.stay.weekendNights} + coalesce((
+        select sum(c.price_override - case when ${isWeekendDate(db, sql`c.night`)} then ${weekendPrice} else p.nightly_price end)
+        from property_calendar c
         where c.property_id = p.id and c.price_override is not null
           and c.night >= cast(${f.stay.checkIn} as date) and c.night < cast(${f.stay.checkOut} as date)), 0))`
     : sql<null>`null`;
   const dir = sql.raw(key.dir);
   const columns = sql`p.id, p.host_id, p.title, p.property_type, p.city, p.country_code, p.latitude, p.longitude,
-      p.max_guests, p.bedrooms, p.nightly_price, p.currency, p.cleaning_fee, p.instant_book, p.rating_avg,
-      p.rating_count, ${distance ?? sql`null`} as distance_km, ${nightsSubtotal} as nights_subtotal`;
+      p.max_guests, p.bedrooms, p.nightly_price, p.currency, p.cleaning_fee, p.weekend_price,
+      p.weekly_discount_pct, p.monthly_discount_pct, p.guests_included, p.extra_guest_fee, p.region,
+      p.instant_book, p.rating_avg, p.rating_count, ${distance ?? sql`null`} as distance_km,
+      ${nightsSubtotal} as nights_subtotal`;
   const where = (extra: (Expression<SqlBool> | undefined)[]) =>
     sql.join(
       [...conds, ...extra].filter((c): c is Expression<SqlBool> => c !== undefined),
@@ -542,6 +558,14 @@ export interface BookingTerms {
   nightlyPrice: number;
   currency: string;
   cleaningFee: number;
+  weekendPrice: number | null;
+  weeklyDiscountPct: number;
+  monthlyDiscountPct: number;
+  guestsIncluded: number;
+  extraGuestFee: number;
+  /** Where it is (its taxes are this jurisdiction's). */
+  countryCode: string;
+  region: string | null;
   cancellationPolicy: PropertyRow['cancellation_policy'];
   checkInTime: string;
   instantBook: boolean;
@@ -560,6 +584,13 @@ export async function getBookingTerms(db: Kysely<DB>, id: string): Promise<Booki
     nightlyPrice: p.nightly_price,
     currency: p.currency,
     cleaningFee: p.cleaning_fee,
+    weekendPrice: p.weekend_price,
+    weeklyDiscountPct: p.weekly_discount_pct,
+    monthlyDiscountPct: p.monthly_discount_pct,
+    guestsIncluded: p.guests_included,
+    extraGuestFee: p.extra_guest_fee,
+    countryCode: p.country_code,
+    region: p.region,
     cancellationPolicy: p.cancellation_policy,
     checkInTime: p.check_in_time,
     instantBook: p.instant_book,

@@ -12,7 +12,19 @@ import { newId } from '../../platform/crypto.js';
 import { AppError, conflict, forbidden, invalidField, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { coverPhotosOf, type PhotoRow, photosOf } from './photos.repository.js';
-import { MAX_STAY_NIGHTS, nightCount, nightsOf, stayTotals, todayOf } from './pricing.js';
+import {
+  MAX_STAY_NIGHTS,
+  nightCount,
+  nightPrice,
+  nightsOf,
+  priceFromSubtotal,
+  pricingRulesOf,
+  type TaxRule,
+  todayOf,
+  weekendNightsIn,
+} from './pricing.js';
+import { feeRates } from './stays.service.js';
+import { taxRulesOfPlaces } from './tax-rates.service.js';
 import * as repo from './properties.repository.js';
 import type {
   CreatePropertyInput,
@@ -60,6 +72,11 @@ export function toPropertyView(p: repo.PropertyRow, amenities: string[], photos:
     nightlyPrice: p.nightly_price,
     currency: p.currency,
     cleaningFee: p.cleaning_fee,
+    weekendPrice: p.weekend_price,
+    weeklyDiscountPct: p.weekly_discount_pct,
+    monthlyDiscountPct: p.monthly_discount_pct,
+    guestsIncluded: p.guests_included,
+    extraGuestFee: p.extra_guest_fee,
     minNights: p.min_nights,
     maxNights: p.max_nights,
     checkInTime: p.check_in_time,
@@ -189,6 +206,11 @@ export async function createProperty(
       nightly_price: input.nightlyPrice,
       currency: input.currency,
       cleaning_fee: input.cleaningFee ?? 0,
+      weekend_price: input.weekendPrice ?? null,
+      weekly_discount_pct: input.weeklyDiscountPct ?? 0,
+      monthly_discount_pct: input.monthlyDiscountPct ?? 0,
+      guests_included: input.guestsIncluded ?? 1,
+      extra_guest_fee: input.extraGuestFee ?? 0,
       min_nights: minNights,
       max_nights: maxNights,
       check_in_time: input.checkInTime ?? '15:00',
@@ -239,6 +261,11 @@ export async function updateProperty(
   set('nightly_price', input.nightlyPrice);
   set('currency', input.currency);
   set('cleaning_fee', input.cleaningFee);
+  set('weekend_price', input.weekendPrice);
+  set('weekly_discount_pct', input.weeklyDiscountPct);
+  set('monthly_discount_pct', input.monthlyDiscountPct);
+  set('guests_included', input.guestsIncluded);
+  set('extra_guest_fee', input.extraGuestFee);
   set('min_nights', input.minNights);
   set('max_nights', input.maxNights);
   set('check_in_time', input.checkInTime);
@@ -374,6 +401,14 @@ function checkRange(from: string, end: string) {
 
 const addDay = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
+/** The nights in [from, to) with their state and price (override, else weekend or nightly price). */
+async function pricedCalendar(db: ServiceContext['db'], id: string, from: string, to: string) {
+  const [p, days] = await Promise.all([repo.findProperty(db, id), repo.nightlyCalendar(db, id, from, to)]);
+  if (!p) throw notFound('Property');
+  const rules = pricingRulesOf(p);
+  return days.map((d) => ({ date: d.date, state: d.state, price: nightPrice(rules, d.date, d.override) }));
+}
+
 /** Each night in [from, to) with its state and price. Listed listings are public; others only for their host. */
 export async function getCalendar(
   ctx: ServiceContext,
@@ -384,7 +419,7 @@ export async function getCalendar(
 ) {
   await getProperty(ctx, actor, id);
   checkRange(from, to);
-  return { propertyId: id, from, to, days: await repo.nightlyCalendar(await ctx.reads(actor), id, from, to) };
+  return { propertyId: id, from, to, days: await pricedCalendar(await ctx.reads(actor), id, from, to) };
 }
 
 /** Block/unblock nights and set/clear price overrides over [from, to] (inclusive of `to`). */
@@ -409,7 +444,7 @@ export async function updateCalendar(
     propertyId: id,
     from: input.from,
     to: end,
-    days: await repo.nightlyCalendar(ctx.db, id, input.from, end),
+    days: await pricedCalendar(ctx.db, id, input.from, end),
   };
 }
 
@@ -494,7 +529,12 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
     if (nights > MAX_STAY_NIGHTS) {
       throw invalidField('checkOut', `a stay may last at most ${MAX_STAY_NIGHTS} nights`);
     }
-    filters.stay = { checkIn: q.checkIn, checkOut: q.checkOut, nights };
+    filters.stay = {
+      checkIn: q.checkIn,
+      checkOut: q.checkOut,
+      nights,
+      weekendNights: weekendNightsIn(q.checkIn, q.checkOut),
+    };
   }
   if (q.amenities) {
     filters.amenities = [
@@ -513,18 +553,81 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
     if (c.s !== q.sort) throw invalidField('cursor', 'belongs to a different sort order', 'invalid_cursor');
     after = { v: c.v, id: c.id };
   }
-  const rows = await repo.searchProperties(db, filters, q.sort, q.limit + 1, after);
-  // The page's cover photos: one lookup for the page's ids, after the search (which stays as indexed).
-  const covers = await coverPhotosOf(
-    db,
-    rows.slice(0, q.limit).map((r) => r.id),
-  );
+  const stay = filters.stay;
+  const guests = q.guests ?? 1;
+  const byTotal = stay !== undefined && (q.sort === 'price_asc' || q.sort === 'price_desc');
+  const rows = byTotal
+    ? await rankByStayTotal(ctx, db, filters, stay, guests, q.sort === 'price_asc' ? 'asc' : 'desc', q.limit + 1, after)
+    : await repo.searchProperties(db, filters, q.sort, q.limit + 1, after);
+  const page = rows.slice(0, q.limit);
+  // The page's cover photos and taxes: one lookup each for the page, after the search (which stays as indexed).
+  const [covers, taxesOf] = await Promise.all([
+    coverPhotosOf(
+      db,
+      page.map((r) => r.id),
+    ),
+    stay ? taxRulesOfPlaces(ctx, db, page.map(placeOf)) : undefined,
+  ]);
   return toPage(
     rows,
     q.limit,
-    (r) => toSearchResult(ctx, r, filters.stay, covers.get(r.id)),
+    (r) => toSearchResult(ctx, r, stay && taxesOf ? { ...stay, guests, taxes: taxesOf(placeOf(r)) } : undefined, covers.get(r.id)),
     (r) => ({ s: q.sort, v: r.sort_value, id: r.id }),
   );
+}
+
+/**
+ * Sorting by price for the dates asked ranks by the stay's total as the pricing engine computes it
+ * (discounts, extra guests, fees, each listing's taxes), not by the nightly price: the available
+ * listings matching the filters are priced in TS and ordered by (total, id). At most
+ * PRICE_RANK_CANDIDATES listings are ranked (the newest); filters such as a city or a map box keep a
+ * search far below that.
+ */
+export const PRICE_RANK_CANDIDATES = 2000;
+
+async function rankByStayTotal(
+  ctx: ServiceContext,
+  db: ServiceContext['db'],
+  filters: repo.SearchFilters,
+  stay: NonNullable<repo.SearchFilters['stay']>,
+  guests: number,
+  dir: 'asc' | 'desc',
+  limit: number,
+  after: { v: number | string; id: string } | undefined,
+): Promise<repo.SearchRow[]> {
+  const candidates = await repo.searchProperties(db, filters, 'newest', PRICE_RANK_CANDIDATES);
+  const taxesOf = await taxRulesOfPlaces(ctx, db, candidates.map(placeOf));
+  const sign = dir === 'asc' ? 1 : -1;
+  const ranked = candidates
+    .map((r) => ({ ...r, sort_value: stayPriceOf(ctx, r, { ...stay, guests, taxes: taxesOf(placeOf(r)) }).total }))
+    .sort((a, b) => sign * (a.sort_value - b.sort_value || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  const past = after
+    ? (r: { sort_value: number; id: string }) => {
+        const v = Number(after.v);
+        return dir === 'asc'
+          ? r.sort_value > v || (r.sort_value === v && r.id > after.id)
+          : r.sort_value < v || (r.sort_value === v && r.id < after.id);
+      }
+    : () => true;
+  return ranked.filter(past).slice(0, limit);
+}
+
+const placeOf = (r: repo.SearchRow) => ({ countryCode: r.country_code, region: r.region, currency: r.currency });
+
+/** A search row's stay, priced by the engine from the nights' subtotal the search summed. */
+function stayPriceOf(
+  ctx: ServiceContext,
+  r: repo.SearchRow,
+  stay: { nights: number; guests: number; taxes: TaxRule[] },
+) {
+  return priceFromSubtotal({
+    rules: pricingRulesOf(r),
+    nightsSubtotal: r.nights_subtotal ?? 0,
+    nightCount: stay.nights,
+    guests: stay.guests,
+    fees: feeRates(ctx.config),
+    taxes: stay.taxes,
+  });
 }
 
 /** A search result's cover photo: enough to draw the card. */
@@ -537,7 +640,7 @@ export function toCoverPhoto(p: PhotoRow | undefined) {
 function toSearchResult(
   ctx: ServiceContext,
   r: repo.SearchRow,
-  stay: repo.SearchFilters['stay'],
+  stay: (NonNullable<repo.SearchFilters['stay']> & { guests: number; taxes: TaxRule[] }) | undefined,
   cover: PhotoRow | undefined,
 ): SearchResultView {
   const out: SearchResultView = {
@@ -561,22 +664,22 @@ function toSearchResult(
   };
   if (r.distance_km !== null) out.distanceKm = Math.round(r.distance_km * 1000) / 1000;
   if (stay && r.nights_subtotal !== null) {
-    // The same arithmetic as a booking quote.
-    const totals = stayTotals(
-      r.nights_subtotal,
-      r.cleaning_fee,
-      ctx.config.SERVICE_FEE_BPS,
-      ctx.config.TAX_BPS,
-    );
+    // The same engine as a booking quote.
+    const price = stayPriceOf(ctx, r, stay);
     out.stay = {
       checkIn: stay.checkIn,
       checkOut: stay.checkOut,
       nights: stay.nights,
-      nightsSubtotal: r.nights_subtotal,
-      cleaningFee: r.cleaning_fee,
-      serviceFee: totals.serviceFee,
-      taxes: totals.taxes,
-      total: totals.total,
+      guests: stay.guests,
+      nightsSubtotal: price.nightsSubtotal,
+      discountPct: price.discountPct,
+      discount: price.discount,
+      extraGuestFees: price.extraGuestFees,
+      cleaningFee: price.cleaningFee,
+      serviceFee: price.serviceFee,
+      taxLines: price.taxLines,
+      taxes: price.taxes,
+      total: price.total,
     };
   }
   return out;
@@ -725,6 +828,6 @@ export async function adminListingDetail(ctx: ServiceContext, actor: Actor, id: 
     listing,
     unlistedReason: p.unlisted_reason,
     photos: listing.photos,
-    calendar: { propertyId: id, from, to, days: await repo.nightlyCalendar(ctx.db, id, from, to) },
+    calendar: { propertyId: id, from, to, days: await pricedCalendar(ctx.db, id, from, to) },
   };
 }

@@ -5,8 +5,18 @@
  */
 import type { ServiceContext } from '../../platform/context.js';
 import { conflict, invalidField, notFound } from '../../platform/errors.js';
-import { MAX_STAY_NIGHTS, nightCount, nightsOf, type PriceBreakdown, priceStay, todayOf } from './pricing.js';
+import {
+  type FeeRates,
+  MAX_STAY_NIGHTS,
+  nightCount,
+  nightsOf,
+  type PriceBreakdown,
+  type PricingRules,
+  priceStay,
+  todayOf,
+} from './pricing.js';
 import { type BookingTerms, getBookingTerms, nightlyCalendar } from './properties.repository.js';
+import { taxRulesFor } from './tax-rates.service.js';
 
 export type { PriceBreakdown } from './pricing.js';
 export type { BookingTerms } from './properties.repository.js';
@@ -68,12 +78,31 @@ export async function priceStayAt(
   if (taken.length > 0) {
     throw conflict('dates_unavailable', `These dates are not available: ${taken.join(', ')}`);
   }
-  const byDate = new Map(calendar.map((n) => [n.date, n.price]));
+  const byDate = new Map(calendar.map((n) => [n.date, n.override]));
+  const taxes = await taxRulesFor(ctx, db, terms);
   return priceStay({
-    currency: terms.currency,
-    nights: nights.map((date) => ({ date, price: byDate.get(date) ?? terms.nightlyPrice })),
-    cleaningFee: terms.cleaningFee,
-    serviceFeeBps: ctx.config.SERVICE_FEE_BPS,
-    taxBps: ctx.config.TAX_BPS,
+    rules: rulesOfTerms(terms),
+    nights: nights.map((date) => ({ date, override: byDate.get(date) ?? null })),
+    guests: stay.guests,
+    fees: feeRates(ctx.config),
+    taxes,
   });
+}
+
+/** The platform's two service fees (configuration). */
+export function feeRates(config: ServiceContext['config']): FeeRates {
+  return { guestServiceFeeBps: config.SERVICE_FEE_BPS, hostServiceFeeBps: config.HOST_SERVICE_FEE_BPS };
+}
+
+function rulesOfTerms(t: BookingTerms): PricingRules {
+  return {
+    currency: t.currency,
+    nightlyPrice: t.nightlyPrice,
+    weekendPrice: t.weekendPrice,
+    cleaningFee: t.cleaningFee,
+    weeklyDiscountPct: t.weeklyDiscountPct,
+    monthlyDiscountPct: t.monthlyDiscountPct,
+    guestsIncluded: t.guestsIncluded,
+    extraGuestFee: t.extraGuestFee,
+  };
 }

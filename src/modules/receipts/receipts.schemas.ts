@@ -31,9 +31,10 @@ const PLATFORM_EXAMPLE = {
 
 const ReceiptLine = Type.Object(
   {
-    kind: Type.Enum(['nights', 'cleaning_fee', 'service_fee', 'tax'], {
+    kind: Type.Enum(['nights', 'discount', 'extra_guests', 'cleaning_fee', 'service_fee', 'tax'], {
       description:
-        '`nights`: consecutive nights at one price; `tax`: one tax, by name and rate (a stay may carry several)',
+        '`nights`: consecutive nights at one price; `discount`: the weekly or monthly discount (a negative ' +
+        'amount); `tax`: one tax, by name and rate (a stay may carry several)',
     }),
     description: Type.String({ description: 'e.g. `2 nights × €145.00 (11 – 12 Jul 2026)`' }),
     quantity: Type.Integer({ minimum: 1, description: 'Nights (for `nights`), else 1' }),
@@ -47,7 +48,9 @@ const ReceiptLine = Type.Object(
       description: '`tax`: its rate in basis points of `basis` (700 = 7 %), null when not known',
     }),
     basis: Type.Union([Type.Integer(), Type.Null()], {
-      description: '`tax`: the amount it was computed on (nights + cleaning fee)',
+      description:
+        '`tax`: the amount a percentage tax was computed on (the accommodation: nights − discount + extra ' +
+        'guests + cleaning fee); null for a per-night tax',
     }),
   },
   { title: 'ReceiptLine' },

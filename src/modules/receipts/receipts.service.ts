@@ -55,9 +55,6 @@ export function formatDays(from: string, to: string): string {
   return text.replace(/[\u2000-\u200a\u202f\u205f]/g, ' ');
 }
 
-/** amount × bps / 10 000, rounded half up: the pricing rule, to recognise the rate a tax was charged at. */
-const applyBps = (amount: number, bps: number) => Math.floor((amount * bps + 5000) / 10_000);
-
 /** What a receipt is made of (a booking as priced and paid, who and where). */
 export interface ReceiptInput {
   booking: {
@@ -70,8 +67,12 @@ export interface ReceiptInput {
     currency: string;
     nightly: { date: string; price: number }[];
     nightsSubtotal: number;
+    discountPct: number;
+    discount: number;
+    extraGuestFees: number;
     cleaningFee: number;
     serviceFee: number;
+    taxLines: { name: string; kind: 'percent' | 'per_night'; rateBps: number | null; amount: number }[];
     taxes: number;
     total: number;
   };
@@ -132,7 +133,7 @@ export function nightLines(nightly: { date: string; price: number }[], currency:
 }
 
 function feeLine(
-  kind: 'cleaning_fee' | 'service_fee',
+  kind: 'cleaning_fee' | 'service_fee' | 'extra_guests',
   description: string,
   amount: number,
   currency: string,
@@ -159,7 +160,6 @@ function feeLine(
  */
 export function buildReceipt(
   platform: PlatformView,
-  config: Pick<Config, 'TAX_BPS'>,
   input: ReceiptInput,
   now: Date,
 ): ReceiptView {
@@ -169,24 +169,40 @@ export function buildReceipt(
   const first = paidPayments[0];
   if (!first) throw receiptNotAvailable();
   const lines: ReceiptLineView[] = nightLines(b.nightly, currency);
+  if (b.discount > 0) {
+    const which = b.nightly.length >= 28 ? 'Monthly' : 'Weekly';
+    lines.push({
+      ...feeLine('service_fee', `${which} stay discount (${b.discountPct} %)`, -b.discount, currency),
+      kind: 'discount',
+    });
+  }
+  if (b.extraGuestFees > 0) {
+    lines.push(feeLine('extra_guests', 'Extra guests', b.extraGuestFees, currency));
+  }
   if (b.cleaningFee > 0) lines.push(feeLine('cleaning_fee', 'Cleaning fee', b.cleaningFee, currency));
   lines.push(feeLine('service_fee', `${platform.name} service fee`, b.serviceFee, currency));
-  if (b.taxes > 0) {
-    const basis = b.nightsSubtotal + b.cleaningFee;
-    // Today one tax at TAX_BPS; the rate is shown when it is the one this booking was charged at.
-    const rateBps = applyBps(basis, config.TAX_BPS) === b.taxes ? config.TAX_BPS : null;
+  // Percentage taxes are on the accommodation (nights − discount + extra guests + cleaning).
+  const accommodation = b.nightsSubtotal - b.discount + b.extraGuestFees + b.cleaningFee;
+  for (const tax of b.taxLines) {
+    if (tax.amount <= 0) continue;
+    const nights = b.nightly.length;
     lines.push({
       kind: 'tax',
-      description: rateBps === null ? 'Taxes' : `Taxes (${formatRate(rateBps)})`,
+      description:
+        tax.rateBps !== null
+          ? `${tax.name} (${formatRate(tax.rateBps)})`
+          : tax.kind === 'per_night'
+            ? `${tax.name} (${nights} ${nights === 1 ? 'night' : 'nights'})`
+            : tax.name,
       quantity: 1,
-      unitAmount: b.taxes,
-      amount: b.taxes,
-      formattedAmount: formatMoney(b.taxes, currency),
+      unitAmount: tax.amount,
+      amount: tax.amount,
+      formattedAmount: formatMoney(tax.amount, currency),
       from: null,
       to: null,
-      name: 'Taxes',
-      rateBps,
-      basis,
+      name: tax.name,
+      rateBps: tax.rateBps,
+      basis: tax.kind === 'percent' ? accommodation : null,
     });
   }
   const sum = lines.reduce((s, l) => s + l.amount, 0);

@@ -104,7 +104,6 @@ describe('money formatting (integer minor units, exact)', () => {
     const platform = { name: 'Roost', address: 'Somewhere', taxId: null, supportEmail: 'support@roost.dev' };
     const r = buildReceipt(
       platform,
-      { TAX_BPS: 0 },
       {
         booking: {
           id: '0193a5b2-4444-7e2f-8a3b-4c5d6e7f8091',
@@ -116,8 +115,12 @@ describe('money formatting (integer minor units, exact)', () => {
           currency: 'INR',
           nightly: [{ date: '2031-01-01', price: 500_000 }],
           nightsSubtotal: 500_000,
+          discountPct: 0,
+          discount: 0,
+          extraGuestFees: 0,
           cleaningFee: 0,
           serviceFee: 60_000,
+          taxLines: [],
           taxes: 0,
           total: 560_000,
         },
