@@ -35,6 +35,7 @@ import { adminListingsRoutes } from './modules/properties/admin-listings.routes.
 import { arrivalRoutes } from './modules/properties/arrival.routes.js';
 import { mediaRoutes, photosRoutes } from './modules/properties/photos.routes.js';
 import { propertiesRoutes } from './modules/properties/properties.routes.js';
+import { taxRatesRoutes } from './modules/properties/tax-rates.routes.js';
 import { receiptsRoutes } from './modules/receipts/receipts.routes.js';
 import { adminReviewsRoutes } from './modules/reviews/admin-reviews.routes.js';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.js';
@@ -209,6 +210,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(adminPayoutsRoutes, { prefix: '/api/v1/admin/payouts', ctx });
   await app.register(adminUsersRoutes, { prefix: '/api/v1/admin/users', ctx });
   await app.register(adminListingsRoutes, { prefix: '/api/v1/admin/listings', ctx });
+  await app.register(taxRatesRoutes, { prefix: '/api/v1/admin/tax-rates', ctx });
   await app.register(adminReviewsRoutes, { prefix: '/api/v1/admin/reviews', ctx });
   if (opts.queue) await app.register(jobsRoutes, { prefix: '/api/v1/admin/jobs', queue: opts.queue });
   // The operator console: server-rendered pages, outside the OpenAPI document (src/console).

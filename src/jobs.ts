@@ -5,6 +5,7 @@
  */
 import { Type } from 'typebox';
 import { reconcileProcessingPayments } from './flows/pay.js';
+import { reconcilePendingPayouts } from './flows/payout-reconcile.js';
 import { releaseDuePayouts } from './flows/payouts.js';
 import { settlePendingRefunds } from './flows/refunds.js';
 import { queueCheckinReminders, queueReviewReminders } from './flows/reminders.js';
@@ -101,6 +102,13 @@ function definitions(ctx: ServiceContext, mailer: Mailer, queue: () => JobQueue<
       handler: async () => void (await releaseDuePayouts(ctx)),
     }),
     defineJob({
+      name: 'reconcile-payouts',
+      schema: Empty,
+      // Transfers still pending PAYOUT_RECONCILE_MINUTES after their last answer (no webhook came): the
+      // provider is asked, and its answer applied like the webhook's (same function, idempotent).
+      handler: async () => void (await reconcilePendingPayouts(ctx)),
+    }),
+    defineJob({
       name: 'purge-expired-tokens',
       schema: Empty,
       handler: async () => void (await purgeExpiredTokens(ctx)),
@@ -129,5 +137,6 @@ export const SCHEDULES: readonly Schedule<JobName>[] = [
   { job: 'reconcile-payments', everyMs: 5 * 60_000 },
   { job: 'settle-refunds', everyMs: 60_000 },
   { job: 'release-payouts', everyMs: 5 * 60_000 },
+  { job: 'reconcile-payouts', everyMs: 5 * 60_000 },
   { job: 'purge-expired-tokens', everyMs: 6 * 60 * 60_000 },
 ];

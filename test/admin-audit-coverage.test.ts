@@ -120,7 +120,7 @@ afterAll(async () => {
 });
 
 interface Call {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   payload?: Record<string, unknown>;
 }
@@ -176,6 +176,33 @@ const api: Record<string, Spec> = {
     method: 'POST',
     url: `/api/v1/admin/listings/${listings['unlistApi']}/relist`,
     payload: { reason: 'Host verified' },
+  }),
+  'GET /api/v1/admin/tax-rates': () => ({ method: 'GET', url: '/api/v1/admin/tax-rates?country=DE' }),
+  'POST /api/v1/admin/tax-rates': () => ({
+    method: 'POST',
+    url: '/api/v1/admin/tax-rates',
+    payload: {
+      countryCode: 'DE',
+      region: 'Berlin',
+      name: 'Coverage City Tax',
+      kind: 'percent',
+      rateBps: 500,
+    },
+  }),
+  'PUT /api/v1/admin/tax-rates/:id': async () => ({
+    method: 'PUT',
+    url: `/api/v1/admin/tax-rates/${await coverageTaxRate()}`,
+    payload: {
+      countryCode: 'DE',
+      region: 'Berlin',
+      name: 'Coverage City Tax',
+      kind: 'percent',
+      rateBps: 750,
+    },
+  }),
+  'DELETE /api/v1/admin/tax-rates/:id': async () => ({
+    method: 'DELETE',
+    url: `/api/v1/admin/tax-rates/${await coverageTaxRate()}`,
   }),
   'GET /api/v1/admin/bookings': () => ({
     method: 'GET',
@@ -282,6 +309,16 @@ const api: Record<string, Spec> = {
   'GET /api/v1/admin/audit': () => ({ method: 'GET', url: '/api/v1/admin/audit?changesOnly=true' }),
 };
 
+/** The tax rate the POST above created (the PUT and DELETE after it act on it). */
+async function coverageTaxRate(): Promise<string> {
+  const row = await t.ctx.db
+    .selectFrom('tax_rates')
+    .select('id')
+    .where('name', '=', 'Coverage City Tax')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
 /** The console's session: its cookies and a CSRF token from its pages. */
 const consoleSession = { cookies: new Map<string, string>(), csrf: '' };
 const cookieHeader = () => [...consoleSession.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -307,8 +344,63 @@ async function consoleRequest(method: 'GET' | 'POST', url: string, form?: Record
 }
 
 const form = (fields: Record<string, string>) => fields;
+/** A payout that failed for good, to the host's enabled (sandbox) payout account (opened if need be). */
+async function failedPayout(checkIn: number): Promise<string> {
+  const host = users['host']!;
+  const booking = await insertBooking(t, {
+    guestId: users['guest']!.id,
+    propertyId: listings['stays']!,
+    checkIn: day(checkIn),
+    checkOut: day(checkIn + 2),
+  });
+  const { accountRef } = await t.ctx.payments['sandbox']!.createPayoutAccount({
+    hostId: host.id,
+    email: host.email,
+    currency: 'EUR',
+    idempotencyKey: `payout-account:${host.id}`,
+  });
+  const account = await t.ctx.db
+    .selectFrom('payout_accounts')
+    .select('host_id')
+    .where('host_id', '=', host.id)
+    .executeTakeFirst();
+  if (!account) {
+    await t.ctx.db
+      .insertInto('payout_accounts')
+      .values({
+        host_id: host.id,
+        provider: 'sandbox',
+        provider_account_ref: accountRef,
+        status: 'enabled',
+        currency: 'EUR',
+      })
+      .execute();
+  }
+  const id = randomUUID();
+  await t.ctx.db
+    .insertInto('payouts')
+    .values({
+      id,
+      booking_id: booking.id,
+      host_id: host.id,
+      amount: 0,
+      currency: 'EUR',
+      status: 'failed',
+      provider: 'sandbox',
+      provider_ref: null,
+      transfer_key: id,
+      ledger_ref: id,
+      attempts: 5,
+      last_error: 'account_closed',
+      release_at: new Date(),
+      paid_at: null,
+    })
+    .execute();
+  return id;
+}
+
 /** The console, in order; POSTs are form posts with the session's CSRF token. */
-const consolePages: Record<string, () => Call> = {
+const consolePages: Record<string, () => Call | Promise<Call>> = {
   'GET /admin': () => ({ method: 'GET', url: '/admin' }),
   'GET /admin/users': () => ({ method: 'GET', url: '/admin/users?q=example' }),
   'GET /admin/users/:id': () => ({ method: 'GET', url: `/admin/users/${users['console']!.id}` }),
@@ -371,6 +463,12 @@ const consolePages: Record<string, () => Call> = {
   }),
   'GET /admin/money': () => ({ method: 'GET', url: '/admin/money' }),
   'GET /admin/money/payouts': () => ({ method: 'GET', url: `/admin/money/payouts?month=${month}` }),
+  'GET /admin/payouts': () => ({ method: 'GET', url: '/admin/payouts?status=failed' }),
+  'POST /admin/payouts/:id/retry': async () => ({
+    method: 'POST',
+    url: `/admin/payouts/${await failedPayout(210)}/retry`,
+    payload: form({ reason: 'Bank details fixed' }),
+  }),
   'GET /admin/reviews': () => ({ method: 'GET', url: '/admin/reviews' }),
   'POST /admin/reviews/:id/hide': () => ({
     method: 'POST',
@@ -449,7 +547,7 @@ describe('the audit trail of admin routes', () => {
     ]);
 
     for (const [route, spec] of Object.entries(consolePages)) {
-      const call = spec();
+      const call = await spec();
       const res = await consoleRequest(
         call.method as 'GET' | 'POST',
         call.url,

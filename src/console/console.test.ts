@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBooking } from '../../test/support/factories.js';
 import { createListing } from '../../test/support/fixtures.js';
 import { createTestApp, createUser, type TestApp, type TestUser } from '../../test/support/test-app.js';
+import { attemptTransfer, releaseStay } from '../flows/payouts.js';
+import type { SandboxProvider } from '../modules/payments/sandbox.provider.js';
 import { createInlineQueue } from '../platform/queue/inline.js';
 import { defineJob } from '../platform/queue/registry.js';
 
@@ -411,6 +413,8 @@ describe('pages', () => {
       `/admin/bookings/${booking.id}/cancel?onBehalfOf=host&refund=full`,
       '/admin/money',
       '/admin/money/payouts',
+      '/admin/payouts',
+      '/admin/payouts?status=failed',
       '/admin/reviews',
       '/admin/jobs',
       '/admin/audit',
@@ -429,7 +433,17 @@ describe('pages', () => {
     expect(css.headers['content-type']).toMatch(/text\/css/);
     // The nav the browser test follows.
     const dash = await agent.get('/admin');
-    for (const label of ['Dashboard', 'Users', 'Listings', 'Bookings', 'Money', 'Reviews', 'Jobs', 'Audit']) {
+    for (const label of [
+      'Dashboard',
+      'Users',
+      'Listings',
+      'Bookings',
+      'Money',
+      'Payouts',
+      'Reviews',
+      'Jobs',
+      'Audit',
+    ]) {
       expect(dash.body).toContain(`>${label}</a>`);
     }
     expect(dash.body).toContain('<svg class="chart"');
@@ -721,6 +735,267 @@ describe('jobs', () => {
     const res = await agent.get('/admin/jobs');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('id="queue-not-configured"');
+  });
+});
+
+describe('payouts', () => {
+  /** A host with an enabled sandbox payout account, and a listing. */
+  async function payoutHost() {
+    const host = await createUser(t, 'host');
+    const opened = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/host/payout-account',
+      headers: host.auth,
+      payload: { country: 'PT', currency: 'EUR' },
+    });
+    expect(opened.statusCode, opened.body).toBe(201);
+    const listing = await createListing(t, host, { nightlyPrice: 10_000 });
+    return { host, listing };
+  }
+  let stayNo = 0;
+  /** A past stay of the host's, released now through the flow, its transfer paid or failed for good. */
+  async function payoutOf(host: TestUser, listingId: string, outcome: 'paid' | 'failed') {
+    const guest = await createUser(t, 'guest');
+    const from = -40 + stayNo++ * 3;
+    const b = await insertBooking(t, {
+      guestId: guest.id,
+      propertyId: listingId,
+      checkIn: day(from),
+      checkOut: day(from + 2),
+      status: 'completed',
+    });
+    const sandbox = t.ctx.payments['sandbox'] as SandboxProvider;
+    const attempts = t.ctx.config.PAYOUT_MAX_ATTEMPTS;
+    if (outcome === 'failed') sandbox.queueTransferOutcome('failed', attempts);
+    const released = await releaseStay(t.ctx, { id: b.id, host_id: host.id });
+    expect(released).toMatchObject({ status: 'scheduled' });
+    let p = await attemptTransfer(t.ctx, released!.id);
+    for (let i = 1; i < attempts && p.status === 'scheduled'; i++) p = await attemptTransfer(t.ctx, p.id);
+    expect(p.status).toBe(outcome);
+    return { booking: b, payout: p };
+  }
+  const statusOf = async (id: string) =>
+    (await t.ctx.db.selectFrom('payouts').select('status').where('id', '=', id).executeTakeFirstOrThrow())
+      .status;
+
+  it('lists payouts with their booking, host, amount, status, attempts and error; filters; admins only', async () => {
+    const admin = await createUser(t, 'admin');
+    const { host, listing } = await payoutHost();
+    const failed = await payoutOf(host, listing.id, 'failed');
+    const paid = await payoutOf(host, listing.id, 'paid');
+    const other = await payoutHost();
+    const elsewhere = await payoutOf(other.host, other.listing.id, 'paid');
+    const agent = await signedIn(admin);
+
+    const all = await agent.get('/admin/payouts');
+    expect(all.statusCode, all.body.slice(0, 2000)).toBe(200);
+    expect(all.headers['content-security-policy']).toBe(CSP);
+    expect(all.body).not.toMatch(/<script/i);
+    const row = (html: string, id: string) =>
+      new RegExp(`<tr data-payout-id="${id}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? '';
+    const failedRow = row(all.body, failed.payout.id);
+    expect(failedRow).toContain('data-status="failed"');
+    expect(failedRow).toContain(`href="/admin/bookings/${failed.booking.id}"`);
+    expect(failedRow).toContain(`href="/admin/users/${host.id}"`);
+    expect(failedRow).toContain(`${(failed.payout.amount / 100).toFixed(2)} EUR`);
+    expect(failedRow).toContain(`<td class="num">${t.ctx.config.PAYOUT_MAX_ATTEMPTS}</td>`);
+    expect(failedRow).toContain('account_closed');
+    expect(failedRow).toContain(`action="/admin/payouts/${failed.payout.id}/retry"`);
+    expect(failedRow).toMatch(/name="_csrf" value="[^"]+"/);
+    const paidRow = row(all.body, paid.payout.id);
+    expect(paidRow).toContain('data-status="paid"');
+    expect(paidRow).not.toContain('data-action="retry-payout"');
+    expect(all.body).toContain(`data-payout-id="${elsewhere.payout.id}"`);
+
+    // Filters: by status, by host, both; each keeps only what matches.
+    const ids = (html: string) => [...html.matchAll(/data-payout-id="([^"]+)"/g)].map((m) => m[1]);
+    const failedOnly = await agent.get('/admin/payouts?status=failed');
+    expect(ids(failedOnly.body)).toContain(failed.payout.id);
+    expect(ids(failedOnly.body)).not.toContain(paid.payout.id);
+    expect(failedOnly.body).toContain('<option value="failed" selected>');
+    const byHost = await agent.get(`/admin/payouts?hostId=${host.id}`);
+    expect(ids(byHost.body).sort()).toEqual([failed.payout.id, paid.payout.id].sort());
+    const paidOfHost = await agent.get(`/admin/payouts?status=paid&hostId=${host.id}`);
+    expect(ids(paidOfHost.body)).toEqual([paid.payout.id]);
+    const none = await agent.get(`/admin/payouts?status=failed&hostId=${other.host.id}`);
+    expect(ids(none.body)).toEqual([]);
+    expect(none.body).toContain('No payouts match.');
+    for (const url of ['/admin/payouts?status=bogus', '/admin/payouts?hostId=nope', '/admin/payouts?x=1']) {
+      const res = await agent.get(url);
+      expect(res.statusCode, url).toBe(400);
+    }
+
+    // In the nav, on the Money page, and on the dashboard (the failed count links to the filtered list).
+    expect(all.body).toMatch(/<a href="\/admin\/payouts" data-testid="nav-payouts" class="active"/);
+    expect((await agent.get('/admin/money')).body).toContain('id="payouts-list-link" href="/admin/payouts"');
+    const dash = await agent.get('/admin');
+    const counts = await t.ctx.db
+      .selectFrom('payouts')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status')
+      .execute();
+    const count = (s: string) => Number(counts.find((c) => c.status === s)?.n ?? 0);
+    expect(count('failed')).toBeGreaterThanOrEqual(1);
+    expect(dash.body).toMatch(
+      new RegExp(
+        `id="card-payouts-failed">.*?<a href="/admin/payouts\\?status=failed">${count('failed')}</a>`,
+      ),
+    );
+    expect(dash.body).toMatch(
+      new RegExp(
+        `id="card-payouts-pending">.*?<a href="/admin/payouts\\?status=pending">${count('pending')}</a>`,
+      ),
+    );
+    const paidRows = await t.ctx.db
+      .selectFrom('payouts')
+      .select(['amount', 'paid_at'])
+      .where('status', '=', 'paid')
+      .where('currency', '=', 'EUR')
+      .execute();
+    const today = new Date().toISOString().slice(0, 10);
+    const paidToday = paidRows
+      .filter((r) => new Date(r.paid_at!).toISOString().slice(0, 10) === today)
+      .reduce((s, r) => s + Number(r.amount), 0);
+    expect(paidToday).toBe(paid.payout.amount + elsewhere.payout.amount);
+    expect(dash.body).toContain(`<span class="paid-today">${(paidToday / 100).toFixed(2)} EUR</span>`);
+
+    // Nobody else: no cookie, a bearer token, a session whose admin was demoted.
+    const anon = await new Agent().get('/admin/payouts');
+    expect(anon.statusCode).toBe(303);
+    expect(anon.headers.location).toBe('/admin/login');
+    const bearer = await t.app.inject({ method: 'GET', url: '/admin/payouts', headers: host.auth });
+    expect(bearer.statusCode).toBe(303);
+    const demoted = await createUser(t, 'admin');
+    const demotedAgent = await signedIn(demoted);
+    const demote = await agent.post(`/admin/users/${demoted.id}/role`, { role: 'guest', reason: 'left' });
+    expect(demote.statusCode).toBe(303);
+    const refused = await demotedAgent.get('/admin/payouts');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).not.toContain(failed.payout.id);
+    const refusedRetry = await demotedAgent.post(`/admin/payouts/${failed.payout.id}/retry`, {});
+    expect(refusedRetry.statusCode).toBe(403);
+    expect(await statusOf(failed.payout.id)).toBe('failed');
+  });
+
+  it('pages through a long list with keyset cursors, keeping the filters', async () => {
+    const admin = await createUser(t, 'admin');
+    const { host, listing } = await payoutHost();
+    const ids: string[] = [];
+    for (let i = 0; i < 27; i++) {
+      const b = await insertBooking(t, {
+        guestId: (await createUser(t, 'guest')).id,
+        propertyId: listing.id,
+        checkIn: day(100 + i * 2),
+        checkOut: day(101 + i * 2),
+      });
+      const id = randomUUID();
+      ids.push(id);
+      await t.ctx.db
+        .insertInto('payouts')
+        .values({
+          id,
+          booking_id: b.id,
+          host_id: host.id,
+          amount: 100 + i,
+          currency: 'EUR',
+          status: i === 0 ? 'failed' : 'paid',
+          provider: 'sandbox',
+          provider_ref: null,
+          transfer_key: id,
+          ledger_ref: id,
+          attempts: 1,
+          last_error: null,
+          release_at: new Date(),
+          paid_at: new Date(),
+        })
+        .execute();
+    }
+    const agent = await signedIn(admin);
+    const shown = (html: string) => [...html.matchAll(/data-payout-id="([^"]+)"/g)].map((m) => m[1]!);
+    const first = await agent.get(`/admin/payouts?status=paid&hostId=${host.id}`);
+    expect(shown(first.body)).toHaveLength(25);
+    const next = /id="next-page" rel="next" href="([^"]+)"/.exec(first.body)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toMatch(/^\/admin\/payouts\?status=paid&hostId=[0-9a-f-]+&cursor=/);
+    const second = await agent.get(next!);
+    expect(second.statusCode).toBe(200);
+    expect(second.body).toContain('id="last-page"');
+    const all = [...shown(first.body), ...shown(second.body)];
+    // Every paid one once, newest first; the failed one filtered out.
+    expect(all).toEqual(ids.slice(1).sort().reverse());
+    const bad = await agent.get(`/admin/payouts?hostId=${host.id}&cursor=not-a-cursor`);
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('retries a failed payout from its form: CSRF required, through retryPayout, audited exactly once', async () => {
+    const admin = await createUser(t, 'admin');
+    const { host, listing } = await payoutHost();
+    const { booking, payout } = await payoutOf(host, listing.id, 'failed');
+    const sandbox = t.ctx.payments['sandbox'] as SandboxProvider;
+    const moved = () => sandbox.executedTransfers().filter((x) => x.metadata.bookingId === booking.id);
+    expect(moved()).toHaveLength(0);
+    const agent = await signedIn(admin);
+    await agent.get('/admin/payouts?status=failed');
+    const url = `/admin/payouts/${payout.id}/retry`;
+
+    for (const csrf of [null, 'forged-token', '']) {
+      const res = await agent.post(url, { reason: 'csrf attempt' }, csrf);
+      expect(res.statusCode).toBe(403);
+      expect(res.body).toContain('did not come from this console');
+    }
+    expect(await statusOf(payout.id)).toBe('failed');
+    expect(await auditRows(admin.id, 'payout.retry')).toHaveLength(0);
+    expect(moved()).toHaveLength(0);
+
+    const requestId = `console-payout-retry-${randomUUID()}`;
+    const res = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-request-id': requestId,
+      },
+      payload: new URLSearchParams({ _csrf: agent.csrf, reason: 'Host fixed their IBAN' }).toString(),
+    });
+    agent.remember(res);
+    expect(res.statusCode, res.body).toBe(303);
+    expect(res.headers.location).toBe(`/admin/payouts?hostId=${host.id}`);
+    const after = await t.ctx.db
+      .selectFrom('payouts')
+      .selectAll()
+      .where('id', '=', payout.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ status: 'paid', attempts: 1, last_error: null });
+    expect(Number(after.amount)).toBe(payout.amount);
+    expect(moved()).toMatchObject([{ amount: payout.amount, idempotencyKey: after.transfer_key }]);
+    const rows = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      actor_id: admin.id,
+      action: 'payout.retry',
+      object_type: 'payout',
+      object_id: payout.id,
+      reason: 'Host fixed their IBAN',
+    });
+    const shown = await agent.get(res.headers.location as string);
+    expect(shown.body).toMatch(/id="flash" class="ok"/);
+    expect(shown.body).toContain(`Payout ${payout.id} released again: paid.`);
+
+    // Not failed any more: refused on the page (409), nothing audited or transferred again.
+    const again = await agent.post(url, {});
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toMatch(/id="flash" class="error"/);
+    expect(again.body).toContain('Only a failed payout can be retried');
+    const missing = await agent.post('/admin/payouts/00000000-0000-4000-8000-000000000000/retry', {});
+    expect(missing.statusCode).toBe(404);
+    const tooLong = await agent.post(url, { reason: 'x'.repeat(501) });
+    expect(tooLong.statusCode).toBe(400);
+    expect(await auditRows(admin.id, 'payout.retry')).toHaveLength(1);
+    expect(moved()).toHaveLength(1);
   });
 });
 

@@ -37,6 +37,7 @@ export const NAV = [
   ['Listings', '/admin/listings'],
   ['Bookings', '/admin/bookings'],
   ['Money', '/admin/money'],
+  ['Payouts', '/admin/payouts'],
   ['Reviews', '/admin/reviews'],
   ['Jobs', '/admin/jobs'],
   ['Audit', '/admin/audit'],

@@ -45,6 +45,7 @@ import { dashboardPages } from './pages/dashboard.js';
 import { jobPages } from './pages/jobs.js';
 import { listingPages } from './pages/listings.js';
 import { moneyPages } from './pages/money.js';
+import { payoutPages } from './pages/payouts.js';
 import { reviewPages } from './pages/reviews.js';
 import { userPages } from './pages/users.js';
 import { ASSETS_DIR } from './views.js';
@@ -220,6 +221,7 @@ export async function consolePlugin(app: RoostApp, opts: ConsoleOptions): Promis
   listingPages(app, deps);
   bookingPages(app, deps);
   moneyPages(app, deps);
+  payoutPages(app, deps);
   reviewPages(app, deps);
   jobPages(app, deps);
   auditPages(app, deps);

@@ -1,11 +1,13 @@
 /**
  * The operator console's front page: today's arrivals and departures, bookings and revenue by day, the
- * backlogs (emails not yet sent, refunds not yet carried out), whether the ledger balances, and failed
- * jobs (counted by the caller, which holds the queue). Every query is bounded: counts on indexed columns,
+ * backlogs (emails not yet sent, refunds not yet carried out), whether the ledger balances, host payouts
+ * (failed, under way, paid this month and today), and failed jobs (counted by the caller, which holds the
+ * queue). Every query is bounded: counts on indexed columns,
  * the per-day figures over the primary-key range of the window (ids are UUIDv7).
  */
 import * as bookings from '../modules/bookings/bookings.service.js';
 import { balancesOf, pendingRefundCount } from '../modules/payments/money.service.js';
+import { type PayoutFigures, payoutFigures } from '../modules/payouts/payouts.service.js';
 import { type Actor, assertRole } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import { pendingEmailIds } from '../platform/email.js';
@@ -42,6 +44,11 @@ export interface DashboardStats {
   pendingRefunds: number;
   ledger: { balanced: boolean; total: number };
   failedJobs: number | null;
+  /**
+   * Host payouts: counts by status (`failed`: failed for good, to look at; `scheduled` / `pending`: under
+   * way), and the amounts paid this month and today (UTC) per currency.
+   */
+  payouts: PayoutFigures;
 }
 
 const DAY_MS = 86_400_000;
@@ -57,12 +64,13 @@ export async function dashboardStats(
   const now = ctx.now();
   const today = now.toISOString().slice(0, 10);
   const since = new Date(Date.parse(`${today}T00:00:00Z`) - (days - 1) * DAY_MS);
-  const [stays, perDay, emails, refunds, ledger] = await Promise.all([
+  const [stays, perDay, emails, refunds, ledger, payouts] = await Promise.all([
     bookings.staysStartingAndEnding(ctx, today),
     bookings.bookingsByDay(ctx, since),
     pendingEmailIds(ctx.db, OUTBOX_COUNT_CAP),
     pendingRefundCount(ctx),
     balancesOf(ctx),
+    payoutFigures(ctx),
   ]);
   const revenueOf = new Map<string, number>();
   for (const r of perDay) revenueOf.set(r.currency, (revenueOf.get(r.currency) ?? 0) + r.revenue);
@@ -91,5 +99,6 @@ export async function dashboardStats(
     pendingRefunds: refunds,
     ledger: { balanced: ledger.balanced, total: ledger.total },
     failedJobs: opts.failedJobs ?? null,
+    payouts,
   };
 }

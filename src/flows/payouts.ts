@@ -276,14 +276,39 @@ export async function applyPayoutEvent(
     return;
   }
   if (!payoutId) return;
+  await settleTransfer(
+    ctx,
+    trx,
+    payoutId,
+    event.type === 'payout.paid'
+      ? { status: 'paid' }
+      : { status: 'failed', failureReason: event.failureReason ?? 'transfer_failed' },
+  );
+}
+
+/**
+ * A transfer's final answer, in the caller's transaction — from a webhook (`applyPayoutEvent`) or from the
+ * provider asked directly (`reconcilePendingPayouts`, src/flows/payout-reconcile.ts): `paid` settles a
+ * scheduled or pending payout; `failed` fails one for good (its ledger posting reversed, once). Anything
+ * already final stays, so any number of answers, in any order and from either source, change nothing more.
+ */
+export async function settleTransfer(
+  ctx: ServiceContext,
+  trx: Db,
+  payoutId: string,
+  answer: { status: 'paid' } | { status: 'failed'; failureReason: string },
+): Promise<payouts.PayoutRow> {
   const payout = await payouts.lockPayout(trx, payoutId);
-  if (event.type === 'payout.paid') {
-    if (payout.status !== 'scheduled' && payout.status !== 'pending') return;
-    await payouts.updatePayout(ctx, trx, payout.id, { status: 'paid', paid_at: ctx.now(), last_error: null });
-    return;
+  if (answer.status === 'paid') {
+    if (payout.status !== 'scheduled' && payout.status !== 'pending') return payout;
+    return payouts.updatePayout(ctx, trx, payout.id, {
+      status: 'paid',
+      paid_at: ctx.now(),
+      last_error: null,
+    });
   }
-  if (payout.status === 'failed' || payout.status === 'netted') return;
-  await failForGood(ctx, trx, payout, event.failureReason ?? 'transfer_failed', true);
+  if (payout.status === 'failed' || payout.status === 'netted') return payout;
+  return failForGood(ctx, trx, payout, answer.failureReason, true);
 }
 
 // ------------------------------------------------------------------------------------------------ views

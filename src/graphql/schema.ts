@@ -53,11 +53,25 @@ export const schema = /* GraphQL */ `
     postalCode: String
   }
 
+  "One tax of the listing's jurisdiction, by name (percentage: rateBps of the accommodation; or per night)."
+  type TaxLine {
+    name: String!
+    kind: String!
+    rateBps: Int
+    amount: Int!
+  }
+
   type StayPrice {
     nights: Int!
+    guests: Int!
     nightsSubtotal: Int!
+    "The weekly (7+ nights) or monthly (28+) discount applied, in percent."
+    discountPct: Int!
+    discount: Int!
+    extraGuestFees: Int!
     cleaningFee: Int!
     serviceFee: Int!
+    taxLines: [TaxLine!]!
     taxes: Int!
     total: Int!
   }
@@ -76,6 +90,12 @@ export const schema = /* GraphQL */ `
     beds: Int!
     minNights: Int!
     maxNights: Int
+    "Friday and Saturday nights (null: the nightly price)."
+    weekendPrice: Int
+    weeklyDiscountPct: Int!
+    monthlyDiscountPct: Int!
+    guestsIncluded: Int!
+    extraGuestFee: Int!
     checkInTime: String!
     checkOutTime: String!
     cancellationPolicy: String!
@@ -155,11 +175,19 @@ export const schema = /* GraphQL */ `
     nights: Int!
     nightly: [Night!]!
     nightsSubtotal: Int!
+    discountPct: Int!
+    discount: Int!
+    extraGuestFees: Int!
     cleaningFee: Int!
     serviceFee: Int!
+    taxLines: [TaxLine!]!
     taxes: Int!
     total: Int!
     currency: String!
+    "The host's service fee, deducted from their payout (not paid by the guest)."
+    hostFee: Int!
+    "What the host earns from this stay."
+    hostPayout: Int!
   }
 
   type Booking {

@@ -139,6 +139,11 @@ export interface PaymentProvider {
   /** Move `amount` from the platform's balance to a payout account; the same key is the same transfer. */
   transfer(request: TransferRequest): Promise<TransferResult>;
   /**
+   * Current status of a transfer the provider answered `pending` for (used by the reconcile-payouts job
+   * when no webhook settled it): `pending` while it still is, else `paid` or `failed`.
+   */
+  retrieveTransfer(providerRef: string): Promise<TransferResult>;
+  /**
    * Verify a webhook's signature over the raw body and parse it.
    * Throws `WebhookSignatureError` on a missing, bad or too-old signature.
    */

@@ -18,7 +18,8 @@
  *    transfer per key; to an account without an active `transfers` capability a 400
  *    `insufficient_capabilities_for_transfer`; to an unknown one a 404). `onboard(id)` finishes an
  *    account's onboarding, `restrict(id)` disables it; `failTransfers(n)` answers the next n transfer
- *    requests with a 500 (nothing executed; the SDK retries 500s itself).
+ *    requests with a 500 (nothing executed; the SDK retries 500s itself). GET /v1/transfers/:id (404 for an
+ *    unknown one); `reverseTransfer(id)` reverses one in full.
  *
  * Faults (`fault(kind, { times, paymentIntent })`) apply to the next `times` refund requests (optionally
  * only those for one payment intent, so a late SDK retry of an earlier test cannot consume them):
@@ -159,6 +160,8 @@ export interface StripeStub {
   transferCalls(): StubCall[];
   /** The next `times` transfer requests are answered 500 (nothing executed). */
   failTransfers(times: number): void;
+  /** The transfer was reversed in full (what Stripe then reports, and sends `transfer.reversed` about). */
+  reverseTransfer(id: string): StubTransfer;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -294,6 +297,13 @@ export async function startStripeStub(): Promise<StripeStub> {
       };
       transfers.set(transfer.id, transfer);
       if (key) transferKeys.set(key, transfer.id);
+      const { idempotencyKey: _k, ...pub } = transfer;
+      return done(200, pub);
+    }
+    const tr = /^\/v1\/transfers\/([\w]+)$/.exec(path);
+    if (method === 'GET' && tr) {
+      const transfer = transfers.get(tr[1]!);
+      if (!transfer) return done(404, missing('transfer', tr[1]!));
       const { idempotencyKey: _k, ...pub } = transfer;
       return done(200, pub);
     }
@@ -566,6 +576,12 @@ export async function startStripeStub(): Promise<StripeStub> {
     },
     transfers: () => [...transfers.values()],
     transferCalls: () => calls.filter((c) => c.method === 'POST' && c.path === '/v1/transfers'),
+    reverseTransfer(id) {
+      const transfer = transfers.get(id);
+      if (!transfer) throw new Error(`stub: no transfer ${id}`);
+      Object.assign(transfer, { reversed: true, amount_reversed: transfer.amount });
+      return transfer;
+    },
     failTransfers(times) {
       failingTransfers += times;
     },

@@ -20,7 +20,10 @@ export async function up(db: MigrationDb): Promise<void> {
   // Checks as their own statements: MySQL takes one per ALTER.
   for (const [name, check] of [
     ['properties_weekend_price_check', sql`weekend_price is null or weekend_price > 0`],
-    ['properties_discounts_check', sql`weekly_discount_pct between 0 and 90 and monthly_discount_pct between 0 and 90`],
+    [
+      'properties_discounts_check',
+      sql`weekly_discount_pct between 0 and 90 and monthly_discount_pct between 0 and 90`,
+    ],
     ['properties_extra_guests_check', sql`guests_included >= 1 and extra_guest_fee >= 0`],
   ] as const) {
     await db.schema.alterTable('properties').addCheckConstraint(name, check).execute();
@@ -69,10 +72,20 @@ export async function down(db: MigrationDb): Promise<void> {
   for (const c of ['discount_pct', 'discount', 'extra_guest_fees', 'host_fee', 'tax_lines']) {
     await db.schema.alterTable('bookings').dropColumn(c).execute();
   }
-  for (const name of ['properties_weekend_price_check', 'properties_discounts_check', 'properties_extra_guests_check']) {
+  for (const name of [
+    'properties_weekend_price_check',
+    'properties_discounts_check',
+    'properties_extra_guests_check',
+  ]) {
     await db.schema.alterTable('properties').dropConstraint(name).execute();
   }
-  for (const c of ['weekend_price', 'weekly_discount_pct', 'monthly_discount_pct', 'guests_included', 'extra_guest_fee']) {
+  for (const c of [
+    'weekend_price',
+    'weekly_discount_pct',
+    'monthly_discount_pct',
+    'guests_included',
+    'extra_guest_fee',
+  ]) {
     await db.schema.alterTable('properties').dropColumn(c).execute();
   }
 }

@@ -248,6 +248,22 @@ export const DashboardSchema = Type.Object(
     failedJobs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
       description: 'Jobs in the dead-letter set; null when the queue is not configured or not answering',
     }),
+    payouts: Type.Object(
+      {
+        counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+          description:
+            'Payouts by status (`scheduled`, `pending`, `paid`, `failed`, `netted`; absent: none). `failed`: failed for good, to look at',
+        }),
+        paid: Type.Array(
+          Type.Object({
+            currency: Type.String(),
+            month: Type.Integer({ description: 'Paid out this month (UTC), minor units' }),
+            today: Type.Integer({ description: 'Paid out today (UTC), minor units' }),
+          }),
+        ),
+      },
+      { description: 'Host payouts' },
+    ),
   },
   {
     title: 'Dashboard',
@@ -266,6 +282,10 @@ export const DashboardSchema = Type.Object(
         pendingRefunds: 1,
         ledger: { balanced: true, total: 0 },
         failedJobs: 0,
+        payouts: {
+          counts: { scheduled: 12, pending: 2, paid: 340, failed: 1 },
+          paid: [{ currency: 'EUR', month: 1_204_500, today: 86_100 }],
+        },
       },
     ],
   },

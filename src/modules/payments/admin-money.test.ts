@@ -242,6 +242,14 @@ describe('the dashboard', () => {
         ledger: { balanced: true, total: 0 },
         failedJobs: null,
       });
+      // The payout figures, as the database has them.
+      const byStatus = await d.ctx.db
+        .selectFrom('payouts')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
+      expect(body.payouts.counts).toEqual(Object.fromEntries(byStatus.map((r) => [r.status, Number(r.n)])));
+      expect(Array.isArray(body.payouts.paid)).toBe(true);
       expect(body.byDay.map((x: { date: string }) => x.date)).toEqual([
         dayFromNow(-2),
         dayFromNow(-1),

@@ -10,7 +10,8 @@
  * Payouts: a payout account is enabled at once (no onboarding); a transfer is paid at once. Test hooks
  * stand in for the test cards: `queueTransferOutcome('failed' | 'pending' | 'error', times)` makes the next
  * new transfers fail (`account_closed`), stay pending (settled by a `payout.paid` / `payout.failed`
- * webhook), or go unanswered (an error: nothing executed); `setPayoutAccountStatus` restricts an account.
+ * webhook), or go unanswered (an error: nothing executed); `setPayoutAccountStatus` restricts an account;
+ * `settleTransfer` settles a pending transfer without its webhook (what `retrieveTransfer` then answers).
  * Transfers, like refunds, are executed once per idempotency key (`executedTransfers()`).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -208,6 +209,23 @@ export class SandboxProvider implements PaymentProvider {
       metadata: request.metadata,
     });
     return result;
+  }
+
+  /** An unknown transfer (e.g. made before this process restarted) throws: nothing is known about it. */
+  async retrieveTransfer(providerRef: string): Promise<TransferResult> {
+    const transfer = this.transfers.get(providerRef);
+    if (!transfer) throw new Error(`sandbox: unknown transfer ${providerRef}`);
+    return transfer.result;
+  }
+
+  /**
+   * Test hook: a pending transfer settled at the "bank" without its webhook (a lost webhook): what
+   * `retrieveTransfer` (and a replayed `transfer`) answers from now on.
+   */
+  settleTransfer(providerRef: string, status: 'paid' | 'failed', failureReason = 'account_closed') {
+    const transfer = this.transfers.get(providerRef);
+    if (transfer?.result.status !== 'pending') throw new Error(`sandbox: no pending transfer ${providerRef}`);
+    transfer.result = { providerRef, status, ...(status === 'failed' ? { failureReason } : {}) };
   }
 
   /** The transfers that moved (or are moving) money, once each (for tests, the demo and the bench). */

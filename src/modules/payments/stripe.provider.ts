@@ -191,6 +191,17 @@ export class StripeProvider implements PaymentProvider {
     }
   }
 
+  /**
+   * A transfer's state now: a Stripe transfer is settled once it exists (it lands in the connected
+   * account's balance when created), so `paid` unless it was reversed (`failed`). An unknown transfer is
+   * an error (nothing is known about it), not a failure.
+   */
+  async retrieveTransfer(providerRef: string): Promise<TransferResult> {
+    const transfer = await this.stripe.transfers.retrieve(providerRef);
+    if (transfer.reversed) return { providerRef: transfer.id, status: 'failed', failureReason: 'reversed' };
+    return { providerRef: transfer.id, status: 'paid' };
+  }
+
   verifyWebhook(rawBody: string, headers: Record<string, string | string[] | undefined>): ProviderEvent {
     const signature = headers['stripe-signature'];
     if (typeof signature !== 'string') throw new WebhookSignatureError('Missing stripe-signature header');

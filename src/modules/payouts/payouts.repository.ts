@@ -156,6 +156,23 @@ export async function scheduledPayouts(db: Db, limit: number): Promise<PayoutRow
   return rows.map(payoutRow);
 }
 
+/**
+ * Payouts the provider answered `pending` for and that nothing touched since `before` (no webhook came),
+ * least recently touched first (the (status, updated_at) index).
+ */
+export async function stalePendingPayouts(db: Db, before: Date, limit: number): Promise<PayoutRow[]> {
+  const rows = await db
+    .selectFrom('payouts')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('updated_at', '<', before)
+    .orderBy('updated_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(payoutRow);
+}
+
 /** A host's payouts with one of `statuses`, newest release first, keyset-paged on (release_at, id). */
 export async function listHostPayouts(
   db: Db,
@@ -170,7 +187,7 @@ export async function listHostPayouts(
     .selectFrom('payouts as p')
     .innerJoin('bookings as b', 'b.id', 'p.booking_id')
     .selectAll('p')
-    .select(['b.check_in', 'b.check_out', 'b.property_id'])
+    .select(['b.check_in', 'b.check_out', 'b.property_id', 'b.host_payout', 'b.host_fee'])
     .where('p.host_id', '=', q.hostId)
     .where('p.status', 'in', q.statuses);
   const before = q.before;
@@ -208,6 +225,8 @@ export async function listUpcomingStays(
       'b.check_in_time',
       'b.currency',
       'b.status',
+      'b.host_payout',
+      'b.host_fee',
     ])
     .where('b.host_id', '=', q.hostId)
     .where('b.status', 'in', ['confirmed', 'completed'])
@@ -285,6 +304,33 @@ export async function countByStatus(db: Db): Promise<Record<string, number>> {
     .groupBy('status')
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/**
+ * Amounts paid since `monthStart` and since `dayStart`, per currency (the dashboard's). A paid payout was
+ * last updated when it was paid, so the (status, updated_at) index bounds the rows read.
+ */
+export async function paidTotalsSince(
+  db: Db,
+  monthStart: Date,
+  dayStart: Date,
+): Promise<{ currency: string; month: number; today: number }[]> {
+  const rows = await db
+    .selectFrom('payouts')
+    .select([
+      'currency',
+      sql<number | string>`coalesce(sum(amount), 0)`.as('month'),
+      sql<number | string>`coalesce(sum(case when paid_at >= ${dayStart} then amount else 0 end), 0)`.as(
+        'today',
+      ),
+    ])
+    .where('status', '=', 'paid')
+    .where('updated_at', '>=', monthStart)
+    .where('paid_at', '>=', monthStart)
+    .groupBy('currency')
+    .orderBy('currency')
+    .execute();
+  return rows.map((r) => ({ currency: r.currency, month: Number(r.month), today: Number(r.today) }));
 }
 
 const dayOf = (d: unknown) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10));

@@ -77,6 +77,14 @@ export const HostPayoutItemSchema = Type.Object(
     amount: Type.Integer({
       description: 'Minor units: paid (or to be paid), or for an upcoming one what the stay earns now',
     }),
+    accommodation: Type.Integer({
+      description:
+        "The stay's accommodation as priced (nights − discount + extra guests + cleaning), before the host's service fee",
+    }),
+    hostFee: Type.Integer({
+      description:
+        "The host's service fee taken from it (HOST_SERVICE_FEE_BPS when booked); accommodation − hostFee is the host's share",
+    }),
     currency: Currency,
     releaseAt: Type.String({ format: 'date-time', description: 'Check-in + PAYOUT_DELAY_HOURS' }),
     paidAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -93,6 +101,8 @@ export const HostPayoutItemSchema = Type.Object(
         payoutId: PAYOUT_ID,
         status: 'paid',
         amount: 44500,
+        accommodation: 44500,
+        hostFee: 0,
         currency: 'EUR',
         releaseAt: '2026-05-11T15:00:00.000Z',
         paidAt: '2026-05-11T15:05:00.000Z',

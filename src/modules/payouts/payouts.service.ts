@@ -176,6 +176,29 @@ export function payoutCounts(ctx: ServiceContext) {
   return repo.countByStatus(ctx.db);
 }
 
+export interface PayoutFigures {
+  /** Payouts by status (a status without payouts: absent). */
+  counts: Record<string, number>;
+  /** Amounts paid this month and today (UTC), in minor units, per currency (currencies with payouts paid this month). */
+  paid: { currency: string; month: number; today: number }[];
+}
+
+/** The dashboard's payout figures: counts by status, and what was paid this month and today (UTC). */
+export async function payoutFigures(ctx: ServiceContext): Promise<PayoutFigures> {
+  const today = ctx.now().toISOString().slice(0, 10);
+  const dayStart = new Date(`${today}T00:00:00.000Z`);
+  const monthStart = new Date(`${today.slice(0, 7)}-01T00:00:00.000Z`);
+  const [counts, paid] = await Promise.all([
+    repo.countByStatus(ctx.db),
+    repo.paidTotalsSince(ctx.db, monthStart, dayStart),
+  ]);
+  return { counts, paid };
+}
+
+/** Pending payouts not touched for `olderThanMs` (no webhook settled them), least recently touched first. */
+export const stalePendingPayouts = (ctx: ServiceContext, olderThanMs: number, limit: number) =>
+  repo.stalePendingPayouts(ctx.db, new Date(ctx.now().getTime() - olderThanMs), limit);
+
 // ---------------------------------------------------------------------------------------- host's views
 
 const ReleasedCursor = Type.Tuple([Type.String({ maxLength: 40 }), Type.String({ maxLength: 40 })]);
@@ -188,6 +211,12 @@ const STATUSES_OF: Record<'processing' | 'paid' | 'failed', PayoutStatus[]> = {
 };
 
 /** The host's released payouts (processing, paid or failed), newest release first. Hosts only. */
+/** What the stay earns before and after the host's service fee (the fee is the platform's). */
+const bothSides = (b: { host_payout: number; host_fee: number }) => ({
+  accommodation: Number(b.host_payout) + Number(b.host_fee),
+  hostFee: Number(b.host_fee),
+});
+
 export async function listReleased(
   ctx: ServiceContext,
   actor: Actor,
@@ -214,6 +243,7 @@ export async function listReleased(
       payoutId: r.id,
       status: r.status,
       amount: r.amount,
+      ...bothSides(r),
       currency: r.currency,
       releaseAt: isoOrNull(r.release_at)!,
       paidAt: isoOrNull(r.paid_at),
@@ -252,6 +282,7 @@ export async function listUpcoming(
       payoutId: null,
       status: 'upcoming' as const,
       amount: amounts.get(r.id) ?? 0,
+      ...bothSides(r),
       currency: r.currency,
       releaseAt: releaseAtOf(ctx, r).toISOString(),
       paidAt: null,

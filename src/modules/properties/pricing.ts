@@ -197,7 +197,10 @@ export function priceFromSubtotal(input: {
 
 /** The one pricing function: a stay's nights (with their overrides) to every line of its price. */
 export function priceStay(input: PriceInput): PriceBreakdown {
-  const nights = input.nights.map((n) => ({ date: n.date, price: nightPrice(input.rules, n.date, n.override) }));
+  const nights = input.nights.map((n) => ({
+    date: n.date,
+    price: nightPrice(input.rules, n.date, n.override),
+  }));
   const nightsSubtotal = nights.reduce((sum, n) => sum + n.price, 0);
   return {
     ...priceFromSubtotal({ ...input, nightsSubtotal, nightCount: nights.length }),

@@ -93,10 +93,9 @@ const editable = {
   nightlyPrice: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'Minor units' }),
   currency: Currency,
   cleaningFee: Money,
-  weekendPrice: Type.Union(
-    [Type.Integer({ minimum: 1, maximum: 100_000_000 }), Type.Null()],
-    { description: 'Friday and Saturday nights, minor units (null: the nightly price). Calendar overrides win.' },
-  ),
+  weekendPrice: Type.Union([Type.Integer({ minimum: 1, maximum: 100_000_000 }), Type.Null()], {
+    description: 'Friday and Saturday nights, minor units (null: the nightly price). Calendar overrides win.',
+  }),
   weeklyDiscountPct: Type.Integer({
     minimum: 0,
     maximum: 90,

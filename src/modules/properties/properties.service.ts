@@ -23,8 +23,6 @@ import {
   todayOf,
   weekendNightsIn,
 } from './pricing.js';
-import { feeRates } from './stays.service.js';
-import { taxRulesOfPlaces } from './tax-rates.service.js';
 import * as repo from './properties.repository.js';
 import type {
   CreatePropertyInput,
@@ -33,6 +31,8 @@ import type {
   SearchResultView,
   UpdatePropertyInput,
 } from './properties.schemas.js';
+import { feeRates } from './stays.service.js';
+import { taxRulesOfPlaces } from './tax-rates.service.js';
 
 export function toPhotoView(p: PhotoRow) {
   return {
@@ -557,7 +557,16 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
   const guests = q.guests ?? 1;
   const byTotal = stay !== undefined && (q.sort === 'price_asc' || q.sort === 'price_desc');
   const rows = byTotal
-    ? await rankByStayTotal(ctx, db, filters, stay, guests, q.sort === 'price_asc' ? 'asc' : 'desc', q.limit + 1, after)
+    ? await rankByStayTotal(
+        ctx,
+        db,
+        filters,
+        stay,
+        guests,
+        q.sort === 'price_asc' ? 'asc' : 'desc',
+        q.limit + 1,
+        after,
+      )
     : await repo.searchProperties(db, filters, q.sort, q.limit + 1, after);
   const page = rows.slice(0, q.limit);
   // The page's cover photos and taxes: one lookup each for the page, after the search (which stays as indexed).
@@ -571,7 +580,13 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
   return toPage(
     rows,
     q.limit,
-    (r) => toSearchResult(ctx, r, stay && taxesOf ? { ...stay, guests, taxes: taxesOf(placeOf(r)) } : undefined, covers.get(r.id)),
+    (r) =>
+      toSearchResult(
+        ctx,
+        r,
+        stay && taxesOf ? { ...stay, guests, taxes: taxesOf(placeOf(r)) } : undefined,
+        covers.get(r.id),
+      ),
     (r) => ({ s: q.sort, v: r.sort_value, id: r.id }),
   );
 }
@@ -599,7 +614,10 @@ async function rankByStayTotal(
   const taxesOf = await taxRulesOfPlaces(ctx, db, candidates.map(placeOf));
   const sign = dir === 'asc' ? 1 : -1;
   const ranked = candidates
-    .map((r) => ({ ...r, sort_value: stayPriceOf(ctx, r, { ...stay, guests, taxes: taxesOf(placeOf(r)) }).total }))
+    .map((r) => ({
+      ...r,
+      sort_value: stayPriceOf(ctx, r, { ...stay, guests, taxes: taxesOf(placeOf(r)) }).total,
+    }))
     .sort((a, b) => sign * (a.sort_value - b.sort_value || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
   const past = after
     ? (r: { sort_value: number; id: string }) => {
@@ -612,7 +630,11 @@ async function rankByStayTotal(
   return ranked.filter(past).slice(0, limit);
 }
 
-const placeOf = (r: repo.SearchRow) => ({ countryCode: r.country_code, region: r.region, currency: r.currency });
+const placeOf = (r: repo.SearchRow) => ({
+  countryCode: r.country_code,
+  region: r.region,
+  currency: r.currency,
+});
 
 /** A search row's stay, priced by the engine from the nights' subtotal the search summed. */
 function stayPriceOf(

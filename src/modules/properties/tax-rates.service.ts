@@ -38,7 +38,12 @@ export function rulesOfPlace(
   return ordered.filter(applies).map((r) =>
     r.kind === 'percent'
       ? { name: r.name, kind: 'percent' as const, rateBps: Number(r.rate_bps) }
-      : { name: r.name, kind: 'per_night' as const, amount: Number(r.amount), perGuest: Boolean(r.per_guest) },
+      : {
+          name: r.name,
+          kind: 'per_night' as const,
+          amount: Number(r.amount),
+          perGuest: Boolean(r.per_guest),
+        },
   );
 }
 

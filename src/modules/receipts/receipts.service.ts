@@ -158,11 +158,7 @@ function feeLine(
  * there is one), the guest service fee, and each tax by name and rate; they sum to the booking's total
  * (checked: a receipt that would not add up is an error, never sent). `now` is when this copy was made.
  */
-export function buildReceipt(
-  platform: PlatformView,
-  input: ReceiptInput,
-  now: Date,
-): ReceiptView {
+export function buildReceipt(platform: PlatformView, input: ReceiptInput, now: Date): ReceiptView {
   const { booking: b } = input;
   const currency = b.currency;
   const paidPayments = input.payments.filter((p) => p.status === 'succeeded');
