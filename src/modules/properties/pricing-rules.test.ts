@@ -150,11 +150,13 @@ async function agree(stay: ReturnType<typeof stayOf>) {
   expect(booked.statusCode, booked.body).toBe(201);
   expect(priceOf(booked.json())).toEqual(priceOf(q));
   expect(booked.json().nightly).toEqual(q.nightly);
+  lastBookingId = booked.json().id;
   return q;
 }
+let lastBookingId = '';
 
 describe('each rule at its boundaries: quote = search = booking', () => {
-  it('weekly from 7 nights, monthly from 28 (6/7/27/28), on the nights only', async () => {
+  it('weekly from 7 nights, monthly from 28 (6/7/27/28), on the nights only; the receipt shows the discount', async () => {
     const id = await listing(10_000, 5_000, { weeklyDiscountPct: 10, monthlyDiscountPct: 20 });
     const expectations: [string, string, number, number][] = [
       ['2031-01-05', '2031-01-11', 6, 0],
@@ -182,6 +184,22 @@ describe('each rule at its boundaries: quote = search = booking', () => {
       expect(q.hostPayout).toBe(accommodation - q.hostFee);
       expect(q.total).toBe(accommodation + q.serviceFee + q.taxes);
     }
+    // The 28-night stay, paid: its receipt takes the discount off as a line of its own.
+    const paid = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/bookings/${lastBookingId}/pay`,
+      headers: guest.auth,
+      payload: { paymentMethod: 'pm_card_visa' },
+    });
+    expect(paid.statusCode, paid.body).toBe(200);
+    const receipt = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/bookings/${lastBookingId}/receipt`,
+      headers: guest.auth,
+    });
+    expect(receipt.statusCode, receipt.body).toBe(200);
+    const discount = receipt.json().lines.find((l: { kind: string }) => l.kind === 'discount');
+    expect(discount).toMatchObject({ amount: -56_000, description: 'Monthly stay discount (20 %)' });
   });
 
   it('the extra-guest fee from guest N+1, per night', async () => {
@@ -232,6 +250,33 @@ describe('each rule at its boundaries: quote = search = booking', () => {
     ]);
     expect(q.taxes).toBe(4_700);
     expect(q.total).toBe(32_000 + 3_840 + 4_700);
+    // Paid, its receipt lists each tax by name; the lines sum to the total.
+    const bookingId = lastBookingId;
+    const paid = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/bookings/${bookingId}/pay`,
+      headers: guest.auth,
+      payload: { paymentMethod: 'pm_card_visa' },
+    });
+    expect(paid.statusCode, paid.body).toBe(200);
+    const receipt = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/bookings/${bookingId}/receipt`,
+      headers: guest.auth,
+    });
+    expect(receipt.statusCode, receipt.body).toBe(200);
+    const lines = receipt.json().lines as {
+      kind: string;
+      name: string | null;
+      amount: number;
+      rateBps: number | null;
+      basis: number | null;
+    }[];
+    expect(lines.reduce((sum, l) => sum + l.amount, 0)).toBe(q.total);
+    expect(lines.filter((l) => l.kind === 'tax')).toMatchObject([
+      { name: 'IVA', amount: 3_200, rateBps: 1000, basis: 32_000 },
+      { name: 'Tourist tax', amount: 1_500, rateBps: null, basis: null },
+    ]);
   });
 });
 
