@@ -90,6 +90,7 @@ export const SEARCH_SCENARIOS = [
   ['search.bbox', 'bbox + price'],
   ['search.text', 'text + amenities'],
   ['search.radius', 'centre + radius'],
+  ['search.cityprice', 'city + dates, by stay total'],
 ] as const;
 
 export interface Row {

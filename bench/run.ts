@@ -147,7 +147,7 @@ function parseArgs(argv: string[]): Options | { compare: [string, string] } | { 
   for (const o of only) {
     if (!SCENARIOS.includes(o) && !SEARCH_SCENARIOS.some(([k]) => k === o))
       throw new Error(
-        `--only: unknown scenario ${o} (${SCENARIOS.join(', ')}, or search.city/bbox/text/radius)`,
+        `--only: unknown scenario ${o} (${SCENARIOS.join(', ')}, or search.city/bbox/text/radius/cityprice)`,
       );
   }
   return {
@@ -187,6 +187,15 @@ const SEARCHES: Record<string, Record<string, string | number>> = {
   'search.bbox': { bbox: '2.0,41.3,2.3,41.5', minPrice: 5000, maxPrice: 20000, sort: 'price_asc', limit: 20 },
   'search.text': { q: 'garden', amenities: 'wifi,kitchen', sort: 'newest', limit: 20 },
   'search.radius': { lat: 48.8566, lng: 2.3522, radiusKm: 5, sort: 'distance', limit: 20 },
+  // Sorting by price for dates ranks the available listings by the stay's total (the pricing engine, in TS).
+  'search.cityprice': {
+    city: 'Lisbon',
+    checkIn: '2027-05-10',
+    checkOut: '2027-05-14',
+    guests: 2,
+    sort: 'price_asc',
+    limit: 20,
+  },
 };
 
 // ------------------------------------------------------------------------------------------ helpers

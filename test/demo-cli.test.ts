@@ -54,6 +54,9 @@ describe('npm start on a fresh embedded database, then the README walk-through',
     expect(walk.out).not.toMatch(/"status":(4|5)\d\d/);
     const out = walk.out;
     expect(out).toContain('"coverPhoto":{"id"');
+    // The week's quote: whole homes in the demo give 10 % off a week; Portugal's VAT is a line of its own.
+    expect(out).toContain('"discountPct":10');
+    expect(out).toMatch(/"taxLines":\[\{"name":"IVA","kind":"percent","rateBps":600,"amount":\d+\}\]/);
     expect(out).toMatch(/"url":"\/media\/[0-9a-f]{64}\.png"/);
     // Two reviews written: the completed demo stay, and the stay completed through the dev endpoint.
     expect(out.match(/"hostReply":null/g)?.length).toBe(2);

@@ -31,6 +31,8 @@ import { prng } from '../modules/properties/generate.js';
 import * as photos from '../modules/properties/photos.service.js';
 import type { CreatePropertyInput } from '../modules/properties/properties.schemas.js';
 import * as properties from '../modules/properties/properties.service.js';
+import { createTaxRate } from '../modules/properties/tax-rates.admin.js';
+import type { TaxRateInput } from '../modules/properties/tax-rates.schemas.js';
 import type { Actor } from '../platform/auth.js';
 import type { Config } from '../platform/config.js';
 import type { ServiceContext } from '../platform/context.js';
@@ -47,6 +49,19 @@ export const DEMO_SEED = 2024;
 export const DEMO_LISTINGS = 50;
 /** The host whose listings mark the demo world as made. */
 const MARKER_HOST = 'hana@roost.dev';
+
+const DEMO_TAX_RATES: TaxRateInput[] = [
+  { countryCode: 'PT', name: 'IVA', kind: 'percent', rateBps: 600 },
+  { countryCode: 'ES', name: 'IVA', kind: 'percent', rateBps: 1000 },
+  {
+    countryCode: 'FR',
+    name: 'Taxe de séjour',
+    kind: 'per_night',
+    amount: 260,
+    currency: 'EUR',
+    perGuest: true,
+  },
+];
 
 const CITIES = [
   {
@@ -287,6 +302,10 @@ async function makeWorld(
     ms: 0,
   };
 
+  // Taxes by jurisdiction, as a deployment's operators would enter them: VAT on short stays in Portugal
+  // and Spain, France's per-guest, per-night taxe de séjour (elsewhere: TAX_BPS, 0 by default).
+  for (const rate of DEMO_TAX_RATES) await createTaxRate(ctx, who('admin@roost.dev'), rate);
+
   // Listings: five per city, spread over the four hosts (host@roost.dev gets every fourth).
   const hosts = ['host@roost.dev', 'hana@roost.dev', 'marco@roost.dev', 'olivia@roost.dev'];
   const listings: Listing[] = [];
@@ -323,6 +342,14 @@ async function makeWorld(
       nightlyPrice: Math.max(500, price),
       currency: place.currency,
       cleaningFee: type === 'entire_place' ? Math.round((place.base * 0.3) / 500) * 500 : 0,
+      // Pricing rules hosts set: whole homes give 10 % off a week and 25 % off a month and charge for
+      // guests above two; every third listing asks more on Friday and Saturday nights.
+      weekendPrice: i % 3 === 0 ? Math.round((Math.max(500, price) * 1.2) / 500) * 500 : null,
+      weeklyDiscountPct: type === 'entire_place' ? 10 : 0,
+      monthlyDiscountPct: type === 'entire_place' ? 25 : 0,
+      guestsIncluded: type === 'entire_place' ? 2 : 1,
+      extraGuestFee:
+        type === 'entire_place' && bedrooms > 1 ? Math.round((place.base * 0.15) / 500) * 500 : 0,
       minNights,
       maxNights: i % 4 === 3 ? 30 : null,
       checkInTime: '15:00',

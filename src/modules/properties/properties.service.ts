@@ -575,7 +575,7 @@ async function runSearch(ctx: ServiceContext, q: SearchQueryInput): Promise<Sear
       db,
       page.map((r) => r.id),
     ),
-    stay ? taxRulesOfPlaces(ctx, db, page.map(placeOf)) : undefined,
+    stay ? taxRulesOfPlaces(ctx, db) : undefined,
   ]);
   return toPage(
     rows,
@@ -611,7 +611,7 @@ async function rankByStayTotal(
   after: { v: number | string; id: string } | undefined,
 ): Promise<repo.SearchRow[]> {
   const candidates = await repo.searchProperties(db, filters, 'newest', PRICE_RANK_CANDIDATES);
-  const taxesOf = await taxRulesOfPlaces(ctx, db, candidates.map(placeOf));
+  const taxesOf = await taxRulesOfPlaces(ctx, db);
   const sign = dir === 'asc' ? 1 : -1;
   const ranked = candidates
     .map((r) => ({

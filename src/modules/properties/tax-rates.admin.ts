@@ -15,6 +15,7 @@ import { newId } from '../../platform/crypto.js';
 import { badRequest, conflict, type FieldError, notFound } from '../../platform/errors.js';
 import * as repo from './tax-rates.repository.js';
 import type { TaxRateInput, TaxRateView } from './tax-rates.schemas.js';
+import { forgetTaxRates } from './tax-rates.service.js';
 
 export function toTaxRateView(r: repo.TaxRateRow): TaxRateView {
   return {
@@ -149,7 +150,10 @@ export async function createTaxRate(
         before: null,
         after: snapshot(created),
       });
-      afterCommit(trx, () => ctx.cache.bump('search'));
+      afterCommit(trx, () => {
+        forgetTaxRates(ctx);
+        return ctx.cache.bump('search');
+      });
       return created;
     }),
   );
@@ -177,7 +181,10 @@ export async function replaceTaxRate(
         before: snapshot(before),
         after: snapshot(updated),
       });
-      afterCommit(trx, () => ctx.cache.bump('search'));
+      afterCommit(trx, () => {
+        forgetTaxRates(ctx);
+        return ctx.cache.bump('search');
+      });
       return updated;
     }),
   );
@@ -197,6 +204,9 @@ export async function deleteTaxRate(ctx: ServiceContext, actor: Actor, id: strin
       before: snapshot(before),
       after: null,
     });
-    afterCommit(trx, () => ctx.cache.bump('search'));
+    afterCommit(trx, () => {
+      forgetTaxRates(ctx);
+      return ctx.cache.bump('search');
+    });
   });
 }

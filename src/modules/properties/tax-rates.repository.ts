@@ -5,16 +5,18 @@ import type { TaxRatesTable } from '../../db/schema/properties.js';
 
 export type TaxRateRow = Selectable<TaxRatesTable>;
 
-/** Every rate of these countries (all their regions), country-wide rows first, then by region and name. */
-export function ratesOfCountries(db: Kysely<DB>, countryCodes: readonly string[]): Promise<TaxRateRow[]> {
-  if (countryCodes.length === 0) return Promise.resolve([]);
+/** The most rows read as the whole table (a few rows per country; a guard, not a page size). */
+export const MAX_TAX_RATES = 10_000;
+
+/** The whole table, by country, region and name (each API process keeps it in memory: tax-rates.service). */
+export function allRates(db: Kysely<DB>): Promise<TaxRateRow[]> {
   return db
     .selectFrom('tax_rates')
     .selectAll()
-    .where('country_code', 'in', [...new Set(countryCodes)])
     .orderBy('country_code')
     .orderBy('region')
     .orderBy('name')
+    .limit(MAX_TAX_RATES)
     .execute();
 }
 

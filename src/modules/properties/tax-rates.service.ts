@@ -5,10 +5,14 @@
  * or per guest per night) are written in one currency and apply to listings priced in it — a
  * jurisdiction that taxes listings priced in several currencies has a row per currency (named apart).
  * A country with no row at all gets the deployment's default `TAX_BPS` (if not 0) as one tax, "Taxes".
+ *
+ * The table is small and changes rarely, and every quote, booking and search page with dates needs it:
+ * each process keeps it in memory, read again at most every TAX_RATES_REFRESH_MS (10 s), and at once
+ * after this process changed it (`forgetTaxRates`). A change reaches other processes within 10 s.
  */
 import type { ServiceContext } from '../../platform/context.js';
 import type { TaxRule } from './pricing.js';
-import { ratesOfCountries, type TaxRateRow } from './tax-rates.repository.js';
+import { allRates, type TaxRateRow } from './tax-rates.repository.js';
 
 export interface TaxPlace {
   countryCode: string;
@@ -47,22 +51,44 @@ export function rulesOfPlace(
   );
 }
 
-/** The taxes of several places (a search page), read in one query. */
+export const TAX_RATES_REFRESH_MS = 10_000;
+
+/** The table by country, per database (an app's primary pool: each test database has its own). */
+const memo = new WeakMap<object, { at: number; byCountry: Promise<Map<string, TaxRateRow[]>> }>();
+
+/** `db`: where to read it when it must be read (the caller's transaction, when there is one). */
+function ratesByCountry(ctx: ServiceContext, db: ServiceContext['db']): Promise<Map<string, TaxRateRow[]>> {
+  const hit = memo.get(ctx.db);
+  const now = Date.now();
+  if (hit && now - hit.at < TAX_RATES_REFRESH_MS) return hit.byCountry;
+  const byCountry = allRates(db).then((rows) => {
+    const map = new Map<string, TaxRateRow[]>();
+    for (const r of rows) {
+      const list = map.get(r.country_code) ?? [];
+      list.push(r);
+      map.set(r.country_code, list);
+    }
+    return map;
+  });
+  memo.set(ctx.db, { at: now, byCountry });
+  // A failed read is not kept: the next call asks again.
+  byCountry.catch(() => {
+    if (memo.get(ctx.db)?.byCountry === byCountry) memo.delete(ctx.db);
+  });
+  return byCountry;
+}
+
+/** After this process changed a rate (committed): the next price reads the table again. */
+export function forgetTaxRates(ctx: ServiceContext): void {
+  memo.delete(ctx.db);
+}
+
+/** The taxes of any place (a search page's listings). */
 export async function taxRulesOfPlaces(
   ctx: ServiceContext,
-  db: ServiceContext['db'],
-  places: readonly TaxPlace[],
+  db: ServiceContext['db'] = ctx.db,
 ): Promise<(place: TaxPlace) => TaxRule[]> {
-  const rows = await ratesOfCountries(
-    db,
-    places.map((p) => p.countryCode),
-  );
-  const byCountry = new Map<string, TaxRateRow[]>();
-  for (const r of rows) {
-    const list = byCountry.get(r.country_code) ?? [];
-    list.push(r);
-    byCountry.set(r.country_code, list);
-  }
+  const byCountry = await ratesByCountry(ctx, db);
   return (place) => rulesOfPlace(ctx.config, byCountry.get(place.countryCode) ?? [], place);
 }
 
@@ -72,5 +98,5 @@ export async function taxRulesFor(
   db: ServiceContext['db'],
   place: TaxPlace,
 ): Promise<TaxRule[]> {
-  return (await taxRulesOfPlaces(ctx, db, [place]))(place);
+  return (await taxRulesOfPlaces(ctx, db))(place);
 }
