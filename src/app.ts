@@ -20,6 +20,7 @@ import { usersRoutes } from './modules/accounts/users.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { adminBookingsRoutes, adminDashboardRoutes } from './modules/bookings/admin-bookings.routes.js';
 import { bookingsRoutes } from './modules/bookings/bookings.routes.js';
+import { bookingChangesRoutes } from './modules/bookings/changes.routes.js';
 import { devRoutes } from './modules/bookings/dev.routes.js';
 import { healthRoutes, redisReadiness } from './modules/health/health.routes.js';
 import { indexRoutes } from './modules/health/index.routes.js';
@@ -188,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: RoostApp; ctx: 
   await app.register(privacyRoutes, { prefix: '/api/v1', ctx, files });
   await app.register(bookingsRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(bookingPaymentsRoutes, { prefix: '/api/v1/bookings', ctx });
+  await app.register(bookingChangesRoutes, { prefix: '/api/v1/bookings', ctx });
   await app.register(receiptsRoutes, { prefix: '/api/v1', ctx });
   await app.register(paymentsRoutes, { prefix: '/api/v1/payments', ctx });
   await app.register(reviewsRoutes, { prefix: '/api/v1', ctx });

@@ -11,6 +11,7 @@ import * as payments from '../modules/payments/payments.service.js';
 import type { Actor } from '../platform/auth.js';
 import type { ServiceContext } from '../platform/context.js';
 import type { ChargeResult } from '../platform/payment-provider.js';
+import { changeOfPayment, settleChangeChargeIn } from './change-booking.js';
 import { bookingChanged } from './notify.js';
 import { applyPayoutEvent, isPayoutEvent, payoutOfEvent } from './payouts.js';
 import { attemptRefundAfterCommit, promiseFullRefund, recordRefundAnswerIn } from './refunds.js';
@@ -68,6 +69,11 @@ async function settleChargeIn(
   payment: payments.PaymentRow,
   answer: ChargeResult,
 ): Promise<{ payment: payments.PaymentRow; lateRefund: payments.RefundRow | null }> {
+  // A booking change's payment (src/flows/change-booking.ts) applies the change, not a booking's hold.
+  if (await changeOfPayment(trx, payment.id)) {
+    const settled = await settleChangeChargeIn(ctx, trx, payment, answer);
+    return { payment: settled.payment, lateRefund: settled.refund };
+  }
   const booking = await bookings.lockBooking(trx, payment.booking_id);
   const applied = await payments.applyChargeResult(
     ctx,

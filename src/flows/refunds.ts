@@ -12,6 +12,7 @@
  */
 import { inTransaction } from '../db/transaction.js';
 import * as bookings from '../modules/bookings/bookings.service.js';
+import * as changes from '../modules/bookings/changes.service.js';
 import * as payments from '../modules/payments/payments.service.js';
 import type { ServiceContext } from '../platform/context.js';
 import type { RefundResult } from '../platform/payment-provider.js';
@@ -73,9 +74,13 @@ export async function recordRefundAnswerIn(
   answer: RefundResult,
 ): Promise<RefundAttempt> {
   const booking = await bookings.lockBooking(trx, bookingId);
-  const split = bookings.chargeSplit(booking);
+  // A booking change's refund has its own exact split and is no cancellation refund (src/flows/change-booking.ts).
+  const changeSplit = await changes.refundSplitOf(trx, refundId);
+  const split = changeSplit ?? bookings.chargeSplit(booking);
   const settled = await payments.settleRefund(ctx, trx, refundId, answer, split);
-  if (settled.outcome === 'failed') await bookings.addRefunded(ctx, trx, bookingId, -settled.refund.amount);
+  if (settled.outcome === 'failed' && !changeSplit) {
+    await bookings.addRefunded(ctx, trx, bookingId, -settled.refund.amount);
+  }
   return settled;
 }
 

@@ -924,6 +924,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a booking's changes
+         * @description Newest first (at most 100). The booking's guest, its host or an admin; 404 for anyone else.
+         */
+        get: operations["listBookingChanges"];
+        put?: never;
+        /**
+         * Ask to change a stay (dates, guests)
+         * @description The booking's guest asks for other dates and/or another guest count (omitted fields keep the booking's). `preview: true` only prices the new stay (200, `BookingChangeQuote`). Otherwise the change is recorded (201): `requested` for the host to answer; on an instant-book listing it is accepted at once — `applied` when it costs the same or less (the difference is refunded), `awaiting_payment` when it costs more (pay it with `POST …/changes/{changeId}/pay`). Only confirmed stays not yet begun change. 400 `invalid_dates` / `stay_too_short` / `stay_too_long` / `too_many_guests` / `same_stay`; 403 for the host; 404 for anyone else; 409 `dates_unavailable`, `change_pending` (one open change per booking), `not_changeable`, `stay_started`, `payout_released`, `booking_refunded`.
+         */
+        post: operations["requestBookingChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/changes/{changeId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a requested change
+         * @description The host (or an admin, audited) accepts: the new stay is priced again now; costing the same or less it applies at once (the difference refunded), costing more it waits for the guest to pay the new total (`awaiting_payment`). 409 `dates_unavailable` when a new night was taken.
+         */
+        post: operations["acceptBookingChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/changes/{changeId}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a requested change
+         * @description The host (or an admin, audited) declines; the reason is shown to the guest. The booking's stay is unchanged.
+         */
+        post: operations["declineBookingChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/changes/{changeId}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a change
+         * @description The guest withdraws a change that is `requested` or `awaiting_payment` (409 while its payment is under way: `change_payment_under_way`).
+         */
+        post: operations["withdrawBookingChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/changes/{changeId}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an accepted, dearer change
+         * @description The guest pays the NEW TOTAL as a new payment; once it succeeds the change applies and the previous payment is refunded in full (net: the difference). If the nights were taken meanwhile the change is `failed` and this payment is refunded in full. Idempotent like paying a booking. 200 succeeded, 202 settling (poll the changes), 402 `payment_failed` (the change keeps waiting), 502 `provider_unavailable`.
+         */
+        post: operations["payBookingChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{id}/receipt": {
         parameters: {
             query?: never;
@@ -1968,6 +2072,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/tax-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tax rates
+         * @description Admin only. The taxes by jurisdiction that quotes, bookings and search apply, by country, region (country-wide first) and name; at most 500 (filter by `country`). A country with no rate gets the deployment’s default `TAX_BPS` as one tax, "Taxes".
+         */
+        get: operations["adminListTaxRates"];
+        put?: never;
+        /**
+         * Add a tax rate
+         * @description Admin only. A `percent` tax takes `rateBps` (1–5000, of the accommodation: nights − discount + extra guests + cleaning); a `per_night` tax takes `amount` (minor units per night, 1–100 000 000) and `currency` (it applies only to listings priced in that currency), and `perGuest` to charge it per guest. A field of the other kind, or a missing one, is 400 `validation_error` naming the field. `region` empty or absent: the whole country; else the rate applies to listings whose region matches (case-insensitively). 409 `tax_rate_exists` when the country and region already have a tax of that name (case-insensitively). New quotes, bookings and search prices apply it at once. Bookings already made keep the taxes they were priced with (a change of their dates or guests is priced anew). Recorded in the audit log (`tax_rate.create`).
+         */
+        post: operations["adminCreateTaxRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tax-rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a tax rate
+         * @description Admin only. The whole rate, as when adding one. A `percent` tax takes `rateBps` (1–5000, of the accommodation: nights − discount + extra guests + cleaning); a `per_night` tax takes `amount` (minor units per night, 1–100 000 000) and `currency` (it applies only to listings priced in that currency), and `perGuest` to charge it per guest. A field of the other kind, or a missing one, is 400 `validation_error` naming the field. `region` empty or absent: the whole country; else the rate applies to listings whose region matches (case-insensitively). 409 `tax_rate_exists` when another rate of the country and region has that name. Bookings already made keep the taxes they were priced with (a change of their dates or guests is priced anew). Recorded in the audit log (`tax_rate.update`, before and after).
+         */
+        put: operations["adminReplaceTaxRate"];
+        post?: never;
+        /**
+         * Delete a tax rate
+         * @description Admin only. New quotes, bookings and search prices no longer apply it. Bookings already made keep the taxes they were priced with (a change of their dates or guests is priced anew). A country left with no rate falls back to the default `TAX_BPS`. Recorded in the audit log (`tax_rate.delete`, with the rate as it was).
+         */
+        delete: operations["adminDeleteTaxRate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/reviews": {
         parameters: {
             query?: never;
@@ -2043,7 +2195,7 @@ export interface components {
          *       "checkIn": "2026-07-10",
          *       "checkOut": "2026-07-13",
          *       "status": "confirmed",
-         *       "total": 49840,
+         *       "total": 54890,
          *       "refundedAmount": 0,
          *       "currency": "EUR",
          *       "createdAt": "2026-05-02T10:00:00.000Z"
@@ -2335,6 +2487,7 @@ export interface components {
             status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
             currency: string;
             nights: number;
+            /** @description Each night: its calendar override, else the weekend (Fri, Sat) or nightly price */
             nightly: {
                 /**
                  * Format: date
@@ -2346,13 +2499,21 @@ export interface components {
             }[];
             /** @description Minor units of `currency` */
             nightsSubtotal: number;
+            /** @description The length-of-stay discount applied: weekly (7+ nights) or monthly (28+), 0 if none */
+            discountPct: number;
+            /** @description Taken off the nights (minor units) */
+            discount: number;
+            /** @description Guests above those the price includes × the extra-guest fee × nights */
+            extraGuestFees: number;
             /** @description Minor units of `currency` */
             cleaningFee: number;
-            /** @description Minor units of `currency` */
+            /** @description The guest's service fee (added to the total) */
             serviceFee: number;
-            /** @description Minor units of `currency` */
+            /** @description Each tax of the listing's jurisdiction, by name */
+            taxLines: components["schemas"]["TaxLine"][];
+            /** @description The sum of taxLines */
             taxes: number;
-            /** @description Minor units of `currency` */
+            /** @description What the guest pays */
             total: number;
             /** @description Minor units of `currency` */
             refundedAmount: number;
@@ -2365,6 +2526,133 @@ export interface components {
             message: string | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        /** BookingChange */
+        BookingChange: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            bookingId: string;
+            /**
+             * @description requested (the host decides), awaiting_payment (accepted, dearer: the guest pays the new total), applied, declined, withdrawn, failed (paid, but the nights were taken meanwhile: refunded)
+             * @enum {unknown}
+             */
+            status: "requested" | "awaiting_payment" | "applied" | "declined" | "withdrawn" | "failed";
+            /** Format: uuid */
+            requestedBy: string;
+            currency: string;
+            from: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                guests: number;
+                /** @description Minor units of `currency` */
+                total: number;
+            };
+            to: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                guests: number;
+                /** @description Minor units of `currency` */
+                total: number;
+            };
+            /** @description Signed minor units of `currency` */
+            difference: number;
+            paymentId: string | null;
+            refundId: string | null;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            appliedAt: string | null;
+            reason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** BookingChangeList */
+        BookingChangeList: {
+            items: components["schemas"]["BookingChange"][];
+        };
+        /** BookingChangePayment */
+        BookingChangePayment: {
+            change: components["schemas"]["BookingChange"];
+            payment: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                bookingId: string;
+                provider: string;
+                amount: number;
+                currency: string;
+                /** @enum {unknown} */
+                status: "requires_payment" | "processing" | "succeeded" | "failed";
+                failureReason: string | null;
+                refundedAmount: number;
+                /** Format: date-time */
+                createdAt: string;
+            };
+        };
+        /** BookingChangeQuote */
+        BookingChangeQuote: {
+            /** Format: uuid */
+            bookingId: string;
+            currency: string;
+            from: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                guests: number;
+                /** @description Minor units of `currency` */
+                total: number;
+            };
+            to: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkIn: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD (years 2000–2999)
+                 */
+                checkOut: string;
+                guests: number;
+                /** @description Minor units of `currency` */
+                total: number;
+                nights: number;
+                /** @description Minor units of `currency` */
+                nightsSubtotal: number;
+                /** @description Minor units of `currency` */
+                cleaningFee: number;
+                /** @description Minor units of `currency` */
+                serviceFee: number;
+                /** @description Minor units of `currency` */
+                taxes: number;
+            };
+            /** @description to.total − from.total: > 0 the guest pays it, < 0 it is refunded to the guest */
+            difference: number;
+            /** @description true: the change applies at once, without the host */
+            instantBook: boolean;
         };
         /** BookingDetail */
         BookingDetail: {
@@ -2391,6 +2679,7 @@ export interface components {
             status: "pending_payment" | "awaiting_host" | "confirmed" | "declined" | "cancelled_by_guest" | "cancelled_by_host" | "expired" | "completed";
             currency: string;
             nights: number;
+            /** @description Each night: its calendar override, else the weekend (Fri, Sat) or nightly price */
             nightly: {
                 /**
                  * Format: date
@@ -2402,13 +2691,21 @@ export interface components {
             }[];
             /** @description Minor units of `currency` */
             nightsSubtotal: number;
+            /** @description The length-of-stay discount applied: weekly (7+ nights) or monthly (28+), 0 if none */
+            discountPct: number;
+            /** @description Taken off the nights (minor units) */
+            discount: number;
+            /** @description Guests above those the price includes × the extra-guest fee × nights */
+            extraGuestFees: number;
             /** @description Minor units of `currency` */
             cleaningFee: number;
-            /** @description Minor units of `currency` */
+            /** @description The guest's service fee (added to the total) */
             serviceFee: number;
-            /** @description Minor units of `currency` */
+            /** @description Each tax of the listing's jurisdiction, by name */
+            taxLines: components["schemas"]["TaxLine"][];
+            /** @description The sum of taxLines */
             taxes: number;
-            /** @description Minor units of `currency` */
+            /** @description What the guest pays */
             total: number;
             /** @description Minor units of `currency` */
             refundedAmount: number;
@@ -2607,6 +2904,20 @@ export interface components {
             };
             /** @description Jobs in the dead-letter set; null when the queue is not configured or not answering */
             failedJobs: number | null;
+            /** @description Host payouts */
+            payouts: {
+                /** @description Payouts by status (`scheduled`, `pending`, `paid`, `failed`, `netted`; absent: none). `failed`: failed for good, to look at */
+                counts: {
+                    [key: string]: number;
+                };
+                paid: {
+                    currency: string;
+                    /** @description Paid out this month (UTC), minor units */
+                    month: number;
+                    /** @description Paid out today (UTC), minor units */
+                    today: number;
+                }[];
+            };
         };
         /** EmailVerified */
         EmailVerified: {
@@ -2636,6 +2947,8 @@ export interface components {
          *       "payoutId": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
          *       "status": "paid",
          *       "amount": 44500,
+         *       "accommodation": 44500,
+         *       "hostFee": 0,
          *       "currency": "EUR",
          *       "releaseAt": "2026-05-11T15:00:00.000Z",
          *       "paidAt": "2026-05-11T15:05:00.000Z",
@@ -2656,6 +2969,10 @@ export interface components {
             status: "upcoming" | ("scheduled" | "pending" | "paid" | "failed" | "netted");
             /** @description Minor units: paid (or to be paid), or for an upcoming one what the stay earns now */
             amount: number;
+            /** @description The stay's accommodation as priced (nights − discount + extra guests + cleaning), before the host's service fee */
+            accommodation: number;
+            /** @description The host's service fee taken from it (HOST_SERVICE_FEE_BPS when booked); accommodation − hostFee is the host's share */
+            hostFee: number;
             /** @description ISO 4217 */
             currency: string;
             /**
@@ -3091,6 +3408,11 @@ export interface components {
             nightlyPrice: number;
             currency: string;
             cleaningFee: number;
+            weekendPrice: number | null;
+            weeklyDiscountPct: number;
+            monthlyDiscountPct: number;
+            guestsIncluded: number;
+            extraGuestFee: number;
             minNights: number;
             maxNights: number | null;
             checkInTime: string;
@@ -3133,6 +3455,7 @@ export interface components {
             guests: number;
             currency: string;
             nights: number;
+            /** @description Each night: its calendar override, else the weekend (Fri, Sat) or nightly price */
             nightly: {
                 /**
                  * Format: date
@@ -3144,14 +3467,26 @@ export interface components {
             }[];
             /** @description Minor units of `currency` */
             nightsSubtotal: number;
+            /** @description The length-of-stay discount applied: weekly (7+ nights) or monthly (28+), 0 if none */
+            discountPct: number;
+            /** @description Taken off the nights (minor units) */
+            discount: number;
+            /** @description Guests above those the price includes × the extra-guest fee × nights */
+            extraGuestFees: number;
             /** @description Minor units of `currency` */
             cleaningFee: number;
-            /** @description Minor units of `currency` */
+            /** @description The guest's service fee (added to the total) */
             serviceFee: number;
-            /** @description Minor units of `currency` */
+            /** @description Each tax of the listing's jurisdiction, by name */
+            taxLines: components["schemas"]["TaxLine"][];
+            /** @description The sum of taxLines */
             taxes: number;
-            /** @description Minor units of `currency` */
+            /** @description What the guest pays */
             total: number;
+            /** @description The host's service fee: deducted from their payout, not paid by the guest */
+            hostFee: number;
+            /** @description What the host earns: accommodation − hostFee */
+            hostPayout: number;
         };
         /** Receipt */
         Receipt: {
@@ -3265,10 +3600,10 @@ export interface components {
         /** ReceiptLine */
         ReceiptLine: {
             /**
-             * @description `nights`: consecutive nights at one price; `tax`: one tax, by name and rate (a stay may carry several)
+             * @description `nights`: consecutive nights at one price; `discount`: the weekly or monthly discount (a negative amount); `tax`: one tax, by name and rate (a stay may carry several)
              * @enum {unknown}
              */
-            kind: "nights" | "cleaning_fee" | "service_fee" | "tax";
+            kind: "nights" | "discount" | "extra_guests" | "cleaning_fee" | "service_fee" | "tax";
             /** @description e.g. `2 nights × €145.00 (11 – 12 Jul 2026)` */
             description: string;
             /** @description Nights (for `nights`), else 1 */
@@ -3287,7 +3622,7 @@ export interface components {
             name: string | null;
             /** @description `tax`: its rate in basis points of `basis` (700 = 7 %), null when not known */
             rateBps: number | null;
-            /** @description `tax`: the amount it was computed on (nights + cleaning fee) */
+            /** @description `tax`: the amount a percentage tax was computed on (the accommodation: nights − discount + extra guests + cleaning fee); null for a per-night tax */
             basis: number | null;
         };
         /**
@@ -3363,11 +3698,23 @@ export interface components {
          *         "checkIn": "2026-07-10",
          *         "checkOut": "2026-07-13",
          *         "nights": 3,
+         *         "guests": 2,
          *         "nightsSubtotal": 41000,
+         *         "discountPct": 0,
+         *         "discount": 0,
+         *         "extraGuestFees": 0,
          *         "cleaningFee": 3500,
          *         "serviceFee": 5340,
-         *         "taxes": 0,
-         *         "total": 49840
+         *         "taxLines": [
+         *           {
+         *             "name": "IVA",
+         *             "kind": "percent",
+         *             "rateBps": 1000,
+         *             "amount": 4450
+         *           }
+         *         ],
+         *         "taxes": 4450,
+         *         "total": 53290
          *       }
          *     }
          */
@@ -3398,7 +3745,7 @@ export interface components {
                 caption: string | null;
             } | null;
             distanceKm?: number;
-            /** @description The price of the stay searched for (with checkIn and checkOut) */
+            /** @description The price of the stay searched for (with checkIn and checkOut): the same engine, and so the same total, as a quote for those dates and guests */
             stay?: {
                 /**
                  * Format: date
@@ -3411,9 +3758,21 @@ export interface components {
                  */
                 checkOut: string;
                 nights: number;
+                /** @description The guests priced (the `guests` asked, else 1) */
+                guests: number;
                 nightsSubtotal: number;
+                discountPct: number;
+                discount: number;
+                extraGuestFees: number;
                 cleaningFee: number;
                 serviceFee: number;
+                taxLines: {
+                    name: string;
+                    /** @enum {unknown} */
+                    kind: "percent" | "per_night";
+                    rateBps: number | null;
+                    amount: number;
+                }[];
                 taxes: number;
                 total: number;
             };
@@ -3460,6 +3819,61 @@ export interface components {
             lastUsedAt: string | null;
             ip: string | null;
             userAgent: string | null;
+        };
+        /** TaxLine */
+        TaxLine: {
+            /** @description As the jurisdiction names it */
+            name: string;
+            /** @enum {unknown} */
+            kind: "percent" | "per_night";
+            /** @description A percentage tax: its rate in basis points of the accommodation */
+            rateBps: number | null;
+            /** @description Minor units of `currency` */
+            amount: number;
+        };
+        /**
+         * TaxRate
+         * @example {
+         *       "id": "5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13",
+         *       "countryCode": "ES",
+         *       "region": "Catalonia",
+         *       "name": "Tourist tax",
+         *       "kind": "per_night",
+         *       "rateBps": null,
+         *       "amount": 250,
+         *       "currency": "EUR",
+         *       "perGuest": true,
+         *       "createdAt": "2026-05-04T09:30:00.000Z",
+         *       "updatedAt": "2026-05-04T09:30:00.000Z"
+         *     }
+         */
+        TaxRate: {
+            /** Format: uuid */
+            id: string;
+            countryCode: string;
+            /** @description The region it applies in (matched case-insensitively with the listing’s); null: the whole country */
+            region: string | null;
+            /** @description As quotes, bookings and receipts show it */
+            name: string;
+            /** @enum {unknown} */
+            kind: "percent" | "per_night";
+            /** @description A percentage tax: basis points of the accommodation (null for a per-night tax) */
+            rateBps: number | null;
+            /** @description A per-night tax: minor units per night, or per guest per night (null for a percentage) */
+            amount: number | null;
+            /** @description A per-night tax: its currency; it applies only to listings priced in it (null for a percentage) */
+            currency: string | null;
+            /** @description A per-night tax charged per guest (always false for a percentage) */
+            perGuest: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** TaxRateList */
+        TaxRateList: {
+            /** @description By country, region (country-wide first) and name; at most 500 */
+            items: components["schemas"]["TaxRate"][];
         };
         /** User */
         User: {
@@ -4912,11 +5326,23 @@ export interface operations {
                      *             "checkIn": "2026-07-10",
                      *             "checkOut": "2026-07-13",
                      *             "nights": 3,
+                     *             "guests": 2,
                      *             "nightsSubtotal": 41000,
+                     *             "discountPct": 0,
+                     *             "discount": 0,
+                     *             "extraGuestFees": 0,
                      *             "cleaningFee": 3500,
                      *             "serviceFee": 5340,
-                     *             "taxes": 0,
-                     *             "total": 49840
+                     *             "taxLines": [
+                     *               {
+                     *                 "name": "IVA",
+                     *                 "kind": "percent",
+                     *                 "rateBps": 1000,
+                     *                 "amount": 4450
+                     *               }
+                     *             ],
+                     *             "taxes": 4450,
+                     *             "total": 53290
                      *           }
                      *         }
                      *       ],
@@ -4963,6 +5389,11 @@ export interface operations {
                  *       "nightlyPrice": 12000,
                  *       "currency": "EUR",
                  *       "cleaningFee": 3500,
+                 *       "weekendPrice": 14000,
+                 *       "weeklyDiscountPct": 10,
+                 *       "monthlyDiscountPct": 25,
+                 *       "guestsIncluded": 2,
+                 *       "extraGuestFee": 1500,
                  *       "minNights": 2,
                  *       "maxNights": 28,
                  *       "checkInTime": "15:00",
@@ -5003,6 +5434,16 @@ export interface operations {
                     currency: string;
                     /** @description Minor units of `currency` */
                     cleaningFee?: number;
+                    /** @description Friday and Saturday nights, minor units (null: the nightly price). Calendar overrides win. */
+                    weekendPrice?: number | null;
+                    /** @description Percent off the nights of a stay of 7 nights or more */
+                    weeklyDiscountPct?: number;
+                    /** @description Percent off the nights of a stay of 28 nights or more (the larger of the two applies) */
+                    monthlyDiscountPct?: number;
+                    /** @description Guests the price includes; each guest above pays extraGuestFee per night */
+                    guestsIncluded?: number;
+                    /** @description Minor units of `currency` */
+                    extraGuestFee?: number;
                     minNights?: number;
                     maxNights?: number | null;
                     /** @description HH:MM, 24-hour */
@@ -5047,6 +5488,11 @@ export interface operations {
                      *       "nightlyPrice": 12000,
                      *       "currency": "EUR",
                      *       "cleaningFee": 3500,
+                     *       "weekendPrice": 14000,
+                     *       "weeklyDiscountPct": 10,
+                     *       "monthlyDiscountPct": 25,
+                     *       "guestsIncluded": 2,
+                     *       "extraGuestFee": 1500,
                      *       "minNights": 2,
                      *       "maxNights": 28,
                      *       "checkInTime": "15:00",
@@ -5174,6 +5620,11 @@ export interface operations {
                      *           "nightlyPrice": 12000,
                      *           "currency": "EUR",
                      *           "cleaningFee": 3500,
+                     *           "weekendPrice": 14000,
+                     *           "weeklyDiscountPct": 10,
+                     *           "monthlyDiscountPct": 25,
+                     *           "guestsIncluded": 2,
+                     *           "extraGuestFee": 1500,
                      *           "minNights": 2,
                      *           "maxNights": 28,
                      *           "checkInTime": "15:00",
@@ -5262,6 +5713,11 @@ export interface operations {
                      *       "nightlyPrice": 12000,
                      *       "currency": "EUR",
                      *       "cleaningFee": 3500,
+                     *       "weekendPrice": 14000,
+                     *       "weeklyDiscountPct": 10,
+                     *       "monthlyDiscountPct": 25,
+                     *       "guestsIncluded": 2,
+                     *       "extraGuestFee": 1500,
                      *       "minNights": 2,
                      *       "maxNights": 28,
                      *       "checkInTime": "15:00",
@@ -5372,6 +5828,16 @@ export interface operations {
                     currency?: string;
                     /** @description Minor units of `currency` */
                     cleaningFee?: number;
+                    /** @description Friday and Saturday nights, minor units (null: the nightly price). Calendar overrides win. */
+                    weekendPrice?: number | null;
+                    /** @description Percent off the nights of a stay of 7 nights or more */
+                    weeklyDiscountPct?: number;
+                    /** @description Percent off the nights of a stay of 28 nights or more (the larger of the two applies) */
+                    monthlyDiscountPct?: number;
+                    /** @description Guests the price includes; each guest above pays extraGuestFee per night */
+                    guestsIncluded?: number;
+                    /** @description Minor units of `currency` */
+                    extraGuestFee?: number;
                     minNights?: number;
                     maxNights?: number | null;
                     /** @description HH:MM, 24-hour */
@@ -5416,6 +5882,11 @@ export interface operations {
                      *       "nightlyPrice": 12000,
                      *       "currency": "EUR",
                      *       "cleaningFee": 3500,
+                     *       "weekendPrice": 14000,
+                     *       "weeklyDiscountPct": 10,
+                     *       "monthlyDiscountPct": 25,
+                     *       "guestsIncluded": 2,
+                     *       "extraGuestFee": 1500,
                      *       "minNights": 2,
                      *       "maxNights": 28,
                      *       "checkInTime": "15:00",
@@ -5499,6 +5970,11 @@ export interface operations {
                      *       "nightlyPrice": 12000,
                      *       "currency": "EUR",
                      *       "cleaningFee": 3500,
+                     *       "weekendPrice": 14000,
+                     *       "weeklyDiscountPct": 10,
+                     *       "monthlyDiscountPct": 25,
+                     *       "guestsIncluded": 2,
+                     *       "extraGuestFee": 1500,
                      *       "minNights": 2,
                      *       "maxNights": 28,
                      *       "checkInTime": "15:00",
@@ -5582,6 +6058,11 @@ export interface operations {
                      *       "nightlyPrice": 12000,
                      *       "currency": "EUR",
                      *       "cleaningFee": 3500,
+                     *       "weekendPrice": 14000,
+                     *       "weeklyDiscountPct": 10,
+                     *       "monthlyDiscountPct": 25,
+                     *       "guestsIncluded": 2,
+                     *       "extraGuestFee": 1500,
                      *       "minNights": 2,
                      *       "maxNights": 28,
                      *       "checkInTime": "15:00",
@@ -6154,6 +6635,8 @@ export interface operations {
                      *       "bookings": {
                      *         "asGuest": [],
                      *         "asHost": [],
+                     *         "changesRequested": [],
+                     *         "changesDecided": [],
                      *         "statusChangesMade": []
                      *       },
                      *       "payments": [],
@@ -6209,6 +6692,14 @@ export interface operations {
                             }[];
                             /** @description Bookings of their listings, each with its status history */
                             asHost: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Changes of a stay (dates, guests) they asked for */
+                            changesRequested: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Changes of a stay they accepted or declined (as host, or as an admin) */
+                            changesDecided: {
                                 [key: string]: unknown;
                             }[];
                             /** @description Status changes they made on bookings (as an admin, too) */
@@ -6344,6 +6835,8 @@ export interface operations {
                      *       "bookings": {
                      *         "asGuest": [],
                      *         "asHost": [],
+                     *         "changesRequested": [],
+                     *         "changesDecided": [],
                      *         "statusChangesMade": []
                      *       },
                      *       "payments": [],
@@ -6399,6 +6892,14 @@ export interface operations {
                             }[];
                             /** @description Bookings of their listings, each with its status history */
                             asHost: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Changes of a stay (dates, guests) they asked for */
+                            changesRequested: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Changes of a stay they accepted or declined (as host, or as an admin) */
+                            changesDecided: {
                                 [key: string]: unknown;
                             }[];
                             /** @description Status changes they made on bookings (as an admin, too) */
@@ -6656,10 +7157,29 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
+                     *       "hostFee": 1335,
+                     *       "hostPayout": 43165
                      *     }
                      */
                     "application/json": components["schemas"]["Quote"];
@@ -6728,10 +7248,27 @@ export interface operations {
                      *             }
                      *           ],
                      *           "nightsSubtotal": 41000,
+                     *           "discountPct": 0,
+                     *           "discount": 0,
+                     *           "extraGuestFees": 0,
                      *           "cleaningFee": 3500,
                      *           "serviceFee": 5340,
-                     *           "taxes": 0,
-                     *           "total": 49840,
+                     *           "taxLines": [
+                     *             {
+                     *               "name": "IVA",
+                     *               "kind": "percent",
+                     *               "rateBps": 1000,
+                     *               "amount": 4450
+                     *             },
+                     *             {
+                     *               "name": "Tourist tax",
+                     *               "kind": "per_night",
+                     *               "rateBps": null,
+                     *               "amount": 600
+                     *             }
+                     *           ],
+                     *           "taxes": 5050,
+                     *           "total": 54890,
                      *           "refundedAmount": 0,
                      *           "cancellationPolicy": "moderate",
                      *           "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -6832,10 +7369,27 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840,
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -6903,10 +7457,27 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840,
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -6991,10 +7562,27 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840,
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -7072,10 +7660,27 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840,
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -7154,10 +7759,27 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840,
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -7309,6 +7931,552 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listBookingChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *           "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *           "status": "requested",
+                     *           "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *           "currency": "EUR",
+                     *           "from": {
+                     *             "checkIn": "2026-07-10",
+                     *             "checkOut": "2026-07-13",
+                     *             "guests": 2,
+                     *             "total": 49840
+                     *           },
+                     *           "to": {
+                     *             "checkIn": "2026-07-10",
+                     *             "checkOut": "2026-07-12",
+                     *             "guests": 2,
+                     *             "total": 34160
+                     *           },
+                     *           "difference": -15680,
+                     *           "paymentId": null,
+                     *           "refundId": null,
+                     *           "decidedBy": null,
+                     *           "decidedAt": null,
+                     *           "appliedAt": null,
+                     *           "reason": null,
+                     *           "createdAt": "2026-05-20T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChangeList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    requestBookingChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "checkIn": "2026-07-10",
+                 *       "checkOut": "2026-07-12",
+                 *       "guests": 2
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD (years 2000–2999)
+                     */
+                    checkIn?: string;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD (years 2000–2999)
+                     */
+                    checkOut?: string;
+                    guests?: number;
+                    /**
+                     * @description true: only price the new stay (200, nothing is recorded or changed)
+                     * @default false
+                     */
+                    preview?: boolean;
+                    /** @description A note to the host */
+                    message?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The preview: the new stay priced, nothing recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "currency": "EUR",
+                     *       "from": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "total": 49840
+                     *       },
+                     *       "to": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-12",
+                     *         "guests": 2,
+                     *         "total": 33600,
+                     *         "nights": 2,
+                     *         "nightsSubtotal": 26500,
+                     *         "cleaningFee": 3500,
+                     *         "serviceFee": 3600,
+                     *         "taxes": 0
+                     *       },
+                     *       "difference": -16240,
+                     *       "instantBook": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChangeQuote"];
+                };
+            };
+            /** @description The change as recorded (or already applied) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "status": "requested",
+                     *       "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "currency": "EUR",
+                     *       "from": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "total": 49840
+                     *       },
+                     *       "to": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-12",
+                     *         "guests": 2,
+                     *         "total": 34160
+                     *       },
+                     *       "difference": -15680,
+                     *       "paymentId": null,
+                     *       "refundId": null,
+                     *       "decidedBy": null,
+                     *       "decidedAt": null,
+                     *       "appliedAt": null,
+                     *       "reason": null,
+                     *       "createdAt": "2026-05-20T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    acceptBookingChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+                /**
+                 * @description The change id
+                 * @example 0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f
+                 */
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "We have a family visit that week"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Shown to the guest */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The accepted change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "status": "requested",
+                     *       "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "currency": "EUR",
+                     *       "from": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "total": 49840
+                     *       },
+                     *       "to": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-12",
+                     *         "guests": 2,
+                     *         "total": 34160
+                     *       },
+                     *       "difference": -15680,
+                     *       "paymentId": null,
+                     *       "refundId": null,
+                     *       "decidedBy": null,
+                     *       "decidedAt": null,
+                     *       "appliedAt": null,
+                     *       "reason": null,
+                     *       "createdAt": "2026-05-20T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    declineBookingChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+                /**
+                 * @description The change id
+                 * @example 0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f
+                 */
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "We have a family visit that week"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Shown to the guest */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The declined change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "status": "requested",
+                     *       "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "currency": "EUR",
+                     *       "from": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "total": 49840
+                     *       },
+                     *       "to": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-12",
+                     *         "guests": 2,
+                     *         "total": 34160
+                     *       },
+                     *       "difference": -15680,
+                     *       "paymentId": null,
+                     *       "refundId": null,
+                     *       "decidedBy": null,
+                     *       "decidedAt": null,
+                     *       "appliedAt": null,
+                     *       "reason": null,
+                     *       "createdAt": "2026-05-20T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    withdrawBookingChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+                /**
+                 * @description The change id
+                 * @example 0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f
+                 */
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The withdrawn change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *       "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *       "status": "requested",
+                     *       "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *       "currency": "EUR",
+                     *       "from": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-13",
+                     *         "guests": 2,
+                     *         "total": 49840
+                     *       },
+                     *       "to": {
+                     *         "checkIn": "2026-07-10",
+                     *         "checkOut": "2026-07-12",
+                     *         "guests": 2,
+                     *         "total": 34160
+                     *       },
+                     *       "difference": -15680,
+                     *       "paymentId": null,
+                     *       "refundId": null,
+                     *       "decidedBy": null,
+                     *       "decidedAt": null,
+                     *       "appliedAt": null,
+                     *       "reason": null,
+                     *       "createdAt": "2026-05-20T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChange"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    payBookingChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The booking id
+                 * @example e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d
+                 */
+                id: string;
+                /**
+                 * @description The change id
+                 * @example 0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f
+                 */
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "paymentMethod": "pm_card_visa"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Provider payment-method token; sandbox test cards: pm_card_visa, pm_card_declined, pm_card_async */
+                    paymentMethod: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Paid: the change and its payment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "change": {
+                     *         "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *         "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *         "status": "applied",
+                     *         "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "currency": "EUR",
+                     *         "from": {
+                     *           "checkIn": "2026-07-10",
+                     *           "checkOut": "2026-07-13",
+                     *           "guests": 2,
+                     *           "total": 49840
+                     *         },
+                     *         "to": {
+                     *           "checkIn": "2026-07-10",
+                     *           "checkOut": "2026-07-14",
+                     *           "guests": 2,
+                     *           "total": 59800
+                     *         },
+                     *         "difference": 9960,
+                     *         "paymentId": null,
+                     *         "refundId": null,
+                     *         "decidedBy": null,
+                     *         "decidedAt": null,
+                     *         "appliedAt": null,
+                     *         "reason": null,
+                     *         "createdAt": "2026-05-20T09:00:00.000Z"
+                     *       },
+                     *       "payment": {
+                     *         "id": "5a8b1c3d-7e9f-4a2b-8c4d-6e0f1a3b5c7e",
+                     *         "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *         "provider": "sandbox",
+                     *         "amount": 59800,
+                     *         "currency": "EUR",
+                     *         "status": "succeeded",
+                     *         "failureReason": null,
+                     *         "refundedAmount": 0,
+                     *         "createdAt": "2026-05-21T10:03:12.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChangePayment"];
+                };
+            };
+            /** @description Accepted: the provider settles the payment later */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "change": {
+                     *         "id": "0193c5b2-7a1e-7c3d-9e4f-5a6b7c8d9e0f",
+                     *         "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *         "status": "applied",
+                     *         "requestedBy": "b3e1c9a2-5f4d-4c7e-9a1b-2d3e4f5a6b7c",
+                     *         "currency": "EUR",
+                     *         "from": {
+                     *           "checkIn": "2026-07-10",
+                     *           "checkOut": "2026-07-13",
+                     *           "guests": 2,
+                     *           "total": 49840
+                     *         },
+                     *         "to": {
+                     *           "checkIn": "2026-07-10",
+                     *           "checkOut": "2026-07-14",
+                     *           "guests": 2,
+                     *           "total": 59800
+                     *         },
+                     *         "difference": 9960,
+                     *         "paymentId": null,
+                     *         "refundId": null,
+                     *         "decidedBy": null,
+                     *         "decidedAt": null,
+                     *         "appliedAt": null,
+                     *         "reason": null,
+                     *         "createdAt": "2026-05-20T09:00:00.000Z"
+                     *       },
+                     *       "payment": {
+                     *         "id": "5a8b1c3d-7e9f-4a2b-8c4d-6e0f1a3b5c7e",
+                     *         "bookingId": "e4a7c2d9-1b3f-4e5a-8c6d-0f2b4a6c8e1d",
+                     *         "provider": "sandbox",
+                     *         "amount": 59800,
+                     *         "currency": "EUR",
+                     *         "status": "succeeded",
+                     *         "failureReason": null,
+                     *         "refundedAmount": 0,
+                     *         "createdAt": "2026-05-21T10:03:12.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BookingChangePayment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
         };
     };
     getBookingReceipt: {
@@ -9704,7 +10872,7 @@ export interface operations {
                      *           "checkIn": "2026-07-10",
                      *           "checkOut": "2026-07-13",
                      *           "status": "confirmed",
-                     *           "total": 49840,
+                     *           "total": 54890,
                      *           "refundedAmount": 0,
                      *           "currency": "EUR",
                      *           "createdAt": "2026-05-02T10:00:00.000Z"
@@ -9774,11 +10942,28 @@ export interface operations {
                      *           }
                      *         ],
                      *         "nightsSubtotal": 41000,
+                     *         "discountPct": 0,
+                     *         "discount": 0,
+                     *         "extraGuestFees": 0,
                      *         "cleaningFee": 3500,
                      *         "serviceFee": 5340,
-                     *         "taxes": 0,
-                     *         "total": 49840,
-                     *         "refundedAmount": 49840,
+                     *         "taxLines": [
+                     *           {
+                     *             "name": "IVA",
+                     *             "kind": "percent",
+                     *             "rateBps": 1000,
+                     *             "amount": 4450
+                     *           },
+                     *           {
+                     *             "name": "Tourist tax",
+                     *             "kind": "per_night",
+                     *             "rateBps": null,
+                     *             "amount": 600
+                     *           }
+                     *         ],
+                     *         "taxes": 5050,
+                     *         "total": 54890,
+                     *         "refundedAmount": 54890,
                      *         "cancellationPolicy": "moderate",
                      *         "holdExpiresAt": "2026-05-02T10:15:00.000Z",
                      *         "requestExpiresAt": null,
@@ -9796,7 +10981,7 @@ export interface operations {
                      *           "at": "2026-05-02T10:01:00.000Z",
                      *           "kind": "payment",
                      *           "summary": "payment succeeded (sandbox)",
-                     *           "amount": 49840,
+                     *           "amount": 54890,
                      *           "currency": "EUR"
                      *         },
                      *         {
@@ -9935,10 +11120,27 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nightsSubtotal": 41000,
+                     *       "discountPct": 0,
+                     *       "discount": 0,
+                     *       "extraGuestFees": 0,
                      *       "cleaningFee": 3500,
                      *       "serviceFee": 5340,
-                     *       "taxes": 0,
-                     *       "total": 49840,
+                     *       "taxLines": [
+                     *         {
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": 4450
+                     *         },
+                     *         {
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 600
+                     *         }
+                     *       ],
+                     *       "taxes": 5050,
+                     *       "total": 54890,
                      *       "refundedAmount": 0,
                      *       "cancellationPolicy": "moderate",
                      *       "holdExpiresAt": "2026-05-02T10:15:00.000Z",
@@ -10066,7 +11268,22 @@ export interface operations {
                      *         "balanced": true,
                      *         "total": 0
                      *       },
-                     *       "failedJobs": 0
+                     *       "failedJobs": 0,
+                     *       "payouts": {
+                     *         "counts": {
+                     *           "scheduled": 12,
+                     *           "pending": 2,
+                     *           "paid": 340,
+                     *           "failed": 1
+                     *         },
+                     *         "paid": [
+                     *           {
+                     *             "currency": "EUR",
+                     *             "month": 1204500,
+                     *             "today": 86100
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Dashboard"];
@@ -10412,6 +11629,8 @@ export interface operations {
                      *           "payoutId": "0193a5b2-7777-7e2f-8a3b-4c5d6e7f8091",
                      *           "status": "paid",
                      *           "amount": 44500,
+                     *           "accommodation": 44500,
+                     *           "hostFee": 0,
                      *           "currency": "EUR",
                      *           "releaseAt": "2026-05-11T15:00:00.000Z",
                      *           "paidAt": "2026-05-11T15:05:00.000Z",
@@ -10794,6 +12013,11 @@ export interface operations {
                      *         "nightlyPrice": 12000,
                      *         "currency": "EUR",
                      *         "cleaningFee": 3500,
+                     *         "weekendPrice": 14000,
+                     *         "weeklyDiscountPct": 10,
+                     *         "monthlyDiscountPct": 25,
+                     *         "guestsIncluded": 2,
+                     *         "extraGuestFee": 1500,
                      *         "minNights": 2,
                      *         "maxNights": 28,
                      *         "checkInTime": "15:00",
@@ -10979,6 +12203,252 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    adminListTaxRates: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only this country’s rates (ISO 3166-1 alpha-2, upper case)
+                 * @example ES
+                 */
+                country?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tax rates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0c2d9e4f-6a1b-4c3d-8e5f-7a9b1c2d3e4f",
+                     *           "countryCode": "ES",
+                     *           "region": null,
+                     *           "name": "IVA",
+                     *           "kind": "percent",
+                     *           "rateBps": 1000,
+                     *           "amount": null,
+                     *           "currency": null,
+                     *           "perGuest": false,
+                     *           "createdAt": "2026-05-04T09:30:00.000Z",
+                     *           "updatedAt": "2026-05-04T09:30:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13",
+                     *           "countryCode": "ES",
+                     *           "region": "Catalonia",
+                     *           "name": "Tourist tax",
+                     *           "kind": "per_night",
+                     *           "rateBps": null,
+                     *           "amount": 250,
+                     *           "currency": "EUR",
+                     *           "perGuest": true,
+                     *           "createdAt": "2026-05-04T09:30:00.000Z",
+                     *           "updatedAt": "2026-05-04T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaxRateList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    adminCreateTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description ISO 3166-1 alpha-2 country code, upper case
+                     * @example ES
+                     */
+                    countryCode: string;
+                    /**
+                     * @description A region as listings spell it (trimmed; matched case-insensitively); empty or absent: the whole country
+                     * @example Catalonia
+                     */
+                    region?: string;
+                    /**
+                     * @description Unique within its country and region (case-insensitively); trimmed
+                     * @example Tourist tax
+                     */
+                    name: string;
+                    /**
+                     * @description `percent`: a share of the accommodation; `per_night`: an amount per night (or per guest per night)
+                     * @enum {unknown}
+                     */
+                    kind: "percent" | "per_night";
+                    /** @description Percent only (required): basis points of the accommodation, 1000 = 10% */
+                    rateBps?: number;
+                    /** @description Per night only (required): minor units per night (per guest per night with `perGuest`) */
+                    amount?: number;
+                    /**
+                     * @description Per night only (required): ISO 4217 code; applies to listings priced in it
+                     * @example EUR
+                     */
+                    currency?: string;
+                    /** @description Per night only: charged per guest (default false) */
+                    perGuest?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The tax rate */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13",
+                     *       "countryCode": "ES",
+                     *       "region": "Catalonia",
+                     *       "name": "Tourist tax",
+                     *       "kind": "per_night",
+                     *       "rateBps": null,
+                     *       "amount": 250,
+                     *       "currency": "EUR",
+                     *       "perGuest": true,
+                     *       "createdAt": "2026-05-04T09:30:00.000Z",
+                     *       "updatedAt": "2026-05-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminReplaceTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tax rate id
+                 * @example 5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description ISO 3166-1 alpha-2 country code, upper case
+                     * @example ES
+                     */
+                    countryCode: string;
+                    /**
+                     * @description A region as listings spell it (trimmed; matched case-insensitively); empty or absent: the whole country
+                     * @example Catalonia
+                     */
+                    region?: string;
+                    /**
+                     * @description Unique within its country and region (case-insensitively); trimmed
+                     * @example Tourist tax
+                     */
+                    name: string;
+                    /**
+                     * @description `percent`: a share of the accommodation; `per_night`: an amount per night (or per guest per night)
+                     * @enum {unknown}
+                     */
+                    kind: "percent" | "per_night";
+                    /** @description Percent only (required): basis points of the accommodation, 1000 = 10% */
+                    rateBps?: number;
+                    /** @description Per night only (required): minor units per night (per guest per night with `perGuest`) */
+                    amount?: number;
+                    /**
+                     * @description Per night only (required): ISO 4217 code; applies to listings priced in it
+                     * @example EUR
+                     */
+                    currency?: string;
+                    /** @description Per night only: charged per guest (default false) */
+                    perGuest?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The tax rate, replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13",
+                     *       "countryCode": "ES",
+                     *       "region": "Catalonia",
+                     *       "name": "Tourist tax",
+                     *       "kind": "per_night",
+                     *       "rateBps": null,
+                     *       "amount": 250,
+                     *       "currency": "EUR",
+                     *       "perGuest": true,
+                     *       "createdAt": "2026-05-04T09:30:00.000Z",
+                     *       "updatedAt": "2026-05-04T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaxRate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    adminDeleteTaxRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tax rate id
+                 * @example 5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     adminListReviews: {

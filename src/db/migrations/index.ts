@@ -18,6 +18,7 @@ import * as m0012 from './0012_messaging.js';
 import * as m0013 from './0013_admin.js';
 import * as m0014 from './0014_payouts.js';
 import * as m0015 from './0015_pricing.js';
+import * as m0016 from './0016_booking_changes.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_auth': m0001,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0013_admin': m0013,
   '0014_payouts': m0014,
   '0015_pricing': m0015,
+  '0016_booking_changes': m0016,
 };

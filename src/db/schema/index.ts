@@ -1,5 +1,6 @@
 /** The Kysely database type: one interface per table, grouped by domain. */
 import type { AuditLogTable } from './audit.js';
+import type { BookingChangesTable } from './booking-changes.js';
 import type {
   BookingEventsTable,
   BookingsTable,
@@ -45,6 +46,7 @@ export interface DB {
   tax_rates: TaxRatesTable;
   bookings: BookingsTable;
   booking_events: BookingEventsTable;
+  booking_changes: BookingChangesTable;
   idempotency_keys: IdempotencyKeysTable;
   payments: PaymentsTable;
   refunds: RefundsTable;

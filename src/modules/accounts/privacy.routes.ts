@@ -57,7 +57,7 @@ const EXPORT_EXAMPLE = {
   ],
   idempotencyKeys: [],
   listings: [],
-  bookings: { asGuest: [], asHost: [], statusChangesMade: [] },
+  bookings: { asGuest: [], asHost: [], changesRequested: [], changesDecided: [], statusChangesMade: [] },
   payments: [],
   refunds: [],
   payoutAccounts: [],
@@ -85,6 +85,8 @@ export const UserExportSchema = Type.Object(
     bookings: Type.Object({
       asGuest: Rows('Bookings they made, each with its status history'),
       asHost: Rows('Bookings of their listings, each with its status history'),
+      changesRequested: Rows('Changes of a stay (dates, guests) they asked for'),
+      changesDecided: Rows('Changes of a stay they accepted or declined (as host, or as an admin)'),
       statusChangesMade: Rows('Status changes they made on bookings (as an admin, too)'),
     }),
     payments: Rows('Payments of their bookings (as guest or host)'),

@@ -84,9 +84,24 @@ export async function exportBookings(db: Kysely<DB>, userId: string) {
     .where('actor_id', '=', userId)
     .orderBy('created_at')
     .execute();
+  // Changes of stays they asked for, and those they answered (as host or admin).
+  const changeRows = (col: 'requested_by' | 'decided_by') =>
+    db.selectFrom('booking_changes').selectAll().where(col, '=', userId).orderBy('id').execute();
+  const [requested, decided] = await Promise.all([changeRows('requested_by'), changeRows('decided_by')]);
+  const changeOut = ({ open_slot: _slot, ...c }: (typeof requested)[number]) => ({
+    ...c,
+    price: typeof c.price === 'string' ? JSON.parse(c.price) : c.price,
+    refund_split: typeof c.refund_split === 'string' ? JSON.parse(c.refund_split) : c.refund_split,
+    decided_at: isoOrNull(c.decided_at),
+    applied_at: isoOrNull(c.applied_at),
+    created_at: isoOrNull(c.created_at),
+    updated_at: isoOrNull(c.updated_at),
+  });
   return {
     asGuest: asGuest.map((b) => bookingOut(b, events)),
     asHost: asHost.map((b) => bookingOut(b, events)),
+    changesRequested: requested.map(changeOut),
+    changesDecided: decided.map(changeOut),
     statusChangesMade: ownActs.map((e) => ({
       id: e.id,
       bookingId: e.booking_id,
@@ -122,6 +137,13 @@ export async function eraseBookingTexts(trx: Kysely<DB>, userId: string): Promis
     .updateTable('booking_events')
     .set({ reason: null })
     .where('actor_id', '=', userId)
+    .where('reason', 'is not', null)
+    .execute();
+  // A change's note (the guest's message, or the host's reason) of changes they asked for or answered.
+  await trx
+    .updateTable('booking_changes')
+    .set({ reason: null })
+    .where((eb) => eb.or([eb('requested_by', '=', userId), eb('decided_by', '=', userId)]))
     .where('reason', 'is not', null)
     .execute();
 }

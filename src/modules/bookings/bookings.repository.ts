@@ -253,6 +253,28 @@ export async function moveStay(
   return updated;
 }
 
+/**
+ * A confirmed booking's stay changed (src/flows/change-booking.ts): new dates, guests and price columns,
+ * and an event (status unchanged) saying so. On MySQL the update trigger moves its nights in
+ * `booking_nights`; on PostgreSQL the exclusion constraint checks the new range. Either refuses an overlap.
+ */
+export async function changeStay(
+  db: Kysely<DB>,
+  booking: BookingRow,
+  patch: { check_in: string; check_out: string; guests: number } & Record<string, unknown>,
+  event: { actorId: string | null; reason: string; at: Date },
+): Promise<BookingRow> {
+  const [updated] = await updateReturning(
+    db,
+    'bookings',
+    (eb) => eb.and([eb('id', '=', booking.id), eb('status', '=', booking.status)]),
+    { ...patch, updated_at: event.at },
+  );
+  if (!updated) throw new Error(`booking ${booking.id} changed status concurrently`);
+  await insertEvent(db, booking.id, booking.status, booking.status, event);
+  return updated;
+}
+
 export interface AdminBookingFilter {
   id?: string | undefined;
   guestId?: string | undefined;

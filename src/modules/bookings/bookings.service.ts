@@ -437,6 +437,37 @@ export function chargeSplit(b: repo.BookingRow) {
   };
 }
 
+/**
+ * Give a locked confirmed booking a new stay (dates, guests, the new stay's price), in the caller's
+ * transaction, with an event; 409 `dates_unavailable` when another booking holds one of the new nights
+ * (the database's no-overlap guard). The flow (src/flows/change-booking.ts) moves the money.
+ */
+export async function applyStayChange(
+  ctx: ServiceContext,
+  trx: Db,
+  booking: repo.BookingRow,
+  stay: { checkIn: string; checkOut: string; guests: number },
+  price: StayPrice,
+  event: { actorId: string | null; reason: string },
+): Promise<repo.BookingRow> {
+  let changed: repo.BookingRow;
+  try {
+    changed = await repo.changeStay(
+      trx,
+      booking,
+      { check_in: stay.checkIn, check_out: stay.checkOut, guests: stay.guests, ...priceColumns(price) },
+      { ...event, at: ctx.now() },
+    );
+  } catch (err) {
+    if (repo.isOverlapViolation(err)) {
+      throw conflict('dates_unavailable', 'These dates were just booked by someone else');
+    }
+    throw err;
+  }
+  afterCommit(trx, () => ctx.cache.bump('search'));
+  return changed;
+}
+
 /** Expire unpaid holds past their time, freeing their nights. Returns how many expired. */
 export async function expireUnpaidHolds(ctx: ServiceContext, batch = 500): Promise<number> {
   return inTransaction(ctx.db, async (trx) => {

@@ -13,13 +13,24 @@ export function insertPayment(
   return insertReturning(db, 'payments', row);
 }
 
-/** The booking's payment that is under way or settled, if any (there is at most one). */
+/** The reason of a refund a booking change promised: never a cancellation's refund (see succeededRefundTotal). */
+export const CHANGE_REFUND_REASON = 'booking_change';
+
+/**
+ * The booking's payment that is under way or settled, if any. A booking has one, except after a dearer
+ * booking change (src/flows/change-booking.ts) charged the new total as a second payment: then a captured
+ * payment with something left to refund comes first, then one under way, then fully refunded ones; the
+ * newest first among equals.
+ */
 export function findLivePayment(db: Kysely<DB>, bookingId: string): Promise<PaymentRow | undefined> {
   return db
     .selectFrom('payments')
     .selectAll()
     .where('booking_id', '=', bookingId)
     .where('status', 'in', ['requires_payment', 'processing', 'succeeded'])
+    .orderBy(
+      sql`case when status = 'succeeded' and refunded_amount < amount then 0 when status <> 'succeeded' then 1 else 2 end`,
+    )
     .orderBy('id', 'desc')
     .executeTakeFirst();
 }
@@ -149,7 +160,11 @@ export async function recordRefundAttempt(
     .execute();
 }
 
-/** What of a payment has been refunded for certain (succeeded refunds), leaving one refund out. */
+/**
+ * What of a payment has been refunded for certain (succeeded refunds), leaving one refund out. A booking
+ * change's refunds are not counted: they are posted with their own exact split, and the booking's charge
+ * components are the changed stay's, so later refunds are shares of those alone.
+ */
 export async function succeededRefundTotal(
   db: Kysely<DB>,
   paymentId: string,
@@ -160,6 +175,7 @@ export async function succeededRefundTotal(
     .select(sql<number>`coalesce(sum(amount), 0)`.as('total'))
     .where('payment_id', '=', paymentId)
     .where('status', '=', 'succeeded')
+    .where('reason', '<>', CHANGE_REFUND_REASON)
     .where('id', '<>', except)
     .executeTakeFirstOrThrow();
   return Number(row.total);

@@ -37,6 +37,7 @@ type Db = ServiceContext['db'];
 /** How a charge splits between the host, the platform and taxes: what the ledger records. */
 export type ChargeSplit = ChargeComponents;
 export type { PaymentRow, RefundRow } from './payments.repository.js';
+export { CHANGE_REFUND_REASON } from './payments.repository.js';
 
 export function toPaymentView(p: repo.PaymentRow): PaymentView {
   return {
@@ -252,10 +253,13 @@ export function findRefundByRef(db: Db, provider: string, ref: string) {
 export async function reserveRefund(
   ctx: ServiceContext,
   trx: Db,
-  what: { bookingId: string; amount: number; reason: string },
+  what: { bookingId: string; amount: number; reason: string; paymentId?: string | undefined },
 ): Promise<repo.RefundRow | null> {
-  const live = await repo.findLivePayment(trx, what.bookingId);
-  if (live?.status !== 'succeeded') return null;
+  // A booking change names the payment it refunds (a booking may have two after a dearer change).
+  const live = what.paymentId
+    ? await repo.findPayment(trx, what.paymentId)
+    : await repo.findLivePayment(trx, what.bookingId);
+  if (live?.status !== 'succeeded' || live.booking_id !== what.bookingId) return null;
   const payment = await findOrFail(repo.lockPayment(trx, live.id), 'Payment');
   const refundable = payment.amount - payment.refunded_amount;
   if (what.amount > refundable) {
@@ -385,7 +389,11 @@ export async function settleRefund(
       currency: refund.currency,
       entries: refundPostings({
         original: split,
-        alreadyRefunded: await repo.succeededRefundTotal(trx, payment.id, refund.id),
+        // A booking change's refund stands alone: `split` is exactly what it gives back.
+        alreadyRefunded:
+          refund.reason === repo.CHANGE_REFUND_REASON
+            ? 0
+            : await repo.succeededRefundTotal(trx, payment.id, refund.id),
         amount: refund.amount,
       }),
     });

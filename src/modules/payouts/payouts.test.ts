@@ -34,6 +34,8 @@ beforeAll(async () => {
     now: () => clock,
     env: {
       SERVICE_FEE_BPS: '1200',
+      // Hosts pay a service fee too: their share is the accommodation less 3 %.
+      HOST_SERVICE_FEE_BPS: '300',
       TAX_BPS: '700',
       SANDBOX_WEBHOOK_SECRET: SECRET,
       PAYOUT_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
@@ -501,6 +503,26 @@ describe('the books after a season', () => {
     // (Completed stays cannot be cancelled; the factory's first stay is confirmed.)
     expect(cancel.statusCode, cancel.body).toBe(200);
     await adminRefund(stays[2]!.id, 3_000);
+    // Booking changes (src/flows/change-booking.ts) before check-in: one night shorter (the difference
+    // refunded) and one night longer (the new total paid, the old payment refunded); both instant book.
+    const shorter = await inject('POST', `/api/v1/bookings/${stays[4]!.id}/changes`, guest, {
+      checkOut: new Date(Date.parse(`${stays[4]!.checkIn}T00:00:00Z`) + 24 * HOUR).toISOString().slice(0, 10),
+    });
+    expect(shorter.statusCode, shorter.body).toBe(201);
+    expect(shorter.json().status).toBe('applied');
+    const longer = await inject('POST', `/api/v1/bookings/${stays[6]!.id}/changes`, guest, {
+      checkOut: new Date(Date.parse(`${stays[6]!.checkOut}T00:00:00Z`) + 24 * HOUR)
+        .toISOString()
+        .slice(0, 10),
+    });
+    expect(longer.json().status, longer.body).toBe('awaiting_payment');
+    const paidChange = await inject(
+      'POST',
+      `/api/v1/bookings/${stays[6]!.id}/changes/${longer.json().id}/pay`,
+      guest,
+      { paymentMethod: 'pm_card_visa' },
+    );
+    expect(paidChange.json().change?.status, paidChange.body).toBe('applied');
     sandbox.queueTransferOutcome('failed', MAX_ATTEMPTS); // one payout fails for good on the way
     const last = Math.max(...stays.map((s) => s.releaseAt.getTime()));
     for (let step = 0; step < 6; step++) {
