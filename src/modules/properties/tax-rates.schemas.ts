@@ -3,7 +3,7 @@ import { type Static, Type } from 'typebox';
 import { MAX_TAX_RATES_LISTED } from './tax-rates.repository.js';
 
 const countryCode = (description: string) =>
-  Type.String({ pattern: '^[A-Z]{2}$', description, examples: ['ES'] });
+  Type.String({ pattern: '^[A-Z]{2}$', minLength: 2, maxLength: 2, description, examples: ['ES'] });
 
 export const TAX_RATE_EXAMPLE = {
   id: '5b0e7c1a-3f2d-4a8e-9c61-0d4f2b7a9e13',
@@ -127,6 +127,8 @@ export const TaxRateBody = Type.Object(
     currency: Type.Optional(
       Type.String({
         pattern: '^[A-Z]{3}$',
+        minLength: 3,
+        maxLength: 3,
         description: 'Per night only (required): ISO 4217 code; applies to listings priced in it',
         examples: ['EUR'],
       }),
