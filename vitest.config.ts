@@ -15,6 +15,12 @@ const timed = [
   'src/platform/events.test.ts',
 ];
 
+/**
+ * Files about the embedded engine only (they start `npm start` without DATABASE_URL, whatever TEST_DB
+ * is): they run once, in the PGlite suite.
+ */
+const embeddedOnly = process.env['TEST_DB'] === 'pglite' ? [] : ['test/pglite-lock.test.ts'];
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
@@ -30,7 +36,7 @@ export default defineConfig({
         test: {
           name: 'parallel',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: [...timed, 'test/fuzz-*.test.ts'],
+          exclude: [...timed, 'test/fuzz-*.test.ts', ...embeddedOnly],
           // Files share a worker's loaded modules (each still builds its own app and database): most of
           // a file's cost was importing the code again.
           isolate: false,

@@ -27,7 +27,13 @@ const TRY_IT = /```bash\n(json\(\) \{[\s\S]*?)```/.exec(README)?.[1] ?? '';
 const run = (command: string, args: string[], env: Record<string, string>) =>
   runToExit(command, args, env, 120_000);
 
-describe('npm start on a fresh embedded database, then the README walk-through', () => {
+/**
+ * `npm start` with no DATABASE_URL is the embedded engine whatever the suite: this part runs once, in the
+ * PGlite suite (TEST_DB=pglite), not three times.
+ */
+const embedded = testDbKind() === 'pglite' ? describe : () => {};
+
+embedded('npm start on a fresh embedded database, then the README walk-through', () => {
   it('makes the demo world at first start, and every step of "Try it" works', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
