@@ -17,6 +17,7 @@ import {
 } from '../../db/dialect.js';
 import type { DB } from '../../db/schema/index.js';
 import type { PropertiesTable } from '../../db/schema/properties.js';
+import { type PricingRules, pricingRulesOf } from './pricing.js';
 
 export type PropertyRow = Selectable<PropertiesTable>;
 
@@ -558,11 +559,8 @@ export interface BookingTerms {
   nightlyPrice: number;
   currency: string;
   cleaningFee: number;
-  weekendPrice: number | null;
-  weeklyDiscountPct: number;
-  monthlyDiscountPct: number;
-  guestsIncluded: number;
-  extraGuestFee: number;
+  /** What prices its stays (pricing.ts). */
+  pricing: PricingRules;
   /** Where it is (its taxes are this jurisdiction's). */
   countryCode: string;
   region: string | null;
@@ -584,11 +582,7 @@ export async function getBookingTerms(db: Kysely<DB>, id: string): Promise<Booki
     nightlyPrice: p.nightly_price,
     currency: p.currency,
     cleaningFee: p.cleaning_fee,
-    weekendPrice: p.weekend_price,
-    weeklyDiscountPct: p.weekly_discount_pct,
-    monthlyDiscountPct: p.monthly_discount_pct,
-    guestsIncluded: p.guests_included,
-    extraGuestFee: p.extra_guest_fee,
+    pricing: pricingRulesOf(p),
     countryCode: p.country_code,
     region: p.region,
     cancellationPolicy: p.cancellation_policy,

@@ -11,7 +11,6 @@ import {
   nightCount,
   nightsOf,
   type PriceBreakdown,
-  type PricingRules,
   priceStay,
   todayOf,
 } from './pricing.js';
@@ -81,7 +80,7 @@ export async function priceStayAt(
   const byDate = new Map(calendar.map((n) => [n.date, n.override]));
   const taxes = await taxRulesFor(ctx, db, terms);
   return priceStay({
-    rules: rulesOfTerms(terms),
+    rules: terms.pricing,
     nights: nights.map((date) => ({ date, override: byDate.get(date) ?? null })),
     guests: stay.guests,
     fees: feeRates(ctx.config),
@@ -92,17 +91,4 @@ export async function priceStayAt(
 /** The platform's two service fees (configuration). */
 export function feeRates(config: ServiceContext['config']): FeeRates {
   return { guestServiceFeeBps: config.SERVICE_FEE_BPS, hostServiceFeeBps: config.HOST_SERVICE_FEE_BPS };
-}
-
-function rulesOfTerms(t: BookingTerms): PricingRules {
-  return {
-    currency: t.currency,
-    nightlyPrice: t.nightlyPrice,
-    weekendPrice: t.weekendPrice,
-    cleaningFee: t.cleaningFee,
-    weeklyDiscountPct: t.weeklyDiscountPct,
-    monthlyDiscountPct: t.monthlyDiscountPct,
-    guestsIncluded: t.guestsIncluded,
-    extraGuestFee: t.extraGuestFee,
-  };
 }

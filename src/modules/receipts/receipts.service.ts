@@ -133,7 +133,7 @@ export function nightLines(nightly: { date: string; price: number }[], currency:
 }
 
 function feeLine(
-  kind: 'cleaning_fee' | 'service_fee' | 'extra_guests',
+  kind: 'discount' | 'cleaning_fee' | 'service_fee' | 'extra_guests',
   description: string,
   amount: number,
   currency: string,
@@ -167,10 +167,7 @@ export function buildReceipt(platform: PlatformView, input: ReceiptInput, now: D
   const lines: ReceiptLineView[] = nightLines(b.nightly, currency);
   if (b.discount > 0) {
     const which = b.nightly.length >= 28 ? 'Monthly' : 'Weekly';
-    lines.push({
-      ...feeLine('service_fee', `${which} stay discount (${b.discountPct} %)`, -b.discount, currency),
-      kind: 'discount',
-    });
+    lines.push(feeLine('discount', `${which} stay discount (${b.discountPct} %)`, -b.discount, currency));
   }
   if (b.extraGuestFees > 0) {
     lines.push(feeLine('extra_guests', 'Extra guests', b.extraGuestFees, currency));
